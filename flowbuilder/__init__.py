@@ -1,0 +1,53 @@
+"""flowbuilder: write, test, draw and ship StreamSets flows in Python.
+
+>>> from flowbuilder import Flow
+>>> flow = Flow("hello").source("Dev Raw Data Source").to("Trash").flow
+>>> [s.instance_name for s in flow.stages]
+['DevRawDataSource_01', 'Trash_01']
+"""
+
+from .catalog import Catalog, StageDefinition
+from .configuration import Configuration
+from .errors import (
+    AuthError,
+    BackendError,
+    ConfigError,
+    ConflictError,
+    FlowbuilderError,
+    FlowFormatError,
+    FlowValidationError,
+    LaneError,
+    NotFoundError,
+    PreviewError,
+    StageNotFoundError,
+    UnknownConfigError,
+)
+from .flow import Flow, Parameters
+from .path import Path, merge
+from .stage import Stage, Stages
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthError",
+    "BackendError",
+    "Catalog",
+    "ConfigError",
+    "Configuration",
+    "ConflictError",
+    "Flow",
+    "FlowFormatError",
+    "FlowValidationError",
+    "FlowbuilderError",
+    "LaneError",
+    "NotFoundError",
+    "Parameters",
+    "Path",
+    "PreviewError",
+    "Stage",
+    "StageDefinition",
+    "StageNotFoundError",
+    "Stages",
+    "UnknownConfigError",
+    "merge",
+]

@@ -1,0 +1,603 @@
+"""Flow: a data pipeline of stages joined by data and event lanes, on one networkx graph."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, MutableMapping, Sequence
+from pathlib import Path as FilePath
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from ._names import did_you_mean, instance_base
+from .catalog import Catalog, ConfigRef, StageDefinition
+from .configuration import Configuration
+from .errors import ConfigError, LaneError, StageNotFoundError
+from .stage import SPECIAL_ROLES, Stage, Stages
+
+if TYPE_CHECKING:
+    from .path import Path
+    from .validate import ValidationResult
+
+__all__ = ["Flow", "Parameters"]
+
+_CANVAS_TYPES = {"origin": ("origin",), "to": ("processor", "destination", "executor")}
+_SPECIAL_CONFIGS = {
+    "badRecordsHandling": "error",
+    "statsAggregatorStage": "stats",
+    "startEventStage": "start",
+    "stopEventStage": "stop",
+    "testOriginStage": "test_origin",
+}
+_SPECIAL_LABELS = {
+    "error": "Error Records - {}",
+    "stats": "Stats Aggregator - {}",
+    "start": "Start Event - {}",
+    "stop": "Stop Event - {}",
+    "test_origin": "Test Origin - {}",
+}
+DISCARD = "com_streamsets_pipeline_stage_destination_devnull_ToErrorNullDTarget"
+
+
+class Flow:
+    """A data pipeline: stages, the lanes between them, and flow-level settings.
+
+    Build it with the chainable DSL or the classic stage API; validate, compile and draw it
+    offline.
+
+    >>> flow = (
+    ...     Flow("orders", description="orders to files")
+    ...     .source("Dev Raw Data Source", data_format="JSON", raw_data='{"id": 1}')
+    ...     .to("Trash")
+    ...     .on_error("Write to File", directory="/data/errors")
+    ... )
+    >>> flow
+    Flow(name='orders', stages=2)
+    >>> flow.error_stage
+    WritetoFile_ErrorStage()
+    >>> [stage.instance_name for stage in flow.stages]
+    ['DevRawDataSource_01', 'Trash_01']
+    """
+
+    def __init__(
+        self,
+        name: str,
+        description: str = "",
+        *,
+        catalog: Catalog | None = None,
+        engine: str = "data_collector",
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.catalog = catalog or Catalog.default()
+        self.engine = engine
+        self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+        self._name_hints: dict[str, int] = {}
+        self._special: dict[str, Stage | None] = dict.fromkeys(SPECIAL_ROLES)
+        self._document: dict[str, Any] = {}
+        self._key_order: tuple[str, ...] | None = None
+        self._rules: Any = None
+        self._library_definitions: Any = None
+        self._configs: list[dict[str, Any]] = []
+        definition = self.catalog.pipeline_definition(engine)
+        self._configs.extend({"name": c.name, "value": c.initial_value()} for c in definition.configs)
+        self.configuration = Configuration(
+            definition, self._configs, where=lambda: (self.name, None), on_change=self._config_changed
+        )
+        if engine == "data_collector":
+            self._set_special("error", self.catalog.get(name=DISCARD, error_stage=True, engine=engine))
+            stats = self._definition_from_value(self.configuration["statsAggregatorStage"])
+            if stats is not None:
+                self._set_special("stats", stats)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> nx.MultiDiGraph[str]:
+        """A read-only view of the flow's graph: nodes are instance names, edges carry lanes.
+
+        Each node has a ``stage`` attribute; each edge has ``kind`` (``data`` or ``event``),
+        ``output`` (the output-lane index) and ``position`` (order among the target's inputs).
+
+        >>> flow = Flow("demo").source("Dev Raw Data Source").to("Trash").flow
+        >>> list(flow.graph.edges(data="kind"))
+        [('DevRawDataSource_01', 'Trash_01', 'data')]
+        """
+        view: nx.MultiDiGraph[str] = self._graph.copy(as_view=True)
+        return view
+
+    @property
+    def stages(self) -> Stages:
+        """The canvas stages, in the order they were added (or imported)."""
+        return Stages(data["stage"] for _, data in self._graph.nodes(data=True))
+
+    def stage(self, instance_name: str) -> Stage:
+        """The stage with this instance name (canvas or special); StageNotFoundError if none."""
+        if instance_name in self._graph:
+            found: Stage = self._graph.nodes[instance_name]["stage"]
+            return found
+        for special in self._special.values():
+            if special is not None and special.instance_name == instance_name:
+                return special
+        names = list(self._graph.nodes) + [s.label for s in self.stages]
+        raise StageNotFoundError(
+            f"has no stage {instance_name!r}", flow=self.name, hint=did_you_mean(instance_name, names)
+        )
+
+    @property
+    def parameters(self) -> Parameters:
+        """The flow's parameters (the ``constants`` config) as a dict.
+
+        >>> flow = Flow("demo")
+        >>> flow.parameters["DIR"] = "/data"
+        >>> flow.configuration["constants"]
+        [{'key': 'DIR', 'value': '/data'}]
+        """
+        return Parameters(self)
+
+    def __len__(self) -> int:
+        return int(self._graph.number_of_nodes())
+
+    def __iter__(self) -> Iterator[Stage]:
+        return iter(self.stages)
+
+    def __repr__(self) -> str:
+        return f"Flow(name={self.name!r}, stages={len(self)})"
+
+    # -- building: DSL -----------------------------------------------------------------------
+
+    def source(
+        self,
+        stage: str | Stage | None = None,
+        *,
+        name: str | None = None,
+        library: str | None = None,
+        type: str | None = None,
+        **config: Any,
+    ) -> Path:
+        """Add an origin (by label, ``name=``/``library=``, or an existing Stage); returns a Path.
+
+        >>> path = Flow("demo").source("Dev Raw Data Source", raw_data="{}")
+        >>> path.stage
+        DevRawDataSource_01(label='Dev Raw Data Source 1')
+        """
+        from .path import Path
+
+        origin = self._resolve_target(stage, name, library, type or "origin", "origin", config)
+        return Path(self, ((origin.instance_name, "data", None),))
+
+    def _resolve_target(
+        self,
+        stage: str | Stage | None,
+        name: str | None,
+        library: str | None,
+        type: str | None,
+        position: str,
+        config: dict[str, Any],
+    ) -> Stage:
+        if isinstance(stage, Stage):
+            if stage._flow is not self:
+                raise LaneError(
+                    "belongs to another flow", flow=self.name, stage=stage.instance_name,
+                    hint="Add it to this flow with add_stage() first.",
+                )
+            if config:
+                stage.set_attributes(**config)
+            return stage
+        types = None if type else _CANVAS_TYPES[position]
+        definition = self.catalog.get(
+            label=stage, name=name, library=library, type=type, types=types, engine=self.engine, flow=self.name
+        )
+        added = self._add(definition)
+        if config:
+            added.set_attributes(**config)
+        return added
+
+    # -- building: classic API ---------------------------------------------------------------
+
+    def add_stage(
+        self,
+        label: str | None = None,
+        name: str | None = None,
+        type: str | None = None,
+        library: str | None = None,
+    ) -> Stage:
+        """Add an unconnected stage by definition label or name; returns the new Stage.
+
+        >>> flow = Flow("demo")
+        >>> flow.add_stage("Trash"), flow.add_stage("Trash")
+        (Trash_01(label='Trash 1'), Trash_02(label='Trash 2'))
+        """
+        definition = self.catalog.get(
+            label=label, name=name, library=library, type=type, engine=self.engine, flow=self.name
+        )
+        return self._add(definition)
+
+    def _add(self, definition: StageDefinition) -> Stage:
+        base = instance_base(definition.label)
+        number = self._name_hints.get(base, 1)
+        while f"{base}_{number:02d}" in self._graph:
+            number += 1
+        self._name_hints[base] = number + 1
+        stage = Stage.from_definition(definition, f"{base}_{number:02d}", f"{definition.label} {number}")
+        self._insert(stage)
+        return stage
+
+    def _insert(self, stage: Stage) -> None:
+        if stage.instance_name in self._graph:
+            raise LaneError("instance name already used", flow=self.name, stage=stage.instance_name)
+        object.__setattr__(stage, "_flow", self)
+        self._graph.add_node(stage.instance_name, stage=stage)
+
+    def remove_stage(self, stage: Stage | str) -> None:
+        """Remove one stage instance (only that one) and every lane into or out of it."""
+        target = self._own(stage)
+        if target._role is not None:
+            raise LaneError(
+                "is a special stage and cannot be removed", flow=self.name, stage=target.instance_name,
+                hint="Replace it with set_error_stage() (or the matching set_* method).",
+            )
+        self._graph.remove_node(target.instance_name)
+        base, _, number = target.instance_name.rpartition("_")
+        if number.isdigit() and base in self._name_hints:
+            self._name_hints[base] = min(self._name_hints[base], int(number))
+        object.__setattr__(target, "_flow", None)
+
+    def duplicate_stage(self, stage: Stage | str) -> Stage:
+        """A copy of ``stage`` with a new instance name, the same configs and no lanes."""
+        original = self._own(stage)
+        if original.definition is None:
+            raise LaneError("is opaque (not in the catalog) and cannot be duplicated", flow=self.name,
+                            stage=original.instance_name)
+        copy_ = self._add(original.definition)
+        renames = dict(zip(original._output_lanes, copy_._output_lanes))
+        configs = copy.deepcopy(original._configs)
+        for entry in configs:
+            if entry.get("name") == "lanePredicates" and isinstance(entry.get("value"), list):
+                lanes = []
+                for position, predicate in enumerate(entry["value"]):
+                    lane = renames.get(predicate.get("outputLane"), f"{copy_.instance_name}OutputLane{position + 1}")
+                    predicate["outputLane"] = lane
+                    lanes.append(lane)
+                copy_._output_lanes[:] = lanes
+        copy_._configs[:] = configs
+        copy_._services[:] = copy.deepcopy(original._services)
+        return copy_
+
+    def _own(self, stage: Stage | str) -> Stage:
+        found = self.stage(stage) if isinstance(stage, str) else stage
+        if found._flow is not self:
+            raise StageNotFoundError("is not part of this flow", flow=self.name, stage=found.instance_name)
+        return found
+
+    # -- special stages ----------------------------------------------------------------------
+
+    @property
+    def error_stage(self) -> Stage | None:
+        """The stage that receives error records (``Discard_ErrorStage`` unless set)."""
+        return self._special["error"]
+
+    @property
+    def stats_aggregator_stage(self) -> Stage | None:
+        """The statistics aggregator stage, if any."""
+        return self._special["stats"]
+
+    @property
+    def start_event(self) -> Stage | None:
+        """The stage that handles the pipeline-start event, if any."""
+        return self._special["start"]
+
+    @property
+    def stop_event(self) -> Stage | None:
+        """The stage that handles the pipeline-stop event, if any."""
+        return self._special["stop"]
+
+    @property
+    def test_origin(self) -> Stage | None:
+        """The test origin used for preview, if any."""
+        return self._special["test_origin"]
+
+    def set_error_stage(self, label: str | None = None, name: str | None = None, library: str | None = None,
+                        **config: Any) -> Stage:
+        """Replace the error stage; returns the new stage (``WritetoFile_ErrorStage()`` ...).
+
+        >>> flow = Flow("demo")
+        >>> stage = flow.set_error_stage("Write to File")
+        >>> stage.configuration["directory"] = "/data/errors"
+        >>> flow.error_stage, flow.configuration["error_records"].split("::")[1][-24:]
+        (WritetoFile_ErrorStage(), 'ToErrorLocalFSDTarget')
+        """
+        return self._set_special_by("error", label, name, library, config, error_stage=True)
+
+    def set_stats_aggregator_stage(self, label: str | None = None, name: str | None = None,
+                                   library: str | None = None, **config: Any) -> Stage:
+        """Replace the statistics aggregator stage."""
+        return self._set_special_by("stats", label, name, library, config, stats_aggregator=True)
+
+    def set_start_event_stage(self, label: str | None = None, name: str | None = None,
+                              library: str | None = None, **config: Any) -> Stage:
+        """Set the stage run when the pipeline starts (a lifecycle stage such as Shell)."""
+        return self._set_special_by("start", label, name, library, config, lifecycle=True)
+
+    def set_stop_event_stage(self, label: str | None = None, name: str | None = None,
+                             library: str | None = None, **config: Any) -> Stage:
+        """Set the stage run when the pipeline stops (a lifecycle stage such as Shell)."""
+        return self._set_special_by("stop", label, name, library, config, lifecycle=True)
+
+    def set_test_origin_stage(self, label: str | None = None, name: str | None = None,
+                              library: str | None = None, **config: Any) -> Stage:
+        """Set the origin used for preview instead of the flow's own origin."""
+        return self._set_special_by("test_origin", label, name, library, config, type="origin")
+
+    def _set_special_by(self, role: str, label: str | None, name: str | None, library: str | None,
+                        config: dict[str, Any], type: str | None = None, **kind: bool) -> Stage:
+        definition = self.catalog.get(label=label, name=name, library=library, type=type, engine=self.engine,
+                                      flow=self.name, **kind)
+        stage = self._set_special(role, definition)
+        if config:
+            stage.set_attributes(**config)
+        return stage
+
+    def _set_special(self, role: str, definition: StageDefinition) -> Stage:
+        name = instance_base(definition.label) + SPECIAL_ROLES[role]
+        stage = Stage.from_definition(definition, name, _SPECIAL_LABELS[role].format(definition.label), role=role)
+        object.__setattr__(stage, "_flow", self)
+        self._special[role] = stage
+        config = next(k for k, v in _SPECIAL_CONFIGS.items() if v == role)
+        ref = self.configuration._ref(config)
+        if ref is not None:
+            self.configuration.set_raw(ref, definition.pipeline_config_value)
+        return stage
+
+    def _definition_from_value(self, value: object) -> StageDefinition | None:
+        if not isinstance(value, str) or value.count("::") != 2:
+            return None
+        library, name, version = value.split("::")
+        definition, _ = self.catalog.resolve(name, version, library)
+        return definition
+
+    def _config_changed(self, ref: ConfigRef, value: Any) -> None:
+        role = _SPECIAL_CONFIGS.get(ref.name)
+        if role is None or value is None:
+            return
+        current = self._special[role]
+        if current is not None and f"{current.library}::{current.stage_name}::{current.version}" == value:
+            return
+        if not isinstance(value, str) or value.count("::") != 2:
+            raise ConfigError(
+                f"must name a stage as 'library::stageName::version'; got {value!r}",
+                flow=self.name, config=ref.python_name,
+                hint=f"Use set_{'error' if role == 'error' else role}_stage(label) instead.",
+            )
+        definition = self._definition_from_value(value)
+        if definition is None:
+            raise StageNotFoundError(f"no stage definition for {value!r}", flow=self.name, config=ref.python_name)
+        if role in ("start", "stop") and definition.name == DISCARD:
+            self._special[role] = None
+            return
+        self._set_special(role, definition)
+
+    # -- wiring (used by Stage, Path and the operators) --------------------------------------
+
+    def _check_member(self, stage: Stage) -> None:
+        if stage._flow is not self:
+            raise LaneError("is not part of this flow", flow=self.name, stage=stage.instance_name,
+                            hint="Stages can only be connected within one flow.")
+        if stage._role is not None:
+            raise LaneError("is a special stage and takes no lanes", flow=self.name, stage=stage.instance_name)
+
+    def _output_index(self, stage: Stage, predicate: dict[str, str] | str | None, output_idx: int | None) -> int:
+        self._check_member(stage)
+        lanes = stage._output_lanes
+        if output_idx is not None:
+            if not 0 <= output_idx < len(lanes):
+                raise LaneError(
+                    f"has no output {output_idx}; its outputs are 0..{len(lanes) - 1}" if lanes else
+                    "has no output lanes", flow=self.name, stage=stage.instance_name,
+                )
+            return output_idx
+        if predicate is not None:
+            text = predicate.get("predicate") if isinstance(predicate, dict) else predicate
+            lane = predicate.get("outputLane") if isinstance(predicate, dict) else None
+            for position, entry in enumerate(stage.predicates):
+                if entry.get("outputLane") == lane or (lane is None and entry.get("predicate") == text):
+                    return lanes.index(entry["outputLane"])
+            raise LaneError(
+                f"has no predicate {text!r}", flow=self.name, stage=stage.instance_name,
+                hint=did_you_mean(str(text), [p.get("predicate", "") for p in stage.predicates]),
+            )
+        if not lanes:
+            raise LaneError(
+                f"has no output lanes (it is a {stage.type})", flow=self.name, stage=stage.instance_name,
+                hint="Connect its events with >= or connect_event_to() if it produces events.",
+            )
+        used = {d["output"] for _, _, d in self._graph.out_edges(stage.instance_name, data=True)
+                if d["kind"] == "data"}
+        for index in range(len(lanes)):
+            if index not in used:
+                return index
+        if len(lanes) == 1:
+            return 0
+        raise LaneError(
+            f"has all {len(lanes)} outputs connected", flow=self.name, stage=stage.instance_name,
+            hint="Pick one with connect_output_to(..., output_idx=n).",
+        )
+
+    def _connect(self, source: Stage, target: Stage, kind: str, output: int) -> None:
+        self._check_member(source)
+        self._check_member(target)
+        if target.stage_type == "SOURCE":
+            raise LaneError("is an origin and takes no input lanes", flow=self.name, stage=target.instance_name)
+        if source is target:
+            raise LaneError("cannot feed itself", flow=self.name, stage=source.instance_name)
+        if kind == "event":
+            if source.definition is not None and not source.definition.producing_events:
+                raise LaneError("produces no events", flow=self.name, stage=source.instance_name,
+                                hint="Only stages that produce events have an event lane.")
+            if not source._event_lanes:
+                source._event_lanes.append(f"{source.instance_name}_EventLane")
+        existing = self._graph.get_edge_data(source.instance_name, target.instance_name) or {}
+        if any(d["kind"] == kind and d["output"] == output for d in existing.values()):
+            return
+        self._graph.add_edge(source.instance_name, target.instance_name, kind=kind, output=output,
+                             position=self._next_position(target))
+
+    def _next_position(self, target: Stage) -> int:
+        positions = [d["position"] for _, _, d in self._graph.in_edges(target.instance_name, data=True)]
+        positions.extend(position for position, _ in target._dangling)
+        return max(positions, default=-1) + 1
+
+    def _disconnect(self, source: Stage, target: Stage, kind: str | None) -> None:
+        edges = self._graph.get_edge_data(source.instance_name, target.instance_name) or {}
+        for key, data in list(edges.items()):
+            if kind is None or data["kind"] == kind:
+                self._graph.remove_edge(source.instance_name, target.instance_name, key)
+
+    def _neighbours(self, stage: Stage, direction: str, kind: str | None) -> Stages:
+        if stage._role is not None or stage._flow is not self:
+            return Stages()
+        if direction == "in":
+            edges = self._graph.in_edges(stage.instance_name, data=True)
+            names = [u for u, _, d in sorted(edges, key=lambda e: e[2]["position"]) if kind in (None, d["kind"])]
+        else:
+            edges = self._graph.out_edges(stage.instance_name, data=True)
+            names = [v for _, v, d in edges if kind in (None, d["kind"])]
+        return Stages(self._graph.nodes[n]["stage"] for n in dict.fromkeys(names))
+
+    def _set_predicates(self, stage: Stage, value: Sequence[str | dict[str, str]]) -> None:
+        self._check_member(stage)
+        if stage.definition is None or not stage.definition.has_predicates:
+            raise LaneError("has no predicates (it is not a Stream Selector)", flow=self.name,
+                            stage=stage.instance_name)
+        wanted = [v if isinstance(v, dict) else {"predicate": v} for v in value]
+        if not wanted or wanted[-1].get("predicate") != "default":
+            if any(w.get("predicate") == "default" for w in wanted):
+                raise LaneError("must have the 'default' predicate last", flow=self.name, stage=stage.instance_name)
+            wanted.append({"predicate": "default"})
+        old = stage.predicates
+        by_lane = {p["outputLane"]: p for p in old}
+        by_text = {p["predicate"]: p["outputLane"] for p in old}
+        taken: set[str] = set()
+        result = []
+        for entry in wanted:
+            lane = entry.get("outputLane") or by_text.get(entry["predicate"])
+            if lane is None or lane in taken or (entry.get("outputLane") is None and lane not in by_lane):
+                lane = None
+            if lane is None:
+                lane = self._new_lane(stage, taken | set(by_lane))
+            taken.add(lane)
+            result.append({"outputLane": lane, "predicate": entry["predicate"]})
+        self._apply_lanes(stage, [p["outputLane"] for p in result])
+        ref = stage.definition.resolve("lanePredicates")
+        assert ref is not None
+        stage.configuration.set_raw(ref, result)
+
+    def _add_predicate(self, stage: Stage, predicate: str) -> int:
+        current = stage.predicates
+        for entry in current:
+            if entry.get("predicate") == predicate:
+                return stage._output_lanes.index(entry["outputLane"])
+        texts: list[str | dict[str, str]] = [dict(p) for p in current[:-1]]
+        texts.append(predicate)
+        texts.extend(dict(p) for p in current[-1:])
+        self._set_predicates(stage, texts)
+        return len(current) - 1 if current else 0
+
+    def _new_lane(self, stage: Stage, taken: set[str]) -> str:
+        number = 1
+        while f"{stage.instance_name}OutputLane{number}" in taken:
+            number += 1
+        return f"{stage.instance_name}OutputLane{number}"
+
+    def _apply_lanes(self, stage: Stage, lanes: list[str]) -> None:
+        """Set a stage's output lanes, dropping edges of removed lanes and renumbering the rest."""
+        old = list(stage._output_lanes)
+        for source, target, key, data in list(self._graph.out_edges(stage.instance_name, keys=True, data=True)):
+            if data["kind"] != "data":
+                continue
+            lane = old[data["output"]] if data["output"] < len(old) else None
+            if lane in lanes:
+                data["output"] = lanes.index(lane)
+            else:
+                self._graph.remove_edge(source, target, key)
+        stage._output_lanes[:] = lanes
+
+    # -- conveniences that call the compilers, validator and renderers -----------------------
+
+    def validate(self) -> ValidationResult:
+        """Check the flow offline against the catalog; returns every issue found."""
+        from .validate import validate
+
+        return validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The engine's pipeline definition of this flow (see ``flowbuilder.compile.to_dict``)."""
+        from .compile import to_dict
+
+        return to_dict(self)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The pipeline definition as JSON text, byte-stable for git diffs."""
+        from .compile import to_json
+
+        return to_json(self, indent=indent)
+
+    @classmethod
+    def from_json(cls, data: str | bytes | dict[str, Any], *, catalog: Catalog | None = None) -> Flow:
+        """Read a flow from pipeline JSON (bare, export envelope, or the GET-shaped document)."""
+        from .compile import from_json
+
+        return from_json(data, catalog=catalog)
+
+    @classmethod
+    def from_file(cls, path: str | FilePath, *, catalog: Catalog | None = None) -> Flow:
+        """Read a flow from a pipeline JSON file."""
+        from .compile import from_file
+
+        return from_file(path, catalog=catalog)
+
+
+class Parameters(MutableMapping[str, Any]):
+    """The flow's parameters: a dict view over the ``constants`` config (a list of key/value)."""
+
+    def __init__(self, flow: Flow) -> None:
+        self._flow = flow
+
+    def _entries(self) -> list[dict[str, Any]]:
+        value = self._flow.configuration.get("constants")
+        if not isinstance(value, list):
+            value = []
+            self._flow.configuration["constants"] = value
+            value = self._flow.configuration["constants"]
+        return value  # type: ignore[no-any-return]
+
+    def __getitem__(self, key: str) -> Any:
+        for entry in self._entries():
+            if entry.get("key") == key:
+                return entry.get("value")
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        entries = self._entries()
+        for entry in entries:
+            if entry.get("key") == key:
+                entry["value"] = value
+                return
+        entries.append({"key": key, "value": value})
+
+    def __delitem__(self, key: str) -> None:
+        entries = self._entries()
+        for position, entry in enumerate(entries):
+            if entry.get("key") == key:
+                del entries[position]
+                return
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([str(entry.get("key")) for entry in self._entries()])
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __repr__(self) -> str:
+        return f"Parameters({dict(self)!r})"
