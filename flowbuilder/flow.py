@@ -76,8 +76,13 @@ class Flow:
         self._special: dict[str, Stage | None] = dict.fromkeys(SPECIAL_ROLES)
         self._document: dict[str, Any] = {}
         self._key_order: tuple[str, ...] | None = None
+        # What an imported document held beyond the model, so compiling it gives it back.
         self._rules: Any = None
         self._library_definitions: Any = None
+        self._envelope_key: str | None = None
+        self._envelope_extra: dict[str, Any] | None = None
+        self._derived_name: str | None = None
+        self._lifecycle_extra: dict[str, list[Stage]] = {}
         self._configs: list[dict[str, Any]] = []
         definition = self.catalog.pipeline_definition(engine)
         self._configs.extend({"name": c.name, "value": c.initial_value()} for c in definition.configs)
@@ -164,7 +169,7 @@ class Flow:
         from .path import Path
 
         origin = self._resolve_target(stage, name, library, type or "origin", "origin", config)
-        return Path(self, ((origin.instance_name, "data", None),))
+        return Path(self, ((origin._node, "data", None),))
 
     def _resolve_target(
         self,
@@ -223,11 +228,11 @@ class Flow:
         self._insert(stage)
         return stage
 
-    def _insert(self, stage: Stage) -> None:
-        if stage.instance_name in self._graph:
+    def _insert(self, stage: Stage, *, allow_duplicate: bool = False) -> None:
+        if stage._node in self._graph:
             raise LaneError("instance name already used", flow=self.name, stage=stage.instance_name)
         object.__setattr__(stage, "_flow", self)
-        self._graph.add_node(stage.instance_name, stage=stage)
+        self._graph.add_node(stage._node, stage=stage)
 
     def remove_stage(self, stage: Stage | str) -> None:
         """Remove one stage instance (only that one) and every lane into or out of it."""
@@ -237,7 +242,7 @@ class Flow:
                 "is a special stage and cannot be removed", flow=self.name, stage=target.instance_name,
                 hint="Replace it with set_error_stage() (or the matching set_* method).",
             )
-        self._graph.remove_node(target.instance_name)
+        self._graph.remove_node(target._node)
         base, _, number = target.instance_name.rpartition("_")
         if number.isdigit() and base in self._name_hints:
             self._name_hints[base] = min(self._name_hints[base], int(number))
@@ -411,7 +416,7 @@ class Flow:
                 f"has no output lanes (it is a {stage.type})", flow=self.name, stage=stage.instance_name,
                 hint="Connect its events with >= or connect_event_to() if it produces events.",
             )
-        used = {d["output"] for _, _, d in self._graph.out_edges(stage.instance_name, data=True)
+        used = {d["output"] for _, _, d in self._graph.out_edges(stage._node, data=True)
                 if d["kind"] == "data"}
         for index in range(len(lanes)):
             if index not in used:
@@ -436,31 +441,31 @@ class Flow:
                                 hint="Only stages that produce events have an event lane.")
             if not source._event_lanes:
                 source._event_lanes.append(f"{source.instance_name}_EventLane")
-        existing = self._graph.get_edge_data(source.instance_name, target.instance_name) or {}
+        existing = self._graph.get_edge_data(source._node, target._node) or {}
         if any(d["kind"] == kind and d["output"] == output for d in existing.values()):
             return
-        self._graph.add_edge(source.instance_name, target.instance_name, kind=kind, output=output,
+        self._graph.add_edge(source._node, target._node, kind=kind, output=output,
                              position=self._next_position(target))
 
     def _next_position(self, target: Stage) -> int:
-        positions = [d["position"] for _, _, d in self._graph.in_edges(target.instance_name, data=True)]
+        positions = [d["position"] for _, _, d in self._graph.in_edges(target._node, data=True)]
         positions.extend(position for position, _ in target._dangling)
         return max(positions, default=-1) + 1
 
     def _disconnect(self, source: Stage, target: Stage, kind: str | None) -> None:
-        edges = self._graph.get_edge_data(source.instance_name, target.instance_name) or {}
+        edges = self._graph.get_edge_data(source._node, target._node) or {}
         for key, data in list(edges.items()):
             if kind is None or data["kind"] == kind:
-                self._graph.remove_edge(source.instance_name, target.instance_name, key)
+                self._graph.remove_edge(source._node, target._node, key)
 
     def _neighbours(self, stage: Stage, direction: str, kind: str | None) -> Stages:
         if stage._role is not None or stage._flow is not self:
             return Stages()
         if direction == "in":
-            edges = self._graph.in_edges(stage.instance_name, data=True)
+            edges = self._graph.in_edges(stage._node, data=True)
             names = [u for u, _, d in sorted(edges, key=lambda e: e[2]["position"]) if kind in (None, d["kind"])]
         else:
-            edges = self._graph.out_edges(stage.instance_name, data=True)
+            edges = self._graph.out_edges(stage._node, data=True)
             names = [v for _, v, d in edges if kind in (None, d["kind"])]
         return Stages(self._graph.nodes[n]["stage"] for n in dict.fromkeys(names))
 
@@ -512,7 +517,7 @@ class Flow:
     def _apply_lanes(self, stage: Stage, lanes: list[str]) -> None:
         """Set a stage's output lanes, dropping edges of removed lanes and renumbering the rest."""
         old = list(stage._output_lanes)
-        for source, target, key, data in list(self._graph.out_edges(stage.instance_name, keys=True, data=True)):
+        for source, target, key, data in list(self._graph.out_edges(stage._node, keys=True, data=True)):
             if data["kind"] != "data":
                 continue
             lane = old[data["output"]] if data["output"] < len(old) else None

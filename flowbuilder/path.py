@@ -72,7 +72,7 @@ class Path:
         """Continue from output lane ``n`` of the tail (Record Deduplicator: 0 unique, 1 duplicates)."""
         stage = self.stage
         index = self.flow._output_index(stage, None, n)
-        return Path(self.flow, ((stage.instance_name, "data", index),))
+        return Path(self.flow, ((stage._node, "data", index),))
 
     def when(self, predicate: str) -> Path:
         """On a Stream Selector tail: continue from the lane of ``predicate`` (added if new).
@@ -81,12 +81,12 @@ class Path:
         """
         stage = self._selector()
         index = self.flow._add_predicate(stage, predicate)
-        return Path(self.flow, ((stage.instance_name, "data", index),))
+        return Path(self.flow, ((stage._node, "data", index),))
 
     def otherwise(self) -> Path:
         """On a Stream Selector tail: continue from the ``default`` lane."""
         stage = self._selector()
-        return Path(self.flow, ((stage.instance_name, "data", len(stage.output_lanes) - 1),))
+        return Path(self.flow, ((stage._node, "data", len(stage.output_lanes) - 1),))
 
     def _selector(self) -> Stage:
         stage = self.stage
@@ -119,7 +119,7 @@ class Path:
             index = 0 if kind == "event" else self._default_output(source, output)
             for target in created:
                 self.flow._connect(source, target, kind, index)
-        return Path(self.flow, tuple((t.instance_name, "data", None) for t in created))
+        return Path(self.flow, tuple((t._node, "data", None) for t in created))
 
     def _default_output(self, source: Stage, output: int | None) -> int:
         if output is not None:

@@ -86,7 +86,9 @@ class Stage:
         set_(self, "_extra", extra or {})
         set_(self, "_key_order", key_order)
         set_(self, "_flow", None)
+        set_(self, "_node", instance_name)
         set_(self, "_dangling", [])
+        set_(self, "_nulls", frozenset())
         set_(
             self,
             "configuration",
@@ -108,7 +110,9 @@ class Stage:
     _extra: dict[str, Any]
     _key_order: tuple[str, ...] | None
     _flow: Flow | None
+    _node: str
     _dangling: list[tuple[int, str]]
+    _nulls: frozenset[str]
 
     # -- construction ----------------------------------------------------------------------------
 

@@ -1,0 +1,10 @@
+"""Compilers: a Flow to the engine's flow JSON (and back), and to Python DSL source.
+
+Each reads the flow's graph; none keeps state of its own.
+"""
+
+from ._layout import auto_arrange
+from ._pipeline import to_dict, to_envelope, to_json
+from ._reader import from_file, from_json
+
+__all__ = ["auto_arrange", "from_file", "from_json", "to_dict", "to_envelope", "to_json"]

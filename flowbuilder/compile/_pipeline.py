@@ -1,0 +1,203 @@
+"""Compile a Flow to the engine's pipeline definition: a dict, or byte-stable JSON text."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from ._layout import auto_arrange
+
+if TYPE_CHECKING:
+    from ..flow import Flow
+    from ..stage import Stage
+
+__all__ = ["PIPELINE_CONFIG_VERSION", "SCHEMA_VERSION", "to_dict", "to_envelope", "to_json"]
+
+SCHEMA_VERSION = 6
+#: ``PipelineConfigBean.VERSION`` of the Data Collector sources the catalog was extracted from.
+PIPELINE_CONFIG_VERSION = 23
+_NAMESPACE = uuid.UUID("6f1c1f8e-5d0b-4f3e-9a57-2b9c4a0f0b61")
+# The engine's serialisation order (PipelineConfigurationJson, then the output-only fields).
+_TOP_LEVEL = (
+    "schemaVersion", "version", "pipelineId", "title", "description", "uuid", "configuration", "uiInfo",
+    "fragments", "stages", "errorStage", "info", "metadata", "statsAggregatorStage", "startEventStages",
+    "stopEventStages", "testOriginStage", "issues", "valid", "previewable",
+)
+_STAGE_KEYS = (
+    "instanceName", "library", "stageName", "stageVersion", "configuration", "uiInfo", "inputLanes",
+    "outputLanes", "eventLanes", "services",
+)
+_SPECIAL_SLOTS = {
+    "errorStage": "error",
+    "statsAggregatorStage": "stats",
+    "testOriginStage": "test_origin",
+}
+_LIFECYCLE_SLOTS = {"startEventStages": "start", "stopEventStages": "stop"}
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def pipeline_id(flow: Flow) -> str:
+    """The pipeline id of an authored flow: derived from its name, never random."""
+    stem = re.sub(r"[\W_]", "", flow.name)[:10]
+    return f"{stem}{uuid.uuid5(_NAMESPACE, f'{flow.engine}:{flow.name}')}"
+
+
+def _input_lanes(flow: Flow, stage: Stage) -> list[str]:
+    lanes: list[tuple[int, str]] = list(stage._dangling)
+    if stage._flow is flow and stage._role is None:
+        graph = flow._graph
+        for source, _, data in graph.in_edges(stage._node, data=True):
+            producer: Stage = graph.nodes[source]["stage"]
+            pool = producer._output_lanes if data["kind"] == "data" else producer._event_lanes
+            if data["output"] < len(pool):
+                lanes.append((data["position"], pool[data["output"]]))
+    lanes.sort(key=lambda item: item[0])
+    result: list[str] = []
+    last_position = None
+    for position, lane in lanes:
+        if position != last_position:
+            result.append(lane)
+        last_position = position
+    return result
+
+
+def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> dict[str, Any]:
+    ui_info = _copy(stage.ui_info)
+    if position is not None and stage._key_order is None and ui_info.get("xPos") is None:
+        ui_info["xPos"], ui_info["yPos"] = position
+    values: dict[str, Any] = {
+        "instanceName": stage.instance_name,
+        "library": stage.library,
+        "stageName": stage.stage_name,
+        "stageVersion": stage.version,
+        "configuration": _copy(stage._configs),
+        "uiInfo": ui_info,
+        "inputLanes": _input_lanes(flow, stage),
+        "outputLanes": list(stage._output_lanes),
+        "eventLanes": list(stage._event_lanes),
+        "services": _copy(stage._services),
+    }
+    values.update(_copy(stage._extra))
+    for key in stage._nulls:
+        if not values.get(key):
+            values[key] = None
+    if stage._key_order is None:
+        return {key: values[key] for key in (*_STAGE_KEYS, *stage._extra)}
+    keys = list(stage._key_order)
+    for key, optional in (("eventLanes", stage._event_lanes), ("services", stage._services)):
+        if key not in keys and optional:
+            keys.append(key)
+    return {key: values[key] for key in keys if key in values}
+
+
+def to_dict(flow: Flow) -> dict[str, Any]:
+    """The pipeline definition the engines read, as a new dict.
+
+    Authored flows get every top-level key in the engine's order, configs in definition order
+    with defaults, derived lane names and ids, and positions from :func:`auto_arrange` unless
+    set. Imported flows give back what they were read from, with the user's changes.
+
+    >>> from flowbuilder import Flow
+    >>> definition = Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    >>> [s["instanceName"] for s in definition["stages"]], definition["stages"][1]["inputLanes"]
+    (['DevRawDataSource_01', 'Trash_01'], ['DevRawDataSource_01OutputLane1'])
+    """
+    positions = auto_arrange(flow)
+    stages = [
+        _stage_dict(flow, data["stage"], positions.get(node)) for node, data in flow._graph.nodes(data=True)
+    ]
+    special = {
+        slot: (_stage_dict(flow, s, None) if (s := flow._special[role]) is not None else None)
+        for slot, role in _SPECIAL_SLOTS.items()
+    }
+    lifecycle = {
+        slot: [
+            _stage_dict(flow, s, None)
+            for s in ([flow._special[role]] if flow._special[role] is not None else [])
+            + flow._lifecycle_extra.get(role, [])
+        ]
+        for slot, role in _LIFECYCLE_SLOTS.items()
+    }
+    modelled: dict[str, Any] = {
+        "description": flow.description,
+        "configuration": _copy(flow._configs),
+        "stages": stages,
+        **special,
+        **lifecycle,
+    }
+    if flow._key_order is not None:
+        return _imported(flow, modelled)
+    pid = pipeline_id(flow)
+    uid = str(uuid.uuid5(_NAMESPACE, pid))
+    values = {
+        "schemaVersion": SCHEMA_VERSION,
+        "version": PIPELINE_CONFIG_VERSION,
+        "pipelineId": pid,
+        "title": flow.name,
+        "uuid": uid,
+        "uiInfo": {},
+        "fragments": [],
+        "info": {
+            "pipelineId": pid, "title": flow.name, "description": flow.description, "created": 0,
+            "lastModified": 0, "creator": "", "lastModifier": "", "lastRev": "0", "uuid": uid, "valid": False,
+            "metadata": None, "name": pid, "sdcVersion": flow.catalog.engine_version(flow.engine), "sdcId": "",
+        },
+        "metadata": {"labels": []},
+        "issues": {"pipelineIssues": [], "stageIssues": {}, "issueCount": 0},
+        "valid": False,
+        "previewable": False,
+        **modelled,
+    }
+    return {key: values[key] for key in _TOP_LEVEL}
+
+
+def _imported(flow: Flow, modelled: dict[str, Any]) -> dict[str, Any]:
+    original = flow._document
+    result: dict[str, Any] = {}
+    assert flow._key_order is not None
+    for key in flow._key_order:
+        if key in modelled:
+            result[key] = modelled[key]
+        elif key == "title":
+            result[key] = flow.name if flow.name != flow._derived_name else original.get(key)
+        else:
+            result[key] = _copy(original.get(key))
+    for key, value in modelled.items():
+        if key not in result and value not in (None, [], ""):
+            result[key] = value
+    if "title" not in result and flow.name != flow._derived_name:
+        result["title"] = flow.name
+    return result
+
+
+def to_json(flow: Flow, *, indent: int | None = 2) -> str:
+    """The pipeline definition as JSON text: the same flow gives the same bytes, always.
+
+    >>> from flowbuilder import Flow
+    >>> text = Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_json()
+    >>> text == Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_json()
+    True
+    """
+    return json.dumps(to_dict(flow), indent=indent, ensure_ascii=False) + "\n"
+
+
+def to_envelope(flow: Flow) -> dict[str, Any]:
+    """The export envelope ``{"pipelineConfig", "pipelineRules", "libraryDefinitions"}``."""
+    envelope: dict[str, Any] = {
+        flow._envelope_key or "pipelineConfig": to_dict(flow),
+        "pipelineRules": _copy(flow._rules),
+    }
+    if flow._library_definitions is not None or flow._envelope_key is None:
+        envelope["libraryDefinitions"] = _copy(flow._library_definitions)
+    for key, value in (flow._envelope_extra or {}).items():
+        envelope[key] = _copy(value)
+    return envelope

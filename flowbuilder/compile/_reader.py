@@ -1,0 +1,232 @@
+"""Read real flow JSON (bare definitions, export envelopes, GET-shaped documents) into a Flow."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Catalog
+from ..errors import FlowFormatError
+from ..flow import Flow
+from ..stage import Stage
+
+__all__ = ["from_file", "from_json", "split_document"]
+
+_ENVELOPES = ("pipelineConfig", "pipelineFragmentConfig")
+_SPECIAL = {"errorStage": "error", "statsAggregatorStage": "stats", "testOriginStage": "test_origin"}
+_LIFECYCLE = {"startEventStages": "start", "stopEventStages": "stop"}
+_STAGE_REQUIRED = ("instanceName", "stageName")
+
+
+def split_document(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split any supported shape into ``(pipeline definition, envelope parts)``.
+
+    Envelope parts hold what surrounds the definition: ``pipelineRules``,
+    ``libraryDefinitions``, the GET-shaped ``flow`` asset, and the key the definition sat under.
+    """
+    if not isinstance(document, Mapping):
+        raise FlowFormatError(f"flow JSON must be an object; got {type(document).__name__}")
+    for key in _ENVELOPES:
+        if key in document:
+            definition = document[key]
+            if not isinstance(definition, Mapping):
+                raise FlowFormatError(f"{key!r} must be an object; got {type(definition).__name__}")
+            parts = {k: v for k, v in document.items() if k != key}
+            parts["__key__"] = key
+            return dict(definition), parts
+    if "pipeline_definition" in document or "flow" in document:
+        definition = document.get("pipeline_definition")
+        if definition is None:
+            definition = {}
+        if not isinstance(definition, Mapping):
+            raise FlowFormatError("'pipeline_definition' must be an object")
+        parts = {k: v for k, v in document.items() if k != "pipeline_definition"}
+        parts["__key__"] = "pipeline_definition"
+        return dict(definition), parts
+    if "stages" in document or "schemaVersion" in document or "configuration" in document:
+        return dict(document), {}
+    raise FlowFormatError(
+        "not a flow: expected a pipeline definition (with 'stages'), an export envelope "
+        "('pipelineConfig'), or a GET-shaped document ('flow', 'pipeline_definition')",
+        hint="Keys found: " + ", ".join(sorted(map(str, document))[:10]) + ".",
+    )
+
+
+def from_json(
+    data: str | bytes | Mapping[str, Any], *, catalog: Catalog | None = None, location: str | None = None
+) -> Flow:
+    """Read a flow from JSON text or a parsed document, keeping everything it holds.
+
+    Stages missing from the catalog are kept verbatim as opaque stages; ``libraryDefinitions``
+    in an export envelope extend the catalog for this flow.
+
+    >>> from flowbuilder import Flow
+    >>> original = Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    >>> Flow.from_json(original).to_dict() == original
+    True
+    """
+    if isinstance(data, (str, bytes)):
+        try:
+            document = json.loads(data)
+        except json.JSONDecodeError as error:
+            where = f"{location}:{error.lineno}:{error.colno}" if location else f"line {error.lineno}"
+            raise FlowFormatError(f"not valid JSON: {error.msg}", location=where) from None
+        except RecursionError:
+            raise FlowFormatError("JSON nested too deeply", location=location) from None
+    else:
+        document = data
+    try:
+        return _read(document, catalog or Catalog.default(), location)
+    except FlowFormatError as error:
+        if location and not error.location:
+            error.location = location
+            error.args = (error._render(),)
+        raise
+
+
+def from_file(path: str | Path, *, catalog: Catalog | None = None) -> Flow:
+    """Read a flow from a JSON file (any shape :func:`from_json` reads)."""
+    try:
+        text = Path(path).read_bytes()
+    except OSError as error:
+        raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
+    return from_json(text, catalog=catalog, location=str(path))
+
+
+def _engine(definition: Mapping[str, Any]) -> str:
+    mode = None
+    for entry in definition.get("configuration") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == "executionMode":
+            mode = entry.get("value")
+    libraries = [s.get("library", "") for s in definition.get("stages") or [] if isinstance(s, Mapping)]
+    if mode == "SNOWPARK" or any(str(lib).startswith("streamsets-snowpark") for lib in libraries):
+        return "snowflake"
+    if mode in ("BATCH", "STREAMING") or any(str(lib).startswith("streamsets-spark") for lib in libraries):
+        return "transformer"
+    return "data_collector"
+
+
+def _read(document: Mapping[str, Any], catalog: Catalog, location: str | None) -> Flow:
+    definition, parts = split_document(document)
+    library_definitions = parts.get("libraryDefinitions")
+    if isinstance(library_definitions, Mapping) and library_definitions:
+        catalog = catalog.extend(library_definitions)
+    asset = parts.get("flow") if isinstance(parts.get("flow"), Mapping) else None
+    metadata = (asset or {}).get("metadata") if asset else None
+    info = definition.get("info") if isinstance(definition.get("info"), Mapping) else {}
+    derived = (
+        (metadata or {}).get("name")
+        or info.get("title")
+        or definition.get("pipelineId")
+        or info.get("pipelineId")
+        or definition.get("fragmentId")
+        or "imported flow"
+    )
+    name = definition.get("title") or derived
+    flow = Flow(str(name), str(definition.get("description") or ""), catalog=catalog, engine=_engine(definition))
+    flow._derived_name = str(derived)
+    flow._key_order = tuple(definition)
+    flow._document = {k: v for k, v in definition.items()}
+    if "description" in definition and definition["description"] is None:
+        flow.description = None  # type: ignore[assignment]
+    flow._envelope_key = parts.pop("__key__", None)
+    flow._rules = parts.pop("pipelineRules", None)
+    flow._library_definitions = parts.pop("libraryDefinitions", None) if "libraryDefinitions" in parts else None
+    flow._envelope_extra = parts
+    configuration = definition.get("configuration")
+    if configuration is not None and not isinstance(configuration, list):
+        raise FlowFormatError(f"'configuration' must be a list; got {type(configuration).__name__}")
+    flow._configs[:] = copy.deepcopy(configuration or [])
+    flow._special = dict.fromkeys(flow._special)
+    stages = definition.get("stages")
+    if stages is None:
+        stages = []
+    if not isinstance(stages, list):
+        raise FlowFormatError(f"'stages' must be a list; got {type(stages).__name__}")
+    built = [_stage(raw, catalog, f"stages[{i}]") for i, raw in enumerate(stages)]
+    for stage in built:
+        flow._insert(stage, allow_duplicate=True)
+    _wire(flow, built, [list(raw.get("inputLanes") or []) for raw in stages])
+    for slot, role in _SPECIAL.items():
+        raw = definition.get(slot)
+        if isinstance(raw, Mapping):
+            flow._special[role] = _special(flow, raw, catalog, slot, role)
+        elif raw is not None:
+            raise FlowFormatError(f"{slot!r} must be an object or null; got {type(raw).__name__}")
+    for slot, role in _LIFECYCLE.items():
+        raw_list = definition.get(slot)
+        if raw_list is None:
+            continue
+        if not isinstance(raw_list, list):
+            raise FlowFormatError(f"{slot!r} must be a list; got {type(raw_list).__name__}")
+        members = [_special(flow, raw, catalog, f"{slot}[{i}]", role) for i, raw in enumerate(raw_list)]
+        flow._special[role] = members[0] if members else None
+        flow._lifecycle_extra[role] = members[1:]
+    return flow
+
+
+def _special(flow: Flow, raw: Any, catalog: Catalog, where: str, role: str) -> Stage:
+    stage = _stage(raw, catalog, where, role=role)
+    object.__setattr__(stage, "_flow", flow)
+    stage._dangling.extend(enumerate(raw.get("inputLanes") or []))
+    return stage
+
+
+def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -> Stage:
+    if not isinstance(raw, Mapping):
+        raise FlowFormatError(f"{where} must be a stage object; got {type(raw).__name__}")
+    missing = [key for key in _STAGE_REQUIRED if not isinstance(raw.get(key), str)]
+    if missing:
+        raise FlowFormatError(f"{where} has no {' or '.join(repr(k) for k in missing)}",
+                              hint="Each stage needs an instanceName and a stageName.")
+    for key in ("configuration", "services", "inputLanes", "outputLanes", "eventLanes"):
+        if raw.get(key) is not None and not isinstance(raw[key], list):
+            raise FlowFormatError(f"{where}.{key} must be a list; got {type(raw[key]).__name__}")
+    if raw.get("uiInfo") is not None and not isinstance(raw["uiInfo"], Mapping):
+        raise FlowFormatError(f"{where}.uiInfo must be an object")
+    for key in ("configuration", "services"):
+        if any(not isinstance(entry, Mapping) for entry in raw.get(key) or []):
+            raise FlowFormatError(f"{where}.{key} entries must be objects")
+    definition, _exact = catalog.resolve(raw["stageName"], raw.get("stageVersion"), raw.get("library"))
+    known = {"instanceName", "library", "stageName", "stageVersion", "configuration", "uiInfo", "inputLanes",
+             "outputLanes", "eventLanes", "services"}
+    extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in known}
+    stage = Stage(
+        definition,
+        instance_name=raw["instanceName"],
+        library=str(raw.get("library") or ""),
+        stage_name=raw["stageName"],
+        version=raw.get("stageVersion"),  # type: ignore[arg-type]
+        configs=copy.deepcopy(list(raw.get("configuration") or [])),
+        services=copy.deepcopy(list(raw.get("services") or [])),
+        ui_info=copy.deepcopy(dict(raw.get("uiInfo") or {})),
+        output_lanes=list(raw.get("outputLanes") or []),
+        event_lanes=list(raw.get("eventLanes") or []),
+        role=role,
+        extra=extra,
+        key_order=tuple(raw),
+    )
+    object.__setattr__(stage, "_nulls", frozenset(k for k in known if k in raw and raw[k] is None))
+    return stage
+
+
+def _wire(flow: Flow, stages: list[Stage], inputs: list[list[str]]) -> None:
+    producers: dict[str, list[tuple[Stage, str, int]]] = {}
+    for stage in stages:
+        for index, lane in enumerate(stage._output_lanes):
+            producers.setdefault(lane, []).append((stage, "data", index))
+        for index, lane in enumerate(stage._event_lanes):
+            producers.setdefault(lane, []).append((stage, "event", index))
+    graph = flow._graph
+    for stage, lanes in zip(stages, inputs):
+        for position, lane in enumerate(lanes):
+            found = producers.get(lane)
+            if not found:
+                stage._dangling.append((position, lane))
+                continue
+            for producer, kind, index in found:
+                graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
+
