@@ -547,6 +547,34 @@ class Flow:
 
         return to_json(self, indent=indent)
 
+    def to_dot(self) -> str:
+        """The flow as Graphviz DOT text (see ``flowbuilder.render.to_dot``)."""
+        from .render import to_dot
+
+        return to_dot(self)
+
+    def to_mermaid(self) -> str:
+        """The flow as a Mermaid ``flowchart LR`` (see ``flowbuilder.render.to_mermaid``)."""
+        from .render import to_mermaid
+
+        return to_mermaid(self)
+
+    def render(self, path: str | FilePath, format: str | None = None) -> FilePath:
+        """Draw the flow to a file with Graphviz (svg, png, pdf or dot, from the suffix)."""
+        from .render import render
+
+        return render(self, path, format=format)
+
+    def _repr_svg_(self) -> str | None:
+        from .render import repr_svg
+
+        return repr_svg(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .render import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
+
     @classmethod
     def from_json(cls, data: str | bytes | dict[str, Any], *, catalog: Catalog | None = None) -> Flow:
         """Read a flow from pipeline JSON (bare, export envelope, or the GET-shaped document)."""
