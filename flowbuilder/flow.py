@@ -8,6 +8,7 @@ from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+from typing_extensions import Self
 
 from ._names import did_you_mean, instance_base
 from .catalog import Catalog, ConfigRef, StageDefinition
@@ -576,18 +577,18 @@ class Flow:
         return repr_mimebundle(self, include=include, exclude=exclude)
 
     @classmethod
-    def from_json(cls, data: str | bytes | dict[str, Any], *, catalog: Catalog | None = None) -> Flow:
+    def from_json(cls, data: str | bytes | dict[str, Any], *, catalog: Catalog | None = None) -> Self:
         """Read a flow from pipeline JSON (bare, export envelope, or the GET-shaped document)."""
         from .compile import from_json
 
-        return from_json(data, catalog=catalog)
+        return from_json(data, catalog=catalog, cls=cls)
 
     @classmethod
-    def from_file(cls, path: str | FilePath, *, catalog: Catalog | None = None) -> Flow:
+    def from_file(cls, path: str | FilePath, *, catalog: Catalog | None = None) -> Self:
         """Read a flow from a pipeline JSON file."""
         from .compile import from_file
 
-        return from_file(path, catalog=catalog)
+        return from_file(path, catalog=catalog, cls=cls)
 
 
 class Parameters(MutableMapping[str, Any]):

@@ -6,7 +6,7 @@ import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..catalog import Catalog
 from ..errors import FlowFormatError
@@ -14,6 +14,8 @@ from ..flow import Flow
 from ..stage import Stage
 
 __all__ = ["from_file", "from_json", "split_document"]
+
+F = TypeVar("F", bound=Flow)
 
 _ENVELOPES = ("pipelineConfig", "pipelineFragmentConfig")
 _SPECIAL = {"errorStage": "error", "statsAggregatorStage": "stats", "testOriginStage": "test_origin"}
@@ -56,8 +58,12 @@ def split_document(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[st
 
 
 def from_json(
-    data: str | bytes | Mapping[str, Any], *, catalog: Catalog | None = None, location: str | None = None
-) -> Flow:
+    data: str | bytes | Mapping[str, Any],
+    *,
+    catalog: Catalog | None = None,
+    location: str | None = None,
+    cls: type[F] = Flow,  # type: ignore[assignment]
+) -> F:
     """Read a flow from JSON text or a parsed document, keeping everything it holds.
 
     Stages missing from the catalog are kept verbatim as opaque stages; ``libraryDefinitions``
@@ -79,7 +85,7 @@ def from_json(
     else:
         document = data
     try:
-        return _read(document, catalog or Catalog.default(), location)
+        return _read(document, catalog or Catalog.default(), cls)
     except FlowFormatError as error:
         if location and not error.location:
             error.location = location
@@ -87,13 +93,13 @@ def from_json(
         raise
 
 
-def from_file(path: str | Path, *, catalog: Catalog | None = None) -> Flow:
+def from_file(path: str | Path, *, catalog: Catalog | None = None, cls: type[F] = Flow) -> F:  # type: ignore[assignment]
     """Read a flow from a JSON file (any shape :func:`from_json` reads)."""
     try:
         text = Path(path).read_bytes()
     except OSError as error:
         raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
-    return from_json(text, catalog=catalog, location=str(path))
+    return from_json(text, catalog=catalog, location=str(path), cls=cls)
 
 
 def _engine(definition: Mapping[str, Any]) -> str:
@@ -109,7 +115,7 @@ def _engine(definition: Mapping[str, Any]) -> str:
     return "data_collector"
 
 
-def _read(document: Mapping[str, Any], catalog: Catalog, location: str | None) -> Flow:
+def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     definition, parts = split_document(document)
     library_definitions = parts.get("libraryDefinitions")
     if isinstance(library_definitions, Mapping) and library_definitions:
@@ -126,7 +132,7 @@ def _read(document: Mapping[str, Any], catalog: Catalog, location: str | None) -
         or "imported flow"
     )
     name = definition.get("title") or derived
-    flow = Flow(str(name), str(definition.get("description") or ""), catalog=catalog, engine=_engine(definition))
+    flow = cls(str(name), str(definition.get("description") or ""), catalog=catalog, engine=_engine(definition))
     flow._derived_name = str(derived)
     flow._key_order = tuple(definition)
     flow._document = {k: v for k, v in definition.items()}
