@@ -214,10 +214,12 @@ def check_value(
     """
     config = name or python_name(definition.label, definition.field_name or definition.name)
 
-    def fail(message: str, hint: str | None = None) -> ConfigError:
+    def fail(message: str, hint: str | None = None, code: str = "CONFIG_TYPE") -> ConfigError:
         if definition.is_secret:
             message = message.replace(repr(value), "a secret value")
-        return ConfigError(message, flow=flow, stage=stage, config=config, hint=hint)
+        error = ConfigError(message, flow=flow, stage=stage, config=config, hint=hint)
+        error.code = code
+        return error
 
     if value is None or ConfigDefinition.is_expression(value):
         return value
@@ -230,9 +232,9 @@ def check_value(
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail(f"must be a number; got {_type_name(value)} {value!r}")
         if definition.min is not None and value < definition.min:
-            raise fail(f"must be at least {definition.min}; got {value!r}")
+            raise fail(f"must be at least {definition.min}; got {value!r}", code="CONFIG_MIN")
         if definition.max is not None and value > definition.max:
-            raise fail(f"must be at most {definition.max}; got {value!r}")
+            raise fail(f"must be at most {definition.max}; got {value!r}", code="CONFIG_MAX")
         return value
     if kind in ("STRING", "TEXT", "CREDENTIAL"):
         if not isinstance(value, str):
@@ -302,7 +304,7 @@ def _choose(definition: ConfigDefinition, value: Any, fail: Callable[..., Config
         if label.lower() == value.lower():
             return choice
     hint = did_you_mean(value, choices)
-    raise fail(f"must be one of {', '.join(choices)}; got {value!r}", hint)
+    raise fail(f"must be one of {', '.join(choices)}; got {value!r}", hint, "CONFIG_VALUE")
 
 
 def _check_rows(
@@ -327,7 +329,9 @@ def _check_rows(
             if sub is None:
                 raise fail(
                     f"has no field {key!r} in its rows",
-                    did_you_mean(key, by_key) or "Fields: " + ", ".join(s.name for s in definition.sub_configs) + ".",
+                    code="CONFIG_UNKNOWN",
+                    hint=did_you_mean(key, by_key)
+                    or "Fields: " + ", ".join(s.name for s in definition.sub_configs) + ".",
                 )
             converted[sub.name] = check_value(sub, item, name=f"{config}[{number}].{key}", flow=flow, stage=stage)
         rows.append(converted)

@@ -94,11 +94,19 @@ class StageNotFoundError(FlowbuilderError, LookupError):
 
 
 class ConfigError(FlowbuilderError, ValueError):
-    """A config value of the wrong type, outside its allowed values or out of range."""
+    """A config value of the wrong type, outside its allowed values or out of range.
+
+    ``code`` says which rule the value broke: ``CONFIG_TYPE``, ``CONFIG_VALUE``, ``CONFIG_MIN``,
+    ``CONFIG_MAX`` or ``CONFIG_UNKNOWN``.
+    """
+
+    code = "CONFIG_TYPE"
 
 
 class UnknownConfigError(ConfigError, KeyError, AttributeError):
     """A config name that the stage's definition does not declare."""
+
+    code = "CONFIG_UNKNOWN"
 
 
 class LaneError(FlowbuilderError):
