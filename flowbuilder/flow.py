@@ -82,7 +82,7 @@ class Flow:
         self._library_definitions: Any = None
         self._envelope_key: str | None = None
         self._envelope_extra: dict[str, Any] | None = None
-        self._derived_name: str | None = None
+        self._import_name: str | None = None
         self._lifecycle_extra: dict[str, list[Stage]] = {}
         self._configs: list[dict[str, Any]] = []
         definition = self.catalog.pipeline_definition(engine)
@@ -207,25 +207,40 @@ class Flow:
         name: str | None = None,
         type: str | None = None,
         library: str | None = None,
+        *,
+        version: str | None = None,
+        instance_name: str | None = None,
     ) -> Stage:
         """Add an unconnected stage by definition label or name; returns the new Stage.
+
+        The newest version in the catalog is used unless ``version`` is given; the instance name
+        is ``<label without spaces>_NN`` (first free number) unless ``instance_name`` is given.
 
         >>> flow = Flow("demo")
         >>> flow.add_stage("Trash"), flow.add_stage("Trash")
         (Trash_01(label='Trash 1'), Trash_02(label='Trash 2'))
         """
         definition = self.catalog.get(
-            label=label, name=name, library=library, type=type, engine=self.engine, flow=self.name
+            label=label, name=name, library=library, type=type, version=version, engine=self.engine,
+            flow=self.name,
         )
-        return self._add(definition)
+        return self._add(definition, instance_name)
 
-    def _add(self, definition: StageDefinition) -> Stage:
+    def _add(self, definition: StageDefinition, instance_name: str | None = None) -> Stage:
         base = instance_base(definition.label)
-        number = self._name_hints.get(base, 1)
-        while f"{base}_{number:02d}" in self._graph:
-            number += 1
-        self._name_hints[base] = number + 1
-        stage = Stage.from_definition(definition, f"{base}_{number:02d}", f"{definition.label} {number}")
+        if instance_name is not None:
+            if instance_name in self._graph:
+                raise LaneError("instance name already used", flow=self.name, stage=instance_name,
+                                hint="Pick another instance_name, or leave it out to get the next free one.")
+            suffix = instance_name.rpartition("_")[2]
+            label = f"{definition.label} {int(suffix)}" if suffix.isdigit() else definition.label
+            stage = Stage.from_definition(definition, instance_name, label)
+        else:
+            number = self._name_hints.get(base, 1)
+            while f"{base}_{number:02d}" in self._graph:
+                number += 1
+            self._name_hints[base] = number + 1
+            stage = Stage.from_definition(definition, f"{base}_{number:02d}", f"{definition.label} {number}")
         self._insert(stage)
         return stage
 

@@ -425,7 +425,10 @@ class Catalog:
         if wanted_types is not None:
             matching = [d for d in matching if d.stage_type in wanted_types]
         if library is not None:
-            matching = [d for d in matching if library in d.libraries or d.library == library]
+            # A stage ships in several libraries (Kafka, Hadoop...); the instance names one. Keep
+            # the definition when the library is simply not one the catalog lists.
+            in_library = [d for d in matching if library in d.libraries or d.library == library]
+            matching = in_library or (matching if name is not None else [])
         if not matching:
             raise self._not_found(label, name, library, wanted_types, engine, kind, candidates, flow)
         by_type: dict[str, list[StageDefinition]] = {}

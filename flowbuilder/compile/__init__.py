@@ -5,6 +5,18 @@ Each reads the flow's graph; none keeps state of its own.
 
 from ._layout import auto_arrange
 from ._pipeline import to_dict, to_envelope, to_json
+from ._python import add_stage_json, restore_details, secret_variable, to_python
 from ._reader import from_file, from_json
 
-__all__ = ["auto_arrange", "from_file", "from_json", "to_dict", "to_envelope", "to_json"]
+__all__ = [
+    "add_stage_json",
+    "auto_arrange",
+    "from_file",
+    "from_json",
+    "restore_details",
+    "secret_variable",
+    "to_dict",
+    "to_envelope",
+    "to_json",
+    "to_python",
+]

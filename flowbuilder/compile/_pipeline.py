@@ -168,13 +168,13 @@ def _imported(flow: Flow, modelled: dict[str, Any]) -> dict[str, Any]:
         if key in modelled:
             result[key] = modelled[key]
         elif key == "title":
-            result[key] = flow.name if flow.name != flow._derived_name else original.get(key)
+            result[key] = original.get(key) if flow.name == flow._import_name else flow.name
         else:
             result[key] = _copy(original.get(key))
     for key, value in modelled.items():
         if key not in result and value not in (None, [], ""):
             result[key] = value
-    if "title" not in result and flow.name != flow._derived_name:
+    if "title" not in result and flow.name != flow._import_name:
         result["title"] = flow.name
     return result
 

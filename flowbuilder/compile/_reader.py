@@ -123,17 +123,17 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     asset = parts.get("flow") if isinstance(parts.get("flow"), Mapping) else None
     metadata = (asset or {}).get("metadata") if asset else None
     info = definition.get("info") if isinstance(definition.get("info"), Mapping) else {}
-    derived = (
+    name = (
         (metadata or {}).get("name")
+        or definition.get("title")
         or info.get("title")
         or definition.get("pipelineId")
         or info.get("pipelineId")
         or definition.get("fragmentId")
         or "imported flow"
     )
-    name = definition.get("title") or derived
     flow = cls(str(name), str(definition.get("description") or ""), catalog=catalog, engine=_engine(definition))
-    flow._derived_name = str(derived)
+    flow._import_name = flow.name
     flow._key_order = tuple(definition)
     flow._document = {k: v for k, v in definition.items()}
     if "description" in definition and definition["description"] is None:

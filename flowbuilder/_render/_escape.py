@@ -1,0 +1,83 @@
+"""Escaping user text (labels, predicates, names) for DOT, Graphviz HTML labels and Mermaid.
+
+User text may hold anything: quotes, braces, ``<script>``, backslashes, newlines, control
+characters, lone surrogates. Each output language gets text that reads back as the original.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import textwrap
+
+__all__ = ["clean", "dot_html", "dot_string", "mermaid_text", "mermaid_title", "shorten", "wrap"]
+
+# XML 1.0 forbids these in SVG; dot would copy them through and break the file.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters Mermaid reads as syntax, even inside a quoted label: entities (#...;), directives
+# (%%{...}%%), HTML (<, >, &), markdown strings (`), the `style ...:...#...;` pre-pass (:), and
+# the label's own quotes and pipes.
+_MERMAID_ENTITIES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "&": "#amp;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "%": "#37;",
+    "`": "#96;",
+    ":": "#58;",
+    "|": "#124;",
+}
+_MERMAID_SPECIAL = re.compile("[" + re.escape("".join(_MERMAID_ENTITIES)) + "]")
+_ELLIPSIS = "…"
+
+
+def clean(text: str) -> str:
+    """``text`` with line ends made ``\\n`` and the characters SVG cannot hold replaced by U+FFFD."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _FORBIDDEN.sub("\ufffd", text)
+
+
+def shorten(text: str, width: int) -> str:
+    """One line of at most ``width`` characters, ending in an ellipsis when cut."""
+    line = " ".join(clean(text).split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + _ELLIPSIS
+
+
+def wrap(text: str, width: int, max_lines: int) -> list[str]:
+    """Lines of at most ``width`` characters; the user's own line breaks are kept."""
+    lines: list[str] = []
+    for paragraph in clean(text).split("\n"):
+        lines.extend(textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""])
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        lines[-1] = last + " " + _ELLIPSIS if len(last) + 2 <= width else last[: width - 1] + _ELLIPSIS
+    return lines
+
+
+def dot_string(text: str) -> str:
+    r"""The body of a DOT ``escString``: backslashes and quotes escaped, newlines as ``\n``."""
+    escaped = clean(text).replace("\\", "\\\\").replace('"', '\\"')
+    return escaped.replace("\n", "\\n")
+
+
+def dot_html(text: str) -> str:
+    """Text for a Graphviz HTML-like label: XML entities for ``& < > "``."""
+    return html.escape(clean(text), quote=True)
+
+
+def mermaid_text(text: str) -> str:
+    """Text for a quoted Mermaid label: syntax characters as ``#name;`` entities, newlines as ``<br/>``."""
+    escaped = _MERMAID_SPECIAL.sub(lambda match: _MERMAID_ENTITIES[match.group()], clean(text))
+    return escaped.replace("\n", "<br/>")
+
+
+def mermaid_title(text: str) -> str:
+    """A YAML (JSON) string for Mermaid's front-matter title, with nothing Mermaid pre-processes."""
+    quoted = json.dumps(" ".join(clean(text).split()), ensure_ascii=False)
+    for char in "#%<>&`":
+        quoted = quoted.replace(char, f"\\u{ord(char):04x}")
+    return quoted

@@ -1,0 +1,170 @@
+"""The export zip: one GET-shaped flow document per file, credentials blanked unless asked for.
+
+Layout (flowbuilder's own; the cloud's layout is not documented)::
+
+    manifest.json                 {"format": "flowbuilder-flows", "version": 1, "flows": [...]}
+    flows/<flow_id>.json          the flow document
+
+Reading also accepts any ``*.json`` member that ``Flow.from_json`` reads (bare definitions and
+export envelopes), so a zip of plain pipeline files imports too.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from ..catalog import ENGINES, Catalog
+from ..flow import Flow
+from ..errors import BackendError, FlowFormatError, StageNotFoundError
+
+__all__ = ["ImportedFlow", "read_archive", "redact_credentials", "write_archive"]
+
+_FORMAT = "flowbuilder-flows"
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MAX_MEMBERS = 10_000
+_MAX_BYTES = 512 * 1024 * 1024
+_SPECIAL_SLOTS = ("errorStage", "statsAggregatorStage", "testOriginStage")
+_LIFECYCLE_SLOTS = ("startEventStages", "stopEventStages")
+
+
+class ImportedFlow(NamedTuple):
+    """One flow read from an archive: what a create needs, and the member it came from."""
+
+    name: str
+    description: str
+    entity: dict[str, Any]
+    pipeline_definition: dict[str, Any] | None
+    member: str
+
+
+def _blank(entries: object, secret: set[str]) -> None:
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("name") in secret and entry.get("value") not in (None, ""):
+            entry["value"] = ""
+
+
+def _redact_stage(stage: object, catalog: Catalog) -> None:
+    if not isinstance(stage, dict) or not isinstance(stage.get("stageName"), str):
+        return
+    definition, _ = catalog.resolve(stage["stageName"], stage.get("stageVersion"), stage.get("library"))
+    if definition is None:
+        return
+    _blank(stage.get("configuration"), {c.name for c in definition.configs if c.is_secret})
+    for service in stage.get("services") or []:
+        if isinstance(service, dict):
+            found = definition.service(str(service.get("service")))
+            if found is not None:
+                _blank(service.get("configuration"), {c.name for c in found.configs if c.is_secret})
+
+
+def redact_credentials(definition: Mapping[str, Any], catalog: Catalog | None = None) -> dict[str, Any]:
+    """A copy of a pipeline definition with every CREDENTIAL config value blanked.
+
+    Stages the catalog does not know are left as they are: their config types are unknown.
+    """
+    catalog = catalog or Catalog.default()
+    result = copy.deepcopy(dict(definition))
+    for stage in result.get("stages") or []:
+        _redact_stage(stage, catalog)
+    for slot in _SPECIAL_SLOTS:
+        _redact_stage(result.get(slot), catalog)
+    for slot in _LIFECYCLE_SLOTS:
+        for stage in result.get(slot) or []:
+            _redact_stage(stage, catalog)
+    for engine in ENGINES:
+        try:
+            pipeline = catalog.pipeline_definition(engine)
+        except StageNotFoundError:
+            continue
+        _blank(result.get("configuration"), {c.name for c in pipeline.configs if c.is_secret})
+    return result
+
+
+def _member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
+
+
+def write_archive(documents: Iterable[Mapping[str, Any]], *, with_plain_text_credentials: bool = False) -> bytes:
+    """The zip bytes of these flow documents; the same documents give the same bytes."""
+    buffer = io.BytesIO()
+    manifest: list[dict[str, str]] = []
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for original in documents:
+            document = copy.deepcopy(dict(original))
+            if not with_plain_text_credentials and isinstance(document.get("pipeline_definition"), Mapping):
+                document["pipeline_definition"] = redact_credentials(document["pipeline_definition"])
+            metadata = document["flow"]["metadata"]
+            path = f"flows/{metadata['asset_id']}.json"
+            manifest.append({"flow_id": metadata["asset_id"], "name": metadata["name"], "file": path})
+            _member(archive, path, json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n")
+        head = {"format": _FORMAT, "version": 1, "credentials": with_plain_text_credentials, "flows": manifest}
+        _member(archive, "manifest.json", json.dumps(head, indent=2, ensure_ascii=False).encode() + b"\n")
+    return buffer.getvalue()
+
+
+def _bad(message: str, where: str | None = None, hint: str | None = None) -> BackendError:
+    return BackendError(message, status=400, location=where, hint=hint)
+
+
+def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
+    """The flows in an export zip, in member order; BackendError (status 400) on a bad archive."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _bad("not a zip file", where, "Pass a zip written by export_flows.") from None
+    with archive:
+        members = [i for i in archive.infolist() if not i.is_dir() and i.filename.endswith(".json")]
+        if len(members) > _MAX_MEMBERS or sum(i.file_size for i in members) > _MAX_BYTES:
+            raise _bad(f"archive too large (more than {_MAX_MEMBERS} files or {_MAX_BYTES} bytes)", where)
+        flows = []
+        for info in members:
+            if info.filename == "manifest.json":
+                continue
+            location = f"{where}:{info.filename}"
+            try:
+                document = json.loads(archive.read(info))
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise _bad(f"not valid JSON: {error}", location) from None
+            except (zipfile.BadZipFile, OSError, RuntimeError) as error:
+                raise _bad(f"cannot read member: {error}", location) from None
+            flows.append(_imported(document, info.filename, location))
+    if not flows:
+        raise _bad("holds no flow documents", where, "An export zip has flows/<flow_id>.json members.")
+    return flows
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _imported(document: object, member: str, location: str) -> ImportedFlow:
+    from ..compile import from_json
+    from ..compile._reader import split_document
+
+    if not isinstance(document, Mapping):
+        raise _bad("a flow file must hold a JSON object", location)
+    try:
+        definition, parts = split_document(document)
+        flow: Flow = from_json(document)
+    except FlowFormatError as error:
+        raise _bad(f"not a flow: {error.message}", location, error.hint) from None
+    asset = _mapping(parts.get("flow"))
+    metadata = _mapping(asset.get("metadata"))
+    entity = _mapping(_mapping(asset.get("entity")).get("streamsets_flow"))
+    name = metadata.get("name") if isinstance(metadata.get("name"), str) and metadata.get("name") else flow.name
+    description = metadata.get("description") if isinstance(metadata.get("description"), str) else None
+    return ImportedFlow(
+        name=str(name),
+        description=description if description is not None else str(flow.description or ""),
+        entity={k: copy.deepcopy(v) for k, v in entity.items()},
+        pipeline_definition=definition or None,
+        member=member,
+    )

@@ -1,0 +1,176 @@
+"""Credentials for the HTTP backend: a fixed bearer token, or an IBM Cloud API key exchanged at IAM.
+
+Neither class ever shows its secret: reprs name the kind of credential only, and error messages
+from IAM pass through :func:`redact` before they are raised.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import requests
+
+from ..errors import AuthError
+
+__all__ = ["IAM_URL", "ApiKeyAuth", "Credentials", "TokenAuth", "Transport", "redact"]
+
+#: IBM Cloud IAM's token endpoint (``Project.connect(..., iam_url=...)`` overrides it).
+IAM_URL = "https://iam.cloud.ibm.com/identity/token"
+_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+#: Refresh when this fraction of the token's lifetime has passed (IBM's advice is 80%).
+_REFRESH_AT = 0.8
+
+
+class Transport(Protocol):
+    """What sends HTTP requests: a ``requests.Session`` or a test double with the same ``send``."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send a prepared request and return the response."""
+        ...
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``***``.
+
+    >>> redact("bad key abc123", ["abc123"])
+    'bad key ***'
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class Credentials(Protocol):
+    """Gives the ``Authorization`` header value; may refresh it once after a 401."""
+
+    def header(self) -> str:
+        """The current ``Authorization`` header value."""
+        ...
+
+    def refresh(self) -> bool:
+        """Forget the current token; True when a new one can be obtained."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value held, for redaction."""
+        ...
+
+
+class TokenAuth:
+    """A bearer token given by the user; it cannot be refreshed.
+
+    >>> TokenAuth("s3cr3t")
+    TokenAuth(token='***')
+    """
+
+    def __init__(self, token: str) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise AuthError("the bearer token is empty", hint="Pass token='<your token>' or api_key='...'.")
+        self._token = token.strip()
+
+    def header(self) -> str:
+        return f"Bearer {self._token}"
+
+    def refresh(self) -> bool:
+        return False
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self._token,)
+
+    def __repr__(self) -> str:
+        return "TokenAuth(token='***')"
+
+
+class ApiKeyAuth:
+    """An IBM Cloud API key, exchanged at IAM for an access token that is cached and refreshed.
+
+    The token is refreshed once 80% of its lifetime has passed, before it expires, and again after
+    a 401. ``clock`` returns seconds (monotonic); ``send`` is the transport's send.
+
+    >>> ApiKeyAuth("s3cr3t", send=lambda request, **kw: None)
+    ApiKeyAuth(iam_url='https://iam.cloud.ibm.com/identity/token', api_key='***')
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        send: Callable[..., requests.Response],
+        iam_url: str = IAM_URL,
+        timeout: float | tuple[float, float] = (10.0, 60.0),
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise AuthError("the API key is empty", hint="Pass api_key='<your IBM Cloud API key>' or token='...'.")
+        import time
+
+        self._api_key = api_key.strip()
+        self._send = send
+        self.iam_url = iam_url
+        self._timeout = timeout
+        self._clock = clock or time.monotonic
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self._lock = threading.Lock()
+        #: How many times a token was fetched from IAM (for diagnostics and tests).
+        self.exchanges = 0
+
+    def __repr__(self) -> str:
+        return f"ApiKeyAuth(iam_url={self.iam_url!r}, api_key='***')"
+
+    def header(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._refresh_at:
+                self._exchange()
+            assert self._token is not None
+            return f"Bearer {self._token}"
+
+    def refresh(self) -> bool:
+        with self._lock:
+            self._token = None
+        return True
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._api_key, self._token) if s)
+
+    def _exchange(self) -> None:
+        request = requests.Request(
+            "POST",
+            self.iam_url,
+            data={"grant_type": _GRANT, "apikey": self._api_key},
+            headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+        ).prepare()
+        started = self._clock()
+        try:
+            response = self._send(request, timeout=self._timeout)
+        except requests.RequestException as error:
+            raise AuthError(
+                f"could not reach IBM Cloud IAM at {self.iam_url}: {type(error).__name__}",
+                hint="Check the network, or the iam_url passed to Project.connect().",
+            ) from None
+        request_id = response.headers.get("Transaction-Id") or response.headers.get("X-Request-Id")
+        body: object = None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
+            message = ""
+            if isinstance(body, dict):
+                message = str(body.get("errorMessage") or body.get("message") or body.get("errorCode") or "")
+            message = redact(message or response.reason or "no access token in the answer", self.secrets())
+            raise AuthError(
+                f"IBM Cloud IAM refused the API key exchange (HTTP {response.status_code}): {message}",
+                status=response.status_code,
+                request_id=request_id,
+                hint="Check the API key (IBM Cloud > Manage > Access (IAM) > API keys), or pass token=...",
+            )
+        lifetime = body.get("expires_in")
+        if not isinstance(lifetime, (int, float)) or lifetime <= 0:
+            lifetime = 3600
+        self._token = str(body["access_token"])
+        self._refresh_at = started + float(lifetime) * _REFRESH_AT
+        self.exchanges += 1

@@ -1,0 +1,243 @@
+"""GET-shaped flow documents: build them, apply updates, and check what callers send."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from ..errors import BackendError, ConflictError, FlowFormatError
+from .protocol import CREATE_FIELDS, UPDATE_FIELDS
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "apply_update",
+    "check_create",
+    "check_update",
+    "duplicate_document",
+    "environment_asset",
+    "new_document",
+    "response",
+    "revision_of",
+    "split",
+]
+
+MAX_NAME_LENGTH = 512
+_LIST_FIELDS = ("fragment_ids", "connection_ids")
+
+
+def _now() -> tuple[int, str]:
+    seconds = time.time()
+    text = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return int(seconds * 1000), text
+
+
+def _bad(message: str, hint: str | None = None) -> BackendError:
+    return BackendError(message, status=400, hint=hint)
+
+
+def _check_name(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(f"{where}: flow name must be a non-empty string; got {value!r}", "Pass name='...'.")
+    if len(value) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in value):
+        raise _bad(
+            f"{where}: flow name must be at most {MAX_NAME_LENGTH} characters without control characters",
+            "Pick a shorter, single-line name.",
+        )
+    return value
+
+
+def _check_text(value: object, field: str, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _bad(f"{where}: {field!r} must be a string; got {type(value).__name__}")
+    return value
+
+
+def _check_definition(value: object, where: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise _bad(f"{where}: 'pipeline_definition' must be a JSON object; got {type(value).__name__}")
+    from ..compile import from_json
+
+    try:
+        from_json({"pipeline_definition": value})
+    except FlowFormatError as error:
+        raise _bad(f"{where}: 'pipeline_definition' cannot be read: {error}") from None
+    return copy.deepcopy(dict(value))
+
+
+def check_create(body: object, where: str = "create flow") -> dict[str, Any]:
+    """The fields of a create call, checked; BackendError (status 400) when they are wrong."""
+    if not isinstance(body, Mapping):
+        raise _bad(f"{where}: the body must be a JSON object with {', '.join(CREATE_FIELDS)}")
+    fields: dict[str, Any] = {"name": _check_name(body.get("name"), where)}
+    for field in ("description", "environment_id", "engine_type", "engine_version"):
+        fields[field] = _check_text(body.get(field), field, where)
+    fields["engine_type"] = fields["engine_type"] or "data_collector"
+    if "pipeline_definition" in body:
+        fields["pipeline_definition"] = _check_definition(body["pipeline_definition"], where)
+    return fields
+
+
+def check_update(body: object, where: str = "update flow") -> dict[str, Any]:
+    """The updatable fields of an update call, checked; unknown fields are ignored."""
+    if not isinstance(body, Mapping):
+        raise _bad(f"{where}: the body must be a JSON object with some of {', '.join(UPDATE_FIELDS)}")
+    fields: dict[str, Any] = {}
+    if "name" in body:
+        fields["name"] = _check_name(body["name"], where)
+    for field in ("description", "environment_id", "engine_version"):
+        if field in body:
+            fields[field] = _check_text(body[field], field, where)
+    for field in _LIST_FIELDS:
+        if field in body:
+            value = body[field] if body[field] is not None else []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise _bad(f"{where}: {field!r} must be a list of strings")
+            fields[field] = list(value)
+    if "pipeline_definition" in body:
+        fields["pipeline_definition"] = _check_definition(body["pipeline_definition"], where)
+    return fields
+
+
+def new_document(
+    project_id: str, fields: Mapping[str, Any], *, flow_id: str | None = None, user: str = "local"
+) -> dict[str, Any]:
+    """A new flow document (revision 1) from checked create fields."""
+    millis, stamp = _now()
+    metadata = {
+        "asset_id": flow_id or str(uuid.uuid4()),
+        "name": fields["name"],
+        "description": fields.get("description") or "",
+        "project_id": project_id,
+        "asset_type": "streamsets_flow",
+        "owner_id": user,
+        "creator_id": user,
+        "created_at": stamp,
+        "create_time": stamp,
+        "usage": {
+            "last_update_time": millis,
+            "last_updated_at": stamp,
+            "last_updater_id": user,
+            "access_count": 0,
+            "last_access_time": millis,
+            "last_accessed_at": None,
+            "last_accessor_id": None,
+        },
+        "revision": 1,
+    }
+    entity = {
+        "engine_type": fields.get("engine_type") or "data_collector",
+        "engine_version": fields.get("engine_version") or "",
+        "environment_id": fields.get("environment_id") or "",
+        "fragment_ids": list(fields.get("fragment_ids") or []),
+        "connection_ids": list(fields.get("connection_ids") or []),
+    }
+    document: dict[str, Any] = {"flow": {"metadata": metadata, "entity": {"streamsets_flow": entity}}}
+    if fields.get("pipeline_definition") is not None:
+        document["pipeline_definition"] = copy.deepcopy(fields["pipeline_definition"])
+    return document
+
+
+def revision_of(document: Mapping[str, Any]) -> int | None:
+    """The document's ``metadata.revision``, or None when it has none."""
+    flow = document.get("flow")
+    metadata = flow.get("metadata") if isinstance(flow, Mapping) else None
+    value = metadata.get("revision") if isinstance(metadata, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def apply_update(
+    document: Mapping[str, Any], fields: Mapping[str, Any], *, revision: int | None, user: str = "local"
+) -> dict[str, Any]:
+    """A new document with ``fields`` applied and the revision bumped.
+
+    ``revision`` is the one the caller read; a different stored revision is a ConflictError.
+    """
+    updated = copy.deepcopy(dict(document))
+    metadata = updated["flow"]["metadata"]
+    entity = updated["flow"]["entity"]["streamsets_flow"]
+    stored = revision_of(document) or 0
+    if revision is not None and revision != stored:
+        raise ConflictError(
+            f"flow {metadata['asset_id']!r} was changed since it was read (stored revision {stored}, "
+            f"the update is based on revision {revision})",
+            flow=metadata.get("name"),
+            status=409,
+            hint="Read it again with project.flows.get(flow_id=...), re-apply the changes, and update again.",
+        )
+    for field in ("name", "description"):
+        if field in fields:
+            metadata[field] = fields[field]
+    for field in ("environment_id", "engine_version", *_LIST_FIELDS):
+        if field in fields:
+            entity[field] = copy.deepcopy(fields[field])
+    if fields.get("pipeline_definition") is not None:
+        updated["pipeline_definition"] = copy.deepcopy(fields["pipeline_definition"])
+    millis, stamp = _now()
+    metadata.setdefault("usage", {}).update(
+        {"last_update_time": millis, "last_updated_at": stamp, "last_updater_id": user}
+    )
+    metadata["revision"] = stored + 1
+    return updated
+
+
+def duplicate_document(
+    document: Mapping[str, Any], project_id: str, name: str, description: str
+) -> dict[str, Any]:
+    """A new document (new id, revision 1) with the same entity and pipeline definition."""
+    entity = document["flow"]["entity"]["streamsets_flow"]
+    fields = {**entity, "name": name, "description": description}
+    if "pipeline_definition" in document:
+        fields["pipeline_definition"] = document["pipeline_definition"]
+    return new_document(project_id, fields)
+
+
+def split(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """``(flow asset, pipeline definition or None)`` of a flow document."""
+    return copy.deepcopy(dict(document["flow"])), copy.deepcopy(document.get("pipeline_definition"))
+
+
+def environment_asset(
+    project_id: str, environment_id: str, name: str, engine_type: str, engine_version: str, description: str = ""
+) -> dict[str, Any]:
+    """An environment asset as the environments API answers it."""
+    return {
+        "metadata": {
+            "asset_id": environment_id,
+            "name": name,
+            "description": description,
+            "project_id": project_id,
+            "asset_type": "streamsets_environment",
+        },
+        "entity": {"streamsets_environment": {"engine_type": engine_type, "engine_version": engine_version}},
+    }
+
+
+_REASONS = {200: "OK", 201: "Created", 204: "No Content"}
+
+
+def response(status: int, body: object = None, *, url: str = "") -> requests.Response:
+    """A real ``requests.Response`` for backends that speak no HTTP (repr ``<Response [200]>``).
+
+    >>> response(204)
+    <Response [204]>
+    """
+    built = requests.models.Response()
+    built.status_code = status
+    built.reason = _REASONS.get(status, "")
+    built.url = url
+    built._content = b"" if body is None else json.dumps(body).encode()
+    if body is not None:
+        built.headers["Content-Type"] = "application/json"
+    built.encoding = "utf-8"
+    return built

@@ -1,0 +1,92 @@
+"""An in-memory project: the local store's behaviour with nothing on disk, for unit tests."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from ._store import DocumentStore, StoreTransaction
+
+__all__ = ["MemoryBackend"]
+
+
+class _Transaction:
+    """Row access on the backend's dicts; documents are copied in and out."""
+
+    def __init__(self, flows: dict[str, tuple[int, dict[str, Any]]], sequence: list[int]) -> None:
+        self._flows = flows
+        self._sequence = sequence
+
+    def get(self, flow_id: str) -> dict[str, Any] | None:
+        row = self._flows.get(flow_id)
+        return copy.deepcopy(row[1]) if row is not None else None
+
+    def insert(self, document: Mapping[str, Any]) -> None:
+        self._sequence[0] += 1
+        self._flows[document["flow"]["metadata"]["asset_id"]] = (self._sequence[0], copy.deepcopy(dict(document)))
+
+    def replace(self, document: Mapping[str, Any]) -> None:
+        flow_id = document["flow"]["metadata"]["asset_id"]
+        self._flows[flow_id] = (self._flows[flow_id][0], copy.deepcopy(dict(document)))
+
+    def delete(self, flow_id: str) -> bool:
+        return self._flows.pop(flow_id, None) is not None
+
+    def page(self, after: int, limit: int, name: str | None) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+        rows = sorted(
+            (row for row in self._flows.values() if name is None or row[1]["flow"]["metadata"]["name"] == name),
+            key=lambda row: row[0],
+        )
+        chosen = [(seq, copy.deepcopy(document["flow"])) for seq, document in rows if seq > after][:limit]
+        return chosen, len(rows)
+
+    def ids_named(self, name: str) -> list[str]:
+        rows = sorted(
+            (seq, flow_id) for flow_id, (seq, doc) in self._flows.items() if doc["flow"]["metadata"]["name"] == name
+        )
+        return [flow_id for _, flow_id in rows]
+
+    def all_ids(self) -> list[str]:
+        return [flow_id for _, flow_id in sorted((seq, flow_id) for flow_id, (seq, _) in self._flows.items())]
+
+
+class MemoryBackend(DocumentStore):
+    """A project held in memory: the same behaviour as the local store, gone when dropped.
+
+    >>> backend = MemoryBackend()
+    >>> document = backend.create_flow({"name": "orders"})
+    >>> backend.list_flows().total_count
+    1
+    """
+
+    def __init__(self, project_id: str | None = None) -> None:
+        super().__init__(project_id or str(uuid.uuid4()), str(uuid.uuid4()))
+        self._flows: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._sequence = [0]
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"MemoryBackend(project_id={self.project_id!r})"
+
+    @contextmanager
+    def _locked(self, rollback: bool) -> Iterator[StoreTransaction]:
+        with self._lock:
+            saved = (dict(self._flows), self._sequence[0]) if rollback else None
+            try:
+                yield _Transaction(self._flows, self._sequence)
+            except BaseException:
+                if saved is not None:
+                    self._flows.clear()
+                    self._flows.update(saved[0])
+                    self._sequence[0] = saved[1]
+                raise
+
+    def _read(self) -> AbstractContextManager[StoreTransaction]:
+        return self._locked(rollback=False)
+
+    def _write(self) -> AbstractContextManager[StoreTransaction]:
+        return self._locked(rollback=True)

@@ -1,0 +1,622 @@
+"""Generate Python DSL source that rebuilds a flow exactly, and the helpers that source calls."""
+
+from __future__ import annotations
+
+import copy
+import json
+import keyword
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._names import instance_base
+from ..catalog import Catalog, StageDefinition
+from ..configuration import check_value
+from ..errors import ConfigError, FlowFormatError
+from ._format import Call, Raw, format_statement, literal
+from ._pipeline import to_dict
+from ._reader import _stage as _read_stage
+from ._reader import _wire
+
+if TYPE_CHECKING:
+    from ..flow import Flow
+    from ..stage import Stage
+
+__all__ = ["add_stage_json", "restore_details", "secret_variable", "to_python"]
+
+_SPECIAL_SLOTS = {
+    "errorStage": "error",
+    "statsAggregatorStage": "stats",
+    "testOriginStage": "test_origin",
+    "startEventStages": "start",
+    "stopEventStages": "stop",
+}
+_SETTERS = {
+    "error": "set_error_stage",
+    "stats": "set_stats_aggregator_stage",
+    "start": "set_start_event_stage",
+    "stop": "set_stop_event_stage",
+    "test_origin": "set_test_origin_stage",
+}
+_SPECIAL_CONFIGS = {"badRecordsHandling", "statsAggregatorStage", "startEventStage", "stopEventStage",
+                    "testOriginStage", "constants"}
+_MODELLED = {"description", "configuration", "stages", *_SPECIAL_SLOTS}
+
+
+def secret_variable(stage: str, config: str) -> str:
+    """The environment variable generated code reads a secret from.
+
+    >>> secret_variable("JDBCQueryConsumer_01", "password")
+    'JDBCQUERYCONSUMER_01_PASSWORD'
+    """
+    return re.sub(r"[^0-9A-Za-z]+", "_", f"{stage}_{config}").strip("_").upper()
+
+
+def add_stage_json(flow: Flow, instance: Mapping[str, Any]) -> Stage:
+    """Add a stage instance exactly as pipeline JSON gives it (for stages the catalog lacks).
+
+    >>> from flowbuilder import Flow
+    >>> flow = Flow("demo")
+    >>> add_stage_json(flow, {"instanceName": "Custom_01", "library": "my-lib", "stageName": "com_example_X",
+    ...                       "stageVersion": "1", "configuration": [], "uiInfo": {"stageType": "TARGET"}})
+    Custom_01(label='Custom_01')
+    """
+    stage = _read_stage(instance, flow.catalog, "stage")
+    flow._insert(stage)
+    return stage
+
+
+def restore_details(flow: Flow, details: Mapping[str, Any]) -> Flow:
+    """Apply the engine details generated code keeps apart from the DSL: lane names, canvas
+    layout, key order, document metadata. ``to_python`` writes them; users may delete them.
+
+    ``details`` holds ``document`` (top-level keys as in the original JSON), ``keys`` (their
+    order), ``configuration`` (flow config order and raw values), ``stages`` (per instance name:
+    ``uiInfo``, lanes, ``configuration`` order and raw values, ``services``, ``keys``, ...) and
+    ``special`` (off-canvas stage slots given whole).
+    """
+    if "keys" in details:
+        flow._key_order = tuple(details["keys"])
+        flow._document = copy.deepcopy(dict(details.get("document") or {}))
+        flow._import_name = flow.name
+    if "configuration" in details:
+        _restore_entries(flow._configs, details["configuration"])
+    for name, fields in (details.get("stages") or {}).items():
+        _restore_stage(flow, flow._graph.nodes[name]["stage"], fields)
+    inputs = {name: fields["inputLanes"] for name, fields in (details.get("stages") or {}).items()
+              if "inputLanes" in fields}
+    if inputs:
+        _rewire(flow, inputs)
+    for slot, value in (details.get("special") or {}).items():
+        role = _SPECIAL_SLOTS[slot]
+        if slot in ("startEventStages", "stopEventStages"):
+            members = [_special_stage(flow, raw, role) for raw in value or []]
+            flow._special[role] = members[0] if members else None
+            flow._lifecycle_extra[role] = members[1:]
+        else:
+            flow._special[role] = _special_stage(flow, value, role) if value is not None else None
+    return flow
+
+
+def _special_stage(flow: Flow, raw: Any, role: str) -> Stage:
+    stage = _read_stage(raw, flow.catalog, role, role=role)
+    object.__setattr__(stage, "_flow", flow)
+    stage._dangling.extend(enumerate(raw.get("inputLanes") or []))
+    return stage
+
+
+def _restore_entries(entries: list[dict[str, Any]], spec: Mapping[str, Any]) -> None:
+    if "entries" in spec:
+        entries[:] = copy.deepcopy(list(spec["entries"]))
+        return
+    by_name = {str(entry.get("name")): entry for entry in entries}
+    values = spec.get("values") or {}
+    order = spec.get("order")
+    for name, value in values.items():
+        by_name.setdefault(name, {"name": name})["value"] = copy.deepcopy(value)
+    if order is not None:
+        entries[:] = [by_name[name] for name in order]
+
+
+def _restore_stage(flow: Flow, stage: Stage, fields: Mapping[str, Any]) -> None:
+    if "uiInfo" in fields:
+        stage.ui_info.clear()
+        stage.ui_info.update(copy.deepcopy(fields["uiInfo"]))
+    renames: dict[str, str] = {}
+    if "outputLanes" in fields:
+        renames = dict(zip(stage._output_lanes, fields["outputLanes"]))
+        stage._output_lanes[:] = list(fields["outputLanes"])
+    if "eventLanes" in fields:
+        stage._event_lanes[:] = list(fields["eventLanes"])
+    if renames:
+        for entry in stage._configs:
+            if entry.get("name") == "lanePredicates" and isinstance(entry.get("value"), list):
+                for predicate in entry["value"]:
+                    if isinstance(predicate, dict) and predicate.get("outputLane") in renames:
+                        predicate["outputLane"] = renames[predicate["outputLane"]]
+    if "configuration" in fields:
+        _restore_entries(stage._configs, fields["configuration"])
+    if "services" in fields:
+        stage._services[:] = copy.deepcopy(fields["services"])
+    for key in ("library", "stageName", "stageVersion"):
+        if key in fields:
+            attribute = {"library": "library", "stageName": "stage_name", "stageVersion": "version"}[key]
+            object.__setattr__(stage, attribute, fields[key])
+    if "extra" in fields:
+        stage._extra.clear()
+        stage._extra.update(copy.deepcopy(fields["extra"]))
+    if "keys" in fields:
+        object.__setattr__(stage, "_key_order", tuple(fields["keys"]))
+    if "nulls" in fields:
+        object.__setattr__(stage, "_nulls", frozenset(fields["nulls"]))
+
+
+def _rewire(flow: Flow, inputs: Mapping[str, list[str]]) -> None:
+    graph = flow._graph
+    for name in inputs:
+        for source, target, key in list(graph.in_edges(name, keys=True)):
+            graph.remove_edge(source, target, key)
+        graph.nodes[name]["stage"]._dangling.clear()
+    stages = [data["stage"] for _, data in graph.nodes(data=True)]
+    targets = [graph.nodes[name]["stage"] for name in inputs]
+    producers: dict[str, list[tuple[Stage, str, int]]] = {}
+    for stage in stages:
+        for index, lane in enumerate(stage._output_lanes):
+            producers.setdefault(lane, []).append((stage, "data", index))
+        for index, lane in enumerate(stage._event_lanes):
+            producers.setdefault(lane, []).append((stage, "event", index))
+    for stage in targets:
+        for position, lane in enumerate(inputs[stage._node]):
+            found = producers.get(lane)
+            if not found:
+                stage._dangling.append((position, lane))
+            for producer, kind, index in found or []:
+                graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
+    _ = _wire
+
+
+# -- generation ------------------------------------------------------------------------------
+
+
+def _variable(label: str, taken: set[str]) -> str:
+    base = re.sub(r"[^0-9a-z]+", "_", label.lower()).strip("_") or "stage"
+    if base[0].isdigit():
+        base = "stage_" + base
+    if keyword.iskeyword(base) or base in ("flow", "os", "add_stage_json", "restore_details", "Flow"):
+        base += "_stage"
+    name, counter = base, 2
+    while name in taken:
+        name, counter = f"{base}_{counter}", counter + 1
+    taken.add(name)
+    return name
+
+
+class _Writer:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.default = Catalog.default()
+        self.lines: list[str] = []
+        self.variables: dict[str, str] = {}
+        self.needs_os = False
+        self.needs_json_helpers = False
+        self.hints: dict[str, int] = {}
+        self.allocated: set[str] = set()
+
+    def readable_definition(self, stage: Stage) -> StageDefinition | None:
+        definition = self.default.definition(stage.stage_name, str(stage.version))
+        if definition is None or definition.engine != self.flow.engine or stage._extra or stage._nulls:
+            return None
+        if definition.variable_output_streams and not definition.has_predicates:
+            return None  # lanes driven by other configs (HTTP Router, fragments): keep as JSON
+        known = {ref.name for ref in definition.config_refs}
+        if any(str(entry.get("name")) not in known for entry in stage._configs):
+            return None
+        wanted = [provides for provides, _ in definition.service_dependencies]
+        if [block.get("service") for block in stage._services] != wanted:
+            return None
+        for block in stage._services:
+            if any(str(entry.get("name")) not in known for entry in block.get("configuration") or []):
+                return None
+        return definition
+
+    def value_args(self, stage: Stage, definition: StageDefinition) -> list[tuple[str, Any]]:
+        args: list[tuple[str, Any]] = []
+        stored = {str(e.get("name")): e.get("value") for e in stage._configs}
+        for block in stage._services:
+            stored.update({str(e.get("name")): e.get("value") for e in block.get("configuration") or []})
+        for ref in definition.config_refs:
+            if ref.name not in stored or (definition.has_predicates and ref.name == "lanePredicates"):
+                continue
+            value = stored[ref.name]
+            if value == self.initial(stage, definition, ref.name):
+                continue
+            try:
+                if check_value(ref.definition, copy.deepcopy(value), name=ref.python_name) != value:
+                    continue
+            except ConfigError:
+                continue
+            if ref.definition.is_secret and isinstance(value, str) and value and "${" not in value:
+                self.needs_os = True
+                variable = secret_variable(stage.instance_name, ref.python_name)
+                args.append((ref.python_name, Call("os.environ.get", [variable, ""])))
+            else:
+                args.append((ref.python_name, value))
+        return args
+
+    @staticmethod
+    def initial(stage: Stage, definition: StageDefinition, name: str) -> Any:
+        ref = definition.resolve(name)
+        assert ref is not None
+        if ref.service is not None:
+            for provides, forced in definition.service_dependencies:
+                if provides == ref.service and name in forced:
+                    return forced[name]
+        return ref.definition.initial_value()
+
+    def next_name(self, definition: StageDefinition) -> str:
+        base = instance_base(definition.label)
+        number = self.hints.get(base, 1)
+        while f"{base}_{number:02d}" in self.allocated:
+            number += 1
+        return f"{base}_{number:02d}"
+
+    def write(self) -> str:
+        flow = self.flow
+        kwargs: list[tuple[str, Any]] = []
+        if flow.description:
+            kwargs.append(("description", flow.description))
+        if flow.engine != "data_collector":
+            kwargs.append(("engine", flow.engine))
+        self.lines.append(format_statement("flow", Call("Flow", [flow.name], kwargs)))
+        self.flow_configuration()
+        stages = [data["stage"] for _, data in flow._graph.nodes(data=True)]
+        if stages:
+            self.lines.append("")
+            self.lines.append("# Stages")
+        for stage in stages:
+            self.stage(stage)
+        self.connections(stages)
+        self.special()
+        title = literal(f"Flow {flow.name!r}, generated by flowbuilder.")[1:-1]
+        header = ['"""' + title.replace('"""', '\\"\\"\\"') + '"""', ""]
+        if self.needs_os:
+            header.append("import os")
+            header.append("")
+        header.append("from flowbuilder import Flow")
+        if self.needs_json_helpers:
+            header.append("from flowbuilder.compile import add_stage_json")
+        header.append("")
+        return "\n".join(header + self.lines) + "\n"
+
+    def flow_configuration(self) -> None:
+        flow = self.flow
+        definition = self.default.pipeline_definition(flow.engine)
+        changes: dict[str, Any] = {}
+        for entry in flow._configs:
+            name = str(entry.get("name"))
+            ref = definition.resolve(name)
+            if ref is None or name in _SPECIAL_CONFIGS or ref.name != name:
+                continue
+            value = entry.get("value")
+            if value == ref.definition.initial_value():
+                continue
+            try:
+                if check_value(ref.definition, copy.deepcopy(value), name=ref.python_name) != value:
+                    continue
+            except ConfigError:
+                continue
+            changes[ref.python_name] = value
+        if changes:
+            self.lines.append(format_statement(None, Call("flow.configuration.update", [changes])))
+        parameters = flow.configuration.get("constants")
+        if isinstance(parameters, list) and parameters and all(
+            isinstance(p, Mapping) and set(p) == {"key", "value"} for p in parameters
+        ) and len({p["key"] for p in parameters}) == len(parameters):
+            pairs = {p["key"]: p["value"] for p in parameters}
+            self.lines.append(format_statement(None, Call("flow.parameters.update", [pairs])))
+
+    def stage(self, stage: Stage) -> None:
+        variable = _variable(stage.label or stage.instance_name, set(self.variables.values()) | {"flow"})
+        self.variables[stage._node] = variable
+        definition = self.readable_definition(stage)
+        if definition is None or stage._node != stage.instance_name:
+            self.needs_json_helpers = True
+            raw = to_dict_stage(self.flow, stage)
+            comment = "not in the bundled catalog" if definition is None else "kept as JSON"
+            self.lines.append(f"# {stage.instance_name}: {comment}")
+            self.lines.append(format_statement(variable, Call("add_stage_json", [Raw("flow"), raw])))
+            self.allocated.add(stage.instance_name)
+            return
+        args: list[Any] = [definition.label]
+        kwargs: list[tuple[str, Any]] = []
+        newest = self.default.get(label=definition.label, engine=definition.engine,
+                                  types=[definition.type]) if self._label_unique(definition) else None
+        if newest is None or newest.name != definition.name:
+            args, kwargs = [], [("name", definition.name)]
+        elif self._shared_label(definition):
+            kwargs.append(("type", definition.type))
+        if stage.library != definition.library:
+            kwargs.append(("library", stage.library))
+        if newest is None or newest.version != definition.version:
+            kwargs.append(("version", definition.version))
+        expected = self.next_name(definition)
+        if stage.instance_name != expected:
+            kwargs.append(("instance_name", stage.instance_name))
+        else:
+            self.hints[instance_base(definition.label)] = int(expected.rpartition("_")[2]) + 1
+        self.allocated.add(stage.instance_name)
+        self.lines.append(format_statement(variable, Call("flow.add_stage", args, kwargs)))
+        suffix = stage.instance_name.rpartition("_")[2]
+        default_label = f"{definition.label} {int(suffix)}" if suffix.isdigit() else definition.label
+        if stage.label != default_label and isinstance(stage.ui_info.get("label"), str):
+            self.lines.append(format_statement(f"{variable}.label", stage.label))
+        values = self.value_args(stage, definition)
+        if values:
+            self.lines.append(format_statement(None, Call(f"{variable}.set_attributes", [], values)))
+        if definition.has_predicates:
+            predicates = stage.predicates
+            texts = [p.get("predicate") for p in predicates]
+            if texts and texts[-1] == "default" and texts != ["default"]:
+                self.lines.append(format_statement(f"{variable}.predicates", texts))
+
+    def _shared_label(self, definition: StageDefinition) -> bool:
+        try:
+            self.default.get(label=definition.label, engine=definition.engine)
+        except Exception:
+            return True
+        return False
+
+    def _label_unique(self, definition: StageDefinition) -> bool:
+        try:
+            found = self.default.get(label=definition.label, engine=definition.engine, types=[definition.type])
+        except Exception:
+            return False
+        return found.name == definition.name
+
+    def connections(self, stages: list[Stage]) -> None:
+        graph = self.flow._graph
+        lines = []
+        for stage in stages:
+            edges = sorted(graph.in_edges(stage._node, data=True), key=lambda e: e[2]["position"])
+            for source_node, _, data in edges:
+                source: Stage = graph.nodes[source_node]["stage"]
+                line = self.connection(source, stage, data)
+                if line is not None and line not in lines:
+                    lines.append(line)
+        if lines:
+            self.lines.append("")
+            self.lines.append("# Lanes")
+            self.lines.extend(lines)
+
+    def connection(self, source: Stage, target: Stage, data: Mapping[str, Any]) -> str | None:
+        a, b = self.variables[source._node], self.variables[target._node]
+        if target.stage_type == "SOURCE" or source is target:
+            return None
+        if data["kind"] == "event":
+            if source.definition is not None and not source.definition.producing_events:
+                return None
+            return f"{a} >= {b}"
+        lanes = source._output_lanes
+        if source.definition is not None and source.definition.has_predicates:
+            predicates = source.predicates
+            lane = lanes[data["output"]] if data["output"] < len(lanes) else None
+            texts = [p.get("predicate") for p in predicates]
+            for entry in predicates:
+                if entry.get("outputLane") == lane and texts.count(entry.get("predicate")) == 1:
+                    call = Call(f"{a}.connect_output_to", [Raw(b)], [("predicate", entry.get("predicate"))])
+                    return format_statement(None, call)
+            return format_statement(None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])]))
+        if len(lanes) == 1:
+            return f"{a} >> {b}"
+        return format_statement(None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])]))
+
+    def special(self) -> None:
+        flow = self.flow
+        lines = []
+        for role, setter in _SETTERS.items():
+            stage = flow._special[role]
+            if stage is None:
+                continue
+            definition = self.readable_definition(stage)
+            if definition is None:
+                continue
+            values = self.value_args(stage, definition)
+            if role == "error" and definition.name.endswith("ToErrorNullDTarget") and not values:
+                continue
+            default_stats = flow.catalog.pipeline_definition(flow.engine).resolve("statsAggregatorStage")
+            if role == "stats" and default_stats is not None and not values and \
+                    default_stats.definition.default == f"{stage.library}::{stage.stage_name}::{stage.version}":
+                continue
+            label_ok = self._special_label_ok(definition, role)
+            args: list[Any] = [definition.label] if label_ok else []
+            kwargs: list[tuple[str, Any]] = [] if label_ok else [("name", definition.name)]
+            if stage.library != definition.library:
+                kwargs.append(("library", stage.library))
+            lines.append(format_statement(None, Call(f"flow.{setter}", args, kwargs + values)))
+        if lines:
+            self.lines.append("")
+            self.lines.append("# Error records and other flow settings")
+            self.lines.extend(lines)
+
+    def _special_label_ok(self, definition: StageDefinition, role: str) -> bool:
+        kind = {"error": {"error_stage": True}, "stats": {"stats_aggregator": True},
+                "start": {"lifecycle": True}, "stop": {"lifecycle": True}}.get(role, {})
+        try:
+            found = self.default.get(label=definition.label, engine=definition.engine,
+                                     type="origin" if role == "test_origin" else None, **kind)
+        except Exception:
+            return False
+        return found.name == definition.name and found.version == definition.version
+
+
+def to_dict_stage(flow: Flow, stage: Stage) -> dict[str, Any]:
+    """One stage as its pipeline JSON (lanes included)."""
+    from ._pipeline import _stage_dict
+
+    return _stage_dict(flow, stage, None)
+
+
+def _details(original: dict[str, Any], built: dict[str, Any], imported: bool) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    if imported:
+        details["keys"] = list(original)
+        details["document"] = {k: v for k, v in original.items() if k not in _MODELLED}
+    config = _entries_diff(original.get("configuration"), built.get("configuration"))
+    if config:
+        details["configuration"] = config
+    built_stages = {s["instanceName"]: s for s in built.get("stages") or []}
+    stages = {}
+    for stage in original.get("stages") or []:
+        other = built_stages.get(stage["instanceName"], {})
+        fields = _stage_diff(stage, other)
+        if fields:
+            stages[stage["instanceName"]] = fields
+    if stages:
+        details["stages"] = stages
+    special = {}
+    for slot in _SPECIAL_SLOTS:
+        if not _same(original.get(slot), built.get(slot)) and (slot in original or built.get(slot)):
+            special[slot] = original.get(slot)
+    if special:
+        details["special"] = special
+    return details
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, key order included (what a byte-stable compile must reproduce)."""
+    return json.dumps(a, sort_keys=False) == json.dumps(b, sort_keys=False)
+
+
+def _entries_diff(original: Any, built: Any) -> dict[str, Any] | None:
+    if _same(original, built) or not isinstance(original, list):
+        return None
+    names = [str(e.get("name")) if isinstance(e, Mapping) else None for e in original]
+    if None in names or len(set(names)) != len(names) or any(
+        not isinstance(e, Mapping) or list(e) != ["name", "value"] for e in original
+    ):
+        return {"entries": original}
+    built_list = built if isinstance(built, list) else []
+    built_values = {str(e.get("name")): e.get("value") for e in built_list if isinstance(e, Mapping)}
+    values = {str(e.get("name")): e.get("value") for e in original
+              if isinstance(e, Mapping) and (str(e.get("name")) not in built_values
+                                             or built_values[str(e.get("name"))] != e.get("value"))}
+    spec: dict[str, Any] = {}
+    order = [str(e.get("name")) for e in original if isinstance(e, Mapping)]
+    if order != [str(e.get("name")) for e in built_list if isinstance(e, Mapping)]:
+        spec["order"] = order
+    if values:
+        spec["values"] = values
+    return spec
+
+
+def _stage_diff(original: dict[str, Any], built: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, value in original.items():
+        if key == "configuration":
+            diff = _entries_diff(value, built.get(key))
+            if diff:
+                fields["configuration"] = diff
+        elif key in ("instanceName",):
+            continue
+        elif key in ("uiInfo", "inputLanes", "outputLanes", "eventLanes", "services", "library", "stageName",
+                     "stageVersion"):
+            if key not in built or not _same(built.get(key), value):
+                fields[key] = value
+        elif not _same(built.get(key), value):
+            fields.setdefault("extra", {})[key] = value
+    if list(original) != list(built):
+        fields["keys"] = list(original)
+    nulls = [k for k, v in original.items() if v is None and k in ("configuration", "services", "uiInfo",
+                                                                   "inputLanes", "outputLanes", "eventLanes")]
+    if nulls:
+        fields["nulls"] = nulls
+    return fields
+
+
+def to_python(flow: Flow) -> str:
+    """Python DSL source that rebuilds ``flow`` exactly; ``exec`` it and compile to compare.
+
+    Stages are added by label with only their non-default configs, lanes are drawn with
+    ``>>``/``>=``, then come the error stage, flow configuration and parameters. Secrets are
+    read from environment variables (see :func:`secret_variable`). What the DSL does not say
+    (lane names, canvas layout and metadata of an imported document) goes into one
+    ``restore_details(...)`` call at the end, which can be deleted.
+
+    >>> from flowbuilder import Flow
+    >>> flow = Flow("demo").source("Dev Raw Data Source", raw_data='{"a": 1}').to("Trash").flow
+    >>> print(to_python(flow))
+    \"\"\"Flow 'demo', generated by flowbuilder.\"\"\"
+    <BLANKLINE>
+    from flowbuilder import Flow
+    <BLANKLINE>
+    flow = Flow('demo')
+    <BLANKLINE>
+    # Stages
+    dev_raw_data_source_1 = flow.add_stage('Dev Raw Data Source')
+    dev_raw_data_source_1.set_attributes(raw_data='{"a": 1}')
+    trash_1 = flow.add_stage('Trash')
+    <BLANKLINE>
+    # Lanes
+    dev_raw_data_source_1 >> trash_1
+    <BLANKLINE>
+    """
+    source = _Writer(flow).write()
+    built = _run(source, flow)
+    original = to_dict(flow)
+    details = _details(original, to_dict(built), imported=flow._key_order is not None)
+    if not details:
+        return source
+    lines = source.rstrip("\n").split("\n")
+    position = next(i for i, line in enumerate(lines) if line.startswith("from flowbuilder import Flow"))
+    helpers = "from flowbuilder.compile import add_stage_json, restore_details" if any(
+        "from flowbuilder.compile import add_stage_json" in line for line in lines
+    ) else "from flowbuilder.compile import restore_details"
+    lines = [line for line in lines if not line.startswith("from flowbuilder.compile import")]
+    lines.insert(position + 1, helpers)
+    lines += [
+        "",
+        "# Engine details kept from the original JSON (lane names, canvas layout, metadata), so that",
+        "# flow.to_dict() gives it back exactly. Delete this call if you do not need them.",
+        format_statement(None, Call("restore_details", [Raw("flow"), details])),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _run(source: str, flow: Flow) -> Flow:
+    namespace: dict[str, Any] = {}
+    environment = _secrets(flow)
+    import os
+
+    saved = {k: os.environ.get(k) for k in environment}
+    os.environ.update(environment)
+    try:
+        exec(compile(source, "<to_python>", "exec"), namespace)
+    except Exception as error:  # the generator's own bug: say so plainly
+        raise FlowFormatError(f"generated Python did not run: {error}", flow=flow.name,
+                              hint="Please report this with the flow JSON.") from error
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    built = namespace["flow"]
+    assert isinstance(built, type(flow).__mro__[-2]) or hasattr(built, "_graph")
+    return built  # type: ignore[no-any-return]
+
+
+def _secrets(flow: Flow) -> dict[str, str]:
+    """The environment the generated code of ``flow`` reads its secrets from."""
+    found = {}
+    stages = [data["stage"] for _, data in flow._graph.nodes(data=True)]
+    stages += [s for s in flow._special.values() if s is not None]
+    for stage in stages:
+        if stage.definition is None:
+            continue
+        for ref in stage.definition.config_refs:
+            if not ref.definition.is_secret:
+                continue
+            value = stage.configuration.get(ref.name)
+            if isinstance(value, str) and value and "${" not in value:
+                found[secret_variable(stage.instance_name, ref.python_name)] = value
+    return found
