@@ -32,13 +32,14 @@ class Configuration(Mapping[str, Any]):
     >>> flow.configuration["shouldRetry"] = False
     >>> flow.configuration["retry_pipeline_on_error"]
     False
-    >>> flow.configuration["error_record_policy"] = "BOGUS"
-    Traceback (most recent call last):
-    ...
-    flowbuilder.errors.ConfigError: Flow 'orders': config 'error_record_policy' must be one of ORIGINAL_RECORD, STAGE_RECORD; got 'BOGUS'.
+    >>> try:
+    ...     flow.configuration["error_record_policy"] = "BOGUS"
+    ... except ConfigError as error:
+    ...     print(error)
+    Flow 'orders': config 'error_record_policy' must be one of ORIGINAL_RECORD, STAGE_RECORD; got 'BOGUS'.
     """
 
-    __slots__ = ("_definition", "_configs", "_services", "_where", "_on_change")
+    __slots__ = ("_configs", "_definition", "_on_change", "_services", "_where")
 
     def __init__(
         self,
@@ -87,7 +88,9 @@ class Configuration(Mapping[str, Any]):
         if hint is None:
             shown = ", ".join(choices[:8]) + (", ..." if len(choices) > 8 else "")
             hint = f"Known configs: {shown}." if choices else "This stage has no configs."
-        return UnknownConfigError("is not a config of this stage", flow=flow, stage=stage, config=key, hint=hint)
+        return UnknownConfigError(
+            "is not a config of this stage", flow=flow, stage=stage, config=key, hint=hint
+        )
 
     def _python_names(self) -> Iterator[str]:
         if self._definition is not None:
@@ -156,11 +159,13 @@ class Configuration(Mapping[str, Any]):
         """Store ``value`` for ``ref`` without checks (for values already checked or derived)."""
         entries = self._entries(ref.service)
         if entries is None:
-            assert ref.service is not None and self._definition is not None
+            assert ref.service is not None
+            assert self._definition is not None
             service = next(s for s in self._definition.services if s.provides == ref.service)
             entries = []
-            self._services.append({"service": service.provides, "serviceVersion": service.version,
-                                   "configuration": entries})
+            self._services.append(
+                {"service": service.provides, "serviceVersion": service.version, "configuration": entries}
+            )
         entry = self._find(entries, ref.name)
         if entry is None:
             entries.append({"name": ref.name, "value": value})
@@ -300,7 +305,7 @@ def _choose(definition: ConfigDefinition, value: Any, fail: Callable[..., Config
     if choices is None or value in choices:
         return value
     labels = definition.value_labels or ()
-    for choice, label in zip(choices, labels):
+    for choice, label in zip(choices, labels, strict=False):
         if label.lower() == value.lower():
             return choice
     hint = did_you_mean(value, choices)
@@ -318,9 +323,9 @@ def _check_rows(
     if not definition.sub_configs:
         return [dict(row) for row in value]
     by_key: dict[str, ConfigDefinition] = {}
-    for sub in definition.sub_configs:
-        by_key[sub.name] = sub
-        by_key.setdefault(python_name(sub.label, sub.field_name or sub.name), sub)
+    for field in definition.sub_configs:
+        by_key[field.name] = field
+        by_key.setdefault(python_name(field.label, field.field_name or field.name), field)
     rows = []
     for number, row in enumerate(value):
         converted = {}
@@ -333,6 +338,8 @@ def _check_rows(
                     hint=did_you_mean(key, by_key)
                     or "Fields: " + ", ".join(s.name for s in definition.sub_configs) + ".",
                 )
-            converted[sub.name] = check_value(sub, item, name=f"{config}[{number}].{key}", flow=flow, stage=stage)
+            converted[sub.name] = check_value(
+                sub, item, name=f"{config}[{number}].{key}", flow=flow, stage=stage
+            )
         rows.append(converted)
     return rows

@@ -80,8 +80,8 @@ class FlowbuilderError(Exception):
             where.append(f"stage {self.stage}")
         body = f"config {self.config!r} {self.message}" if self.config is not None else self.message
         text = (", ".join(where) + ": " if where else "") + body
+        text = text if text.endswith((".", "?", "!", ":")) or "\n" in text else text + "."
         if self.hint:
-            text = text if text.endswith((".", "?", "!")) else text + "."
             text += " " + self.hint
         return text
 

@@ -32,7 +32,7 @@ class Path:
     ["${record:value('/a') > 1}", 'default']
     """
 
-    __slots__ = ("flow", "_tails")
+    __slots__ = ("_tails", "flow")
 
     def __init__(self, flow: Flow, tails: tuple[Tail, ...]) -> None:
         self.flow = flow
@@ -53,8 +53,11 @@ class Path:
         """The single tail stage; LaneError when the path has several tails."""
         if len(self._tails) != 1:
             names = ", ".join(t[0] for t in self._tails)
-            raise LaneError(f"path has {len(self._tails)} tails ({names})", flow=self.flow.name,
-                            hint="Use path.stages, or take one branch.")
+            raise LaneError(
+                f"path has {len(self._tails)} tails ({names})",
+                flow=self.flow.name,
+                hint="Use path.stages, or take one branch.",
+            )
         return self.flow.stage(self._tails[0][0])
 
     # -- lane selection ----------------------------------------------------------------------
@@ -64,8 +67,12 @@ class Path:
         for name, _, _ in self._tails:
             stage = self.flow.stage(name)
             if stage.definition is not None and not stage.definition.producing_events:
-                raise LaneError("produces no events", flow=self.flow.name, stage=name,
-                                hint="Only stages that produce events have an event lane.")
+                raise LaneError(
+                    "produces no events",
+                    flow=self.flow.name,
+                    stage=name,
+                    hint="Only stages that produce events have an event lane.",
+                )
         return Path(self.flow, tuple((name, "event", 0) for name, _, _ in self._tails))
 
     def output(self, n: int) -> Path:
@@ -91,8 +98,12 @@ class Path:
     def _selector(self) -> Stage:
         stage = self.stage
         if stage.definition is None or not stage.definition.has_predicates:
-            raise LaneError("has no predicates (it is not a Stream Selector)", flow=self.flow.name,
-                            stage=stage.instance_name, hint="Use .to() or .output(n) on other stages.")
+            raise LaneError(
+                "has no predicates (it is not a Stream Selector)",
+                flow=self.flow.name,
+                stage=stage.instance_name,
+                hint="Use .to() or .output(n) on other stages.",
+            )
         return stage
 
     # -- building ----------------------------------------------------------------------------
@@ -111,9 +122,7 @@ class Path:
         stage by Python name.
         """
         targets: list[str | Stage | None] = list(stages) or [None]
-        created = [
-            self.flow._resolve_target(target, name, library, type, "to", config) for target in targets
-        ]
+        created = [self.flow._resolve_target(target, name, library, type, "to", config) for target in targets]
         for source_name, kind, output in self._tails:
             source = self.flow.stage(source_name)
             index = 0 if kind == "event" else self._default_output(source, output)
@@ -126,18 +135,23 @@ class Path:
             return output
         if source.definition is not None and source.definition.has_predicates:
             raise LaneError(
-                "is a Stream Selector: pick a lane first", flow=self.flow.name, stage=source.instance_name,
+                "is a Stream Selector: pick a lane first",
+                flow=self.flow.name,
+                stage=source.instance_name,
                 hint="Use .when(predicate).to(...) or .otherwise().to(...).",
             )
         if not source.output_lanes:
             raise LaneError(
-                f"has no output lanes (it is a {source.type})", flow=self.flow.name, stage=source.instance_name,
+                f"has no output lanes (it is a {source.type})",
+                flow=self.flow.name,
+                stage=source.instance_name,
                 hint="Continue from its events with .events() if it produces events.",
             )
         return 0
 
-    def on_error(self, stage: str | None = None, *, name: str | None = None, library: str | None = None,
-                 **config: Any) -> Flow:
+    def on_error(
+        self, stage: str | None = None, *, name: str | None = None, library: str | None = None, **config: Any
+    ) -> Flow:
         """Set the flow's error stage (with configs) and end the chain; returns the Flow."""
         self.flow.set_error_stage(stage, name=name, library=library, **config)
         return self.flow

@@ -125,7 +125,9 @@ class Stage:
         services = []
         for provides, forced in definition.service_dependencies:
             service = definition.service(provides)
-            entries = [{"name": c.name, "value": c.initial_value()} for c in service.configs] if service else []
+            entries = (
+                [{"name": c.name, "value": c.initial_value()} for c in service.configs] if service else []
+            )
             for name, value in forced.items():
                 entry = next((e for e in entries if e["name"] == name), None)
                 if entry is None:
@@ -135,7 +137,11 @@ class Stage:
             version = service.version if service else "1"
             services.append({"service": provides, "serviceVersion": version, "configuration": entries})
         lanes = []
-        if role is None and definition.stage_type in ("SOURCE", "PROCESSOR") and not definition.has_predicates:
+        if (
+            role is None
+            and definition.stage_type in ("SOURCE", "PROCESSOR")
+            and not definition.has_predicates
+        ):
             count = definition.output_streams or (0 if definition.variable_output_streams else 1)
             lanes = [f"{instance_name}OutputLane{n}" for n in range(1, count + 1)]
         elif role == "test_origin":
@@ -244,8 +250,9 @@ class Stage:
 
     # -- wiring (classic API) --------------------------------------------------------------------
 
-    def connect_output_to(self, *stages: Stage, predicate: dict[str, str] | str | None = None,
-                          output_idx: int | None = None) -> Stage | Stages:
+    def connect_output_to(
+        self, *stages: Stage, predicate: dict[str, str] | str | None = None, output_idx: int | None = None
+    ) -> Stage | Stages:
         """Connect an output lane of this stage to each of ``stages``; returns the target(s).
 
         Without ``output_idx`` or ``predicate`` the next unconnected output is used.
@@ -313,7 +320,7 @@ class Stage:
         # ``[a, b] >= c``: lists have no ``>=`` for stages, so Python asks ``c <= [a, b]``.
         if isinstance(other, (list, tuple)):
             for source in other:
-                source >= self
+                self.flow._connect(source, self, "event", 0)
             return self
         return NotImplemented
 

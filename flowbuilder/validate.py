@@ -32,8 +32,16 @@ RULES: Mapping[str, tuple[str, str | None, str]] = {
     "STAGE_DUPLICATE_NAME": ("error", "VALIDATION_0005", "two stages share an instance name"),
     "STAGE_INVALID_NAME": ("error", "VALIDATION_0016", "instance name with characters the engine rejects"),
     "STAGE_UNKNOWN": ("error", "VALIDATION_0006", "stage not in the catalog (a warning on imported flows)"),
-    "STAGE_VERSION_UNKNOWN": ("warning", "CONTAINER_0901", "stage version not in the catalog; a nearby one used"),
-    "STAGE_HIDDEN_ON_CANVAS": ("error", "CREATION_007", "an error stage or stats aggregator used on the canvas"),
+    "STAGE_VERSION_UNKNOWN": (
+        "warning",
+        "CONTAINER_0901",
+        "stage version not in the catalog; a nearby one used",
+    ),
+    "STAGE_HIDDEN_ON_CANVAS": (
+        "error",
+        "CREATION_007",
+        "an error stage or stats aggregator used on the canvas",
+    ),
     "ORIGIN_WITH_INPUTS": ("error", "VALIDATION_0012", "an origin with input lanes"),
     "TARGET_WITH_OUTPUTS": ("error", "VALIDATION_0013", "a destination or executor with output lanes"),
     "INPUT_MISSING": ("error", "VALIDATION_0014", "a processor, destination or executor with no input"),
@@ -61,7 +69,11 @@ RULES: Mapping[str, tuple[str, str | None, str]] = {
     "ERROR_STAGE_INVALID": ("error", "CREATION_008", "the error stage is not an error-stage definition"),
     "ERROR_STAGE_OUT_OF_SYNC": ("warning", None, "badRecordsHandling names another stage than errorStage"),
     "SPECIAL_STAGE_LANES": ("error", "VALIDATION_0012", "an error, stats or lifecycle stage with lanes"),
-    "LIFECYCLE_STAGE_INVALID": ("error", "CREATION_018", "a start/stop event stage that is not a lifecycle stage"),
+    "LIFECYCLE_STAGE_INVALID": (
+        "error",
+        "CREATION_018",
+        "a start/stop event stage that is not a lifecycle stage",
+    ),
     "LIFECYCLE_STAGES_MULTIPLE": ("error", "VALIDATION_0105", "more than one start or stop event stage"),
 }
 
@@ -144,10 +156,20 @@ class _Collector:
         self.issues: list[Issue] = []
         self.imported = imported
 
-    def add(self, code: str, message: str, *, stage: str | None = None, config: str | None = None,
-            hint: str | None = None, severity: str | None = None) -> None:
+    def add(
+        self,
+        code: str,
+        message: str,
+        *,
+        stage: str | None = None,
+        config: str | None = None,
+        hint: str | None = None,
+        severity: str | None = None,
+    ) -> None:
         default_severity, engine_code, _ = RULES[code]
-        self.issues.append(Issue(code, severity or default_severity, message, hint, stage, config, engine_code))
+        self.issues.append(
+            Issue(code, severity or default_severity, message, hint, stage, config, engine_code)
+        )
 
 
 def validate(flow: Flow) -> ValidationResult:
@@ -181,23 +203,39 @@ def _check_graph(flow: Flow, stages: list[Stage], out: _Collector, fragment: boo
     if len(origins) > 1 and flow.engine == "data_collector":
         names = ", ".join(s.instance_name for s in origins)
         for origin in origins[1:]:
-            out.add("FLOW_MULTIPLE_ORIGINS", f"is a second origin (origins: {names})", stage=origin.instance_name,
-                    hint="Data Collector flows take one origin; remove the others or use a Transformer flow.")
+            out.add(
+                "FLOW_MULTIPLE_ORIGINS",
+                f"is a second origin (origins: {names})",
+                stage=origin.instance_name,
+                hint="Data Collector flows take one origin; remove the others or use a Transformer flow.",
+            )
     for component in nx.strongly_connected_components(graph):
         members = sorted(component)
         if len(members) > 1 or graph.has_edge(members[0], members[0]):
-            names = [graph.nodes[n]["stage"].instance_name for n in members]
-            out.add("FLOW_CYCLE", f"is in a cycle: {' -> '.join(names)}", stage=names[0],
-                    hint="Remove one of the lanes of the cycle; flows must be acyclic.")
+            cycle = [graph.nodes[n]["stage"].instance_name for n in members]
+            out.add(
+                "FLOW_CYCLE",
+                f"is in a cycle: {' -> '.join(cycle)}",
+                stage=cycle[0],
+                hint="Remove one of the lanes of the cycle; flows must be acyclic.",
+            )
     producers: dict[str, str] = {}
     for stage in stages:
         if stage._node != stage.instance_name:
-            out.add("STAGE_DUPLICATE_NAME", "is used by two stages", stage=stage.instance_name,
-                    hint="Rename one of them.")
+            out.add(
+                "STAGE_DUPLICATE_NAME",
+                "is used by two stages",
+                stage=stage.instance_name,
+                hint="Rename one of them.",
+            )
         for lane in (*stage._output_lanes, *stage._event_lanes):
             if lane in producers and producers[lane] != stage.instance_name:
-                out.add("OUTPUT_DUPLICATE", f"produces lane {lane!r}, already produced by {producers[lane]}",
-                        stage=stage.instance_name, hint="Give each output lane a unique name.")
+                out.add(
+                    "OUTPUT_DUPLICATE",
+                    f"produces lane {lane!r}, already produced by {producers[lane]}",
+                    stage=stage.instance_name,
+                    hint="Give each output lane a unique name.",
+                )
             producers.setdefault(lane, stage.instance_name)
     _check_event_paths(flow, out)
 
@@ -214,9 +252,12 @@ def _check_event_paths(flow: Flow, out: _Collector) -> None:
         for source, _, data in graph.in_edges(node, data=True):
             kinds.add("event" if data["kind"] == "event" else path.get(source, "data"))
         if kinds == {"event", "data"}:
-            out.add("EVENT_DATA_CROSS", "is fed by both event lanes and data lanes",
-                    stage=graph.nodes[node]["stage"].instance_name,
-                    hint="Keep the event path (from >= / .events()) apart from the data path.")
+            out.add(
+                "EVENT_DATA_CROSS",
+                "is fed by both event lanes and data lanes",
+                stage=graph.nodes[node]["stage"].instance_name,
+                hint="Keep the event path (from >= / .events()) apart from the data path.",
+            )
         path[node] = "event" if "event" in kinds else "data"
 
 
@@ -225,69 +266,127 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
     name = stage.instance_name
     definition = stage.definition
     if not _VALID_NAME.match(name):
-        out.add("STAGE_INVALID_NAME", "has characters other than letters, digits, spaces and _", stage=name,
-                hint="Rename it, e.g. " + repr(re.sub(r"[^\w\s]", "_", name)) + ".")
+        out.add(
+            "STAGE_INVALID_NAME",
+            "has characters other than letters, digits, spaces and _",
+            stage=name,
+            hint="Rename it, e.g. " + repr(re.sub(r"[^\w\s]", "_", name)) + ".",
+        )
     if definition is None:
-        out.add("STAGE_UNKNOWN", f"uses {stage.stage_name} v{stage.version} ({stage.library}), not in the catalog",
-                stage=name, severity="warning" if out.imported else None,
-                hint="Load the engine's definitions with Catalog.load(path) to check it.")
+        out.add(
+            "STAGE_UNKNOWN",
+            f"uses {stage.stage_name} v{stage.version} ({stage.library}), not in the catalog",
+            stage=name,
+            severity="warning" if out.imported else None,
+            hint="Load the engine's definitions with Catalog.load(path) to check it.",
+        )
     else:
         if str(stage.version) != definition.version:
-            out.add("STAGE_VERSION_UNKNOWN",
-                    f"is version {stage.version}; the catalog has {definition.label!r} v{definition.version}",
-                    stage=name, hint="Its configs were checked against that version; the engine upgrades older ones.")
+            out.add(
+                "STAGE_VERSION_UNKNOWN",
+                f"is version {stage.version}; the catalog has {definition.label!r} v{definition.version}",
+                stage=name,
+                hint="Its configs were checked against that version; the engine upgrades older ones.",
+            )
         if definition.error_stage or definition.stats_aggregator_stage:
-            out.add("STAGE_HIDDEN_ON_CANVAS", f"{definition.label!r} is not a canvas stage", stage=name,
-                    hint="Use flow.set_error_stage() or set_stats_aggregator_stage() for it.")
+            out.add(
+                "STAGE_HIDDEN_ON_CANVAS",
+                f"{definition.label!r} is not a canvas stage",
+                stage=name,
+                hint="Use flow.set_error_stage() or set_stats_aggregator_stage() for it.",
+            )
     in_edges = list(graph.in_edges(stage._node, data=True))
     out_edges = list(graph.out_edges(stage._node, data=True))
     has_inputs = bool(in_edges or stage._dangling)
     kind = stage.stage_type
     if kind == "SOURCE" and has_inputs:
-        out.add("ORIGIN_WITH_INPUTS", "is an origin but has input lanes", stage=name,
-                hint="Origins start a flow; connect into the next stage instead.")
+        out.add(
+            "ORIGIN_WITH_INPUTS",
+            "is an origin but has input lanes",
+            stage=name,
+            hint="Origins start a flow; connect into the next stage instead.",
+        )
     if kind in ("TARGET", "EXECUTOR") and stage._output_lanes:
-        out.add("TARGET_WITH_OUTPUTS", f"is a {stage.type} but has output lanes", stage=name,
-                hint="Destinations and executors end a path.")
+        out.add(
+            "TARGET_WITH_OUTPUTS",
+            f"is a {stage.type} but has output lanes",
+            stage=name,
+            hint="Destinations and executors end a path.",
+        )
     if kind in ("PROCESSOR", "TARGET", "EXECUTOR") and not has_inputs and not fragment:
-        out.add("INPUT_MISSING", f"is a {stage.type} with no input", stage=name,
-                hint="Connect a stage to it, e.g. upstream >> this.")
-    for position, lane in stage._dangling:
-        out.add("LANE_DANGLING", f"reads lane {lane!r}, which no stage produces", stage=name,
-                hint="Connect it to an existing stage or remove the lane.")
+        out.add(
+            "INPUT_MISSING",
+            f"is a {stage.type} with no input",
+            stage=name,
+            hint="Connect a stage to it, e.g. upstream >> this.",
+        )
+    for _position, lane in stage._dangling:
+        out.add(
+            "LANE_DANGLING",
+            f"reads lane {lane!r}, which no stage produces",
+            stage=name,
+            hint="Connect it to an existing stage or remove the lane.",
+        )
     used_outputs = {d["output"] for _, _, d in out_edges if d["kind"] == "data"}
     used_events = {d["output"] for _, _, d in out_edges if d["kind"] == "event"}
     if not fragment and kind in ("SOURCE", "PROCESSOR"):
         for index, lane in enumerate(stage._output_lanes):
             if index not in used_outputs:
-                out.add("OUTPUT_UNCONNECTED", f"output lane {lane!r} goes nowhere", stage=name,
-                        hint="Connect it to a stage (Trash discards records).")
+                out.add(
+                    "OUTPUT_UNCONNECTED",
+                    f"output lane {lane!r} goes nowhere",
+                    stage=name,
+                    hint="Connect it to a stage (Trash discards records).",
+                )
     if not fragment:
         for index, lane in enumerate(stage._event_lanes):
             if index not in used_events:
-                out.add("EVENT_UNCONNECTED", f"event lane {lane!r} goes nowhere", stage=name,
-                        hint="Connect it to an executor or Trash, or drop the event lane.")
+                out.add(
+                    "EVENT_UNCONNECTED",
+                    f"event lane {lane!r} goes nowhere",
+                    stage=name,
+                    hint="Connect it to an executor or Trash, or drop the event lane.",
+                )
     if len(stage._event_lanes) > 1:
-        out.add("EVENT_LANES_MULTIPLE", f"has {len(stage._event_lanes)} event lanes", stage=name,
-                hint="A stage has at most one event lane.")
+        out.add(
+            "EVENT_LANES_MULTIPLE",
+            f"has {len(stage._event_lanes)} event lanes",
+            stage=name,
+            hint="A stage has at most one event lane.",
+        )
     if definition is not None:
         if stage._event_lanes and not definition.producing_events:
-            out.add("EVENT_NOT_PRODUCED", f"{definition.label!r} produces no events but has an event lane",
-                    stage=name, hint="Remove the event lane.")
+            out.add(
+                "EVENT_NOT_PRODUCED",
+                f"{definition.label!r} produces no events but has an event lane",
+                stage=name,
+                hint="Remove the event lane.",
+            )
         fixed = definition.output_streams
-        if (kind in ("SOURCE", "PROCESSOR") and not definition.variable_output_streams and fixed
-                and len(stage._output_lanes) != fixed):
-            out.add("OUTPUT_COUNT", f"has {len(stage._output_lanes)} output lanes; {definition.label!r} has {fixed}",
-                    stage=name)
+        if (
+            kind in ("SOURCE", "PROCESSOR")
+            and not definition.variable_output_streams
+            and fixed
+            and len(stage._output_lanes) != fixed
+        ):
+            out.add(
+                "OUTPUT_COUNT",
+                f"has {len(stage._output_lanes)} output lanes; {definition.label!r} has {fixed}",
+                stage=name,
+            )
         if definition.has_predicates:
             _check_predicates(stage, out)
     sources: dict[str, int] = {}
-    for source, _, data in in_edges:
+    for source, _, _data in in_edges:
         sources[source] = sources.get(source, 0) + 1
     for source, count in sources.items():
         if count > 1:
-            out.add("LANES_PARALLEL", f"reads {count} lanes of {graph.nodes[source]['stage'].instance_name}",
-                    stage=name, hint="Put a Dev Identity (or any processor) on one of the lanes.")
+            out.add(
+                "LANES_PARALLEL",
+                f"reads {count} lanes of {graph.nodes[source]['stage'].instance_name}",
+                stage=name,
+                hint="Put a Dev Identity (or any processor) on one of the lanes.",
+            )
     if definition is not None and (str(stage.version) == definition.version or not out.imported):
         _check_services(stage, definition, out)
         _check_configs(definition, stage._configs, stage._services, name, out)
@@ -296,16 +395,31 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
 def _check_predicates(stage: Stage, out: _Collector) -> None:
     predicates = stage.configuration.get("lanePredicates")
     if not isinstance(predicates, list) or not predicates:
-        out.add("SELECTOR_NO_DEFAULT", "has no conditions", stage=stage.instance_name, config="condition",
-                hint="Add branches with .when(...) and .otherwise().")
+        out.add(
+            "SELECTOR_NO_DEFAULT",
+            "has no conditions",
+            stage=stage.instance_name,
+            config="condition",
+            hint="Add branches with .when(...) and .otherwise().",
+        )
         return
     if not isinstance(predicates[-1], Mapping) or predicates[-1].get("predicate") != "default":
-        out.add("SELECTOR_NO_DEFAULT", "does not end with the 'default' condition", stage=stage.instance_name,
-                config="condition", hint="Set stage.predicates; flowbuilder keeps 'default' last.")
+        out.add(
+            "SELECTOR_NO_DEFAULT",
+            "does not end with the 'default' condition",
+            stage=stage.instance_name,
+            config="condition",
+            hint="Set stage.predicates; flowbuilder keeps 'default' last.",
+        )
     lanes = [p.get("outputLane") for p in predicates if isinstance(p, Mapping)]
     if lanes != list(stage._output_lanes):
-        out.add("SELECTOR_LANES", "conditions name other lanes than its output lanes", stage=stage.instance_name,
-                config="condition", hint="Set conditions through stage.predicates so both stay in step.")
+        out.add(
+            "SELECTOR_LANES",
+            "conditions name other lanes than its output lanes",
+            stage=stage.instance_name,
+            config="condition",
+            hint="Set conditions through stage.predicates so both stay in step.",
+        )
 
 
 def _check_services(stage: Stage, definition: StageDefinition, out: _Collector) -> None:
@@ -314,8 +428,11 @@ def _check_services(stage: Stage, definition: StageDefinition, out: _Collector) 
     if wanted != present:
         missing = ", ".join(sorted(wanted - present)) or "none"
         extra = ", ".join(sorted(str(s) for s in present - wanted)) or "none"
-        out.add("SERVICES_MISMATCH", f"services differ from the definition (missing: {missing}; extra: {extra})",
-                stage=stage.instance_name)
+        out.add(
+            "SERVICES_MISMATCH",
+            f"services differ from the definition (missing: {missing}; extra: {extra})",
+            stage=stage.instance_name,
+        )
 
 
 def _empty(config: ConfigDefinition, value: Any) -> bool:
@@ -324,9 +441,9 @@ def _empty(config: ConfigDefinition, value: Any) -> bool:
     if value is None:
         return True
     if config.type == "STRING":
-        return value == ""
+        return bool(value == "")
     if config.type in ("LIST", "MAP"):
-        return not value
+        return not bool(value)
     return False
 
 
@@ -347,15 +464,24 @@ def _active(definition: ConfigDefinition, value_of: Mapping[str, Any]) -> bool:
     return True
 
 
-def _check_configs(definition: StageDefinition | None, configs: list[dict[str, Any]],
-                   services: list[dict[str, Any]], stage: str | None, out: _Collector,
-                   pipeline: bool = False) -> None:
+def _check_configs(
+    definition: StageDefinition | None,
+    configs: list[dict[str, Any]],
+    services: list[dict[str, Any]],
+    stage: str | None,
+    out: _Collector,
+    pipeline: bool = False,
+) -> None:
     if definition is None:
         return
     value_of: dict[str, Any] = {}
-    entries: list[tuple[str | None, dict[str, Any]]] = [(None, e) for e in configs if isinstance(e, Mapping)]
+    entries: list[tuple[str | None, Mapping[str, Any]]] = [
+        (None, e) for e in configs if isinstance(e, Mapping)
+    ]
     for block in services:
-        entries.extend((block.get("service"), e) for e in block.get("configuration") or [] if isinstance(e, Mapping))
+        entries.extend(
+            (block.get("service"), e) for e in block.get("configuration") or [] if isinstance(e, Mapping)
+        )
     for _service, entry in entries:
         value_of[str(entry.get("name"))] = entry.get("value")
     stored = set(value_of)
@@ -370,31 +496,53 @@ def _check_configs(definition: StageDefinition | None, configs: list[dict[str, A
             continue
         if not active:
             if ref.name in stored and value not in (None, "", [], {}) and value != config.initial_value():
-                out.add("CONFIG_INACTIVE", f"is set but inactive ({_why_inactive(config, value_of)})",
-                        stage=stage, config=ref.python_name, hint="Remove it or enable what it depends on.")
+                out.add(
+                    "CONFIG_INACTIVE",
+                    f"is set but inactive ({_why_inactive(config, value_of)})",
+                    stage=stage,
+                    config=ref.python_name,
+                    hint="Remove it or enable what it depends on.",
+                )
             continue
         if config.required and _empty(config, value):
-            out.add("CONFIG_REQUIRED", "is required", stage=stage, config=ref.python_name,
-                    hint=f"Set it, e.g. {ref.python_name}=...")
+            out.add(
+                "CONFIG_REQUIRED",
+                "is required",
+                stage=stage,
+                config=ref.python_name,
+                hint=f"Set it, e.g. {ref.python_name}=...",
+            )
             continue
         try:
             check_value(config, value, name=ref.python_name)
         except ConfigError as error:
             code = getattr(error, "code", "CONFIG_TYPE")
             severity = "warning" if code == "CONFIG_UNKNOWN" and out.imported else None
-            out.add(code, error.message, stage=stage, config=ref.python_name, hint=error.hint, severity=severity)
+            out.add(
+                code, error.message, stage=stage, config=ref.python_name, hint=error.hint, severity=severity
+            )
         if ref.name == "stageRecordPreconditions" and isinstance(value, list):
             for precondition in value:
                 if not isinstance(precondition, str) or not _EL.match(precondition):
-                    out.add("PRECONDITION_NOT_EL", f"precondition {precondition!r} is not an expression",
-                            stage=stage, config=ref.python_name, hint="Write it as ${...}.")
+                    out.add(
+                        "PRECONDITION_NOT_EL",
+                        f"precondition {precondition!r} is not an expression",
+                        stage=stage,
+                        config=ref.python_name,
+                        hint="Write it as ${...}.",
+                    )
     if not pipeline:
-        for service, entry in entries:
+        for _service, entry in entries:
             name = str(entry.get("name"))
             if definition.resolve(name) is None:
-                out.add("CONFIG_UNKNOWN", f"is not a config of {definition.label!r} v{definition.version}",
-                        stage=stage, config=name, severity="warning" if out.imported else None,
-                        hint="Remove it, or load the definitions of the engine that wrote it (Catalog.load).")
+                out.add(
+                    "CONFIG_UNKNOWN",
+                    f"is not a config of {definition.label!r} v{definition.version}",
+                    stage=stage,
+                    config=name,
+                    severity="warning" if out.imported else None,
+                    hint="Remove it, or load the definitions of the engine that wrote it (Catalog.load).",
+                )
 
 
 def _why_inactive(config: ConfigDefinition, value_of: Mapping[str, Any]) -> str:
@@ -410,31 +558,63 @@ def _why_inactive(config: ConfigDefinition, value_of: Mapping[str, Any]) -> str:
 def _check_special(flow: Flow, out: _Collector) -> None:
     error_stage = flow._special["error"]
     mode = flow.configuration.get("executionMode")
-    if flow.engine == "data_collector" and error_stage is None and mode not in ("BATCH", "STREAMING") \
-            and flow._envelope_key != "pipelineFragmentConfig" and "fragmentId" not in flow._document:
-        out.add("ERROR_STAGE_MISSING", "has no error stage", hint="Set one with flow.set_error_stage('Discard').")
+    if (
+        flow.engine == "data_collector"
+        and error_stage is None
+        and mode not in ("BATCH", "STREAMING")
+        and flow._envelope_key != "pipelineFragmentConfig"
+        and "fragmentId" not in flow._document
+    ):
+        out.add(
+            "ERROR_STAGE_MISSING", "has no error stage", hint="Set one with flow.set_error_stage('Discard')."
+        )
     if error_stage is not None:
         definition = error_stage.definition
         if definition is not None and not definition.error_stage:
-            out.add("ERROR_STAGE_INVALID", f"{definition.label!r} is not an error stage",
-                    stage=error_stage.instance_name, hint="Use an error stage such as 'Discard' or 'Write to File'.")
+            out.add(
+                "ERROR_STAGE_INVALID",
+                f"{definition.label!r} is not an error stage",
+                stage=error_stage.instance_name,
+                hint="Use an error stage such as 'Discard' or 'Write to File'.",
+            )
         value = flow.configuration.get("badRecordsHandling")
         actual = f"{error_stage.library}::{error_stage.stage_name}::{error_stage.version}"
         if value not in (None, "") and value != actual:
-            out.add("ERROR_STAGE_OUT_OF_SYNC", f"error_records names {value!r} but the error stage is {actual!r}",
-                    config="error_records", hint="The engine keeps errorStage; set_error_stage() keeps both in step.")
+            out.add(
+                "ERROR_STAGE_OUT_OF_SYNC",
+                f"error_records names {value!r} but the error stage is {actual!r}",
+                config="error_records",
+                hint="The engine keeps errorStage; set_error_stage() keeps both in step.",
+            )
         if definition is not None and (str(error_stage.version) == definition.version or not out.imported):
-            _check_configs(definition, error_stage._configs, error_stage._services, error_stage.instance_name, out)
+            _check_configs(
+                definition, error_stage._configs, error_stage._services, error_stage.instance_name, out
+            )
     for role in ("error", "stats", "start", "stop"):
         for stage in [flow._special[role], *flow._lifecycle_extra.get(role, [])]:
             if stage is not None and (stage._dangling or stage._output_lanes or stage._event_lanes):
-                out.add("SPECIAL_STAGE_LANES", "is off the canvas but has lanes", stage=stage.instance_name,
-                        hint="Remove its lanes.")
+                out.add(
+                    "SPECIAL_STAGE_LANES",
+                    "is off the canvas but has lanes",
+                    stage=stage.instance_name,
+                    hint="Remove its lanes.",
+                )
     for role in ("start", "stop"):
         stage = flow._special[role]
         if flow._lifecycle_extra.get(role):
-            out.add("LIFECYCLE_STAGES_MULTIPLE", f"has {1 + len(flow._lifecycle_extra[role])} {role} event stages",
-                    hint="Keep one.")
-        if stage is not None and stage.definition is not None and not stage.definition.pipeline_lifecycle_stage:
-            out.add("LIFECYCLE_STAGE_INVALID", f"{stage.definition.label!r} cannot handle the {role} event",
-                    stage=stage.instance_name, hint="Use a lifecycle stage such as Shell, Email or JDBC Query.")
+            out.add(
+                "LIFECYCLE_STAGES_MULTIPLE",
+                f"has {1 + len(flow._lifecycle_extra[role])} {role} event stages",
+                hint="Keep one.",
+            )
+        if (
+            stage is not None
+            and stage.definition is not None
+            and not stage.definition.pipeline_lifecycle_stage
+        ):
+            out.add(
+                "LIFECYCLE_STAGE_INVALID",
+                f"{stage.definition.label!r} cannot handle the {role} event",
+                stage=stage.instance_name,
+                hint="Use a lifecycle stage such as Shell, Email or JDBC Query.",
+            )

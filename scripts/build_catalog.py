@@ -19,13 +19,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flowbuilder.catalog._compact import (  # noqa: E402
+from flowbuilder.catalog._compact import (
     compact_config,
     compact_service,
     compact_stage,
     engine_of_library,
 )
-from flowbuilder.catalog._sources import render_report  # noqa: E402
+from flowbuilder.catalog._sources import render_report
 
 DATA = ROOT / "flowbuilder" / "catalog" / "data" / "catalog.json.gz"
 REPORT = ROOT / "docs" / "catalog-sources.md"
@@ -91,7 +91,8 @@ def build(source: Path) -> dict[str, Any]:
                 "description": "stage definitions exactly as real engines emitted them in public exports",
                 "stages": sorted(engine_stages, key=lambda s: (s["name"], s["version"])),
                 "services": sorted(
-                    (compact_service(s) for s in union["services"]), key=lambda s: (s["provides"], s["version"])
+                    (compact_service(s) for s in union["services"]),
+                    key=lambda s: (s["provides"], s["version"]),
                 ),
                 "pipeline": engine_pipeline,
             },
@@ -124,7 +125,9 @@ def encode(data: dict[str, Any]) -> bytes:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "catalog")
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
     args = parser.parse_args()

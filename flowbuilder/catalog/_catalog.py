@@ -126,7 +126,9 @@ class Catalog:
         extend the bundled catalog).
         """
         if not isinstance(document, Mapping):
-            raise FlowFormatError("definitions must be a JSON object", hint="pass the /rest/v1/definitions body")
+            raise FlowFormatError(
+                "definitions must be a JSON object", hint="pass the /rest/v1/definitions body"
+            )
         compact = compact_definitions(document)
         return cls(compact["stages"], compact["services"], compact["pipeline"], parent=parent)
 
@@ -163,7 +165,7 @@ class Catalog:
         """The engine version this catalog describes (for the local environment).
 
         >>> Catalog.default().engine_version()
-        '6.1.1'
+        '5.8.1'
         """
         if engine in self._engine_versions:
             return self._engine_versions[engine]
@@ -402,8 +404,18 @@ class Catalog:
             raise StageNotFoundError(
                 "give exactly one of label= or name=", flow=flow, hint="e.g. add_stage(label='Trash')"
             )
-        cache_key = (label, name, library, type, version, engine, error_stage, stats_aggregator, lifecycle,
-                     tuple(types or ()))
+        cache_key = (
+            label,
+            name,
+            library,
+            type,
+            version,
+            engine,
+            error_stage,
+            stats_aggregator,
+            lifecycle,
+            tuple(types or ()),
+        )
         cached = self._get_cache.get(cache_key)
         if cached is not None:
             return cached
@@ -469,9 +481,7 @@ class Catalog:
     ) -> StageNotFoundError:
         what = "stage"
         if wanted_types:
-            what = " or ".join(
-                STAGE_TYPES[t] for t in STAGE_TYPES if t in wanted_types
-            )
+            what = " or ".join(STAGE_TYPES[t] for t in STAGE_TYPES if t in wanted_types)
             if len(wanted_types) == 3:
                 what = "processor, destination or executor"
         if kind is _is_error_stage:

@@ -34,10 +34,12 @@ _NO_LIMIT = 2**53
 def engine_of_library(library: str) -> str:
     """The engine a stage library belongs to.
 
-    >>> engine_of_library("streamsets-spark-basic-lib"), engine_of_library("streamsets-datacollector-basic-lib")
-    ('transformer', 'data_collector')
+    >>> engine_of_library("streamsets-spark-basic-lib")
+    'transformer'
+    >>> engine_of_library("streamsets-datacollector-basic-lib")
+    'data_collector'
     """
-    if library.startswith("streamsets-spark-") or library.startswith("streamsets-transformer-"):
+    if library.startswith(("streamsets-spark-", "streamsets-transformer-")):
         return "transformer"
     if library.startswith("streamsets-snowpark-"):
         return "snowflake"

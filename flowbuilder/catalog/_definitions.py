@@ -102,7 +102,11 @@ class ConfigDefinition:
     @property
     def choices(self) -> tuple[str, ...] | None:
         """The allowed values of a value chooser, or None when any value goes."""
-        if self.model_type in ("VALUE_CHOOSER", "MULTI_VALUE_CHOOSER") and self.values and not self.dynamic_values:
+        if (
+            self.model_type in ("VALUE_CHOOSER", "MULTI_VALUE_CHOOSER")
+            and self.values
+            and not self.dynamic_values
+        ):
             return self.values
         return None
 
@@ -274,8 +278,8 @@ def _build_index(definition: StageDefinition) -> tuple[tuple[ConfigRef, ...], di
     segments (``proxy_username``) until the name is free.
     """
     entries: list[tuple[str | None, ConfigDefinition]] = [(None, c) for c in definition.configs]
-    for service in definition.services:
-        entries.extend((service.provides, c) for c in service.configs)
+    for service_definition in definition.services:
+        entries.extend((service_definition.provides, c) for c in service_definition.configs)
     groups: dict[str, list[tuple[str | None, ConfigDefinition]]] = {}
     for service, config in entries:
         groups.setdefault(python_name(config.label, config.field_name or config.name), []).append(

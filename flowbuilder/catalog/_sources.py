@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["STAGE_FIELDS", "CONFIG_FIELDS", "compare_sources", "render_report"]
+__all__ = ["CONFIG_FIELDS", "STAGE_FIELDS", "compare_sources", "render_report"]
 
 #: Stage-level facts compared between the sources.
 STAGE_FIELDS = (
@@ -73,13 +73,15 @@ def compare_sources(data: Mapping[str, Any]) -> list[dict[str, Any]]:
             differences.extend(
                 (f"{name}.{field}", fa[field], fb[field]) for field in CONFIG_FIELDS if fa[field] != fb[field]
             )
-        results.append({"name": key[0], "version": key[1], "label": ours["label"], "differences": differences})
+        results.append(
+            {"name": key[0], "version": key[1], "label": ours["label"], "differences": differences}
+        )
     return results
 
 
 def _cell(value: Any) -> str:
     if value is None:
-        return "–"
+        return "-"
     text = repr(value)
     if len(text) > 120:
         text = text[:117] + "..."

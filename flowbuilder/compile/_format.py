@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 __all__ = ["Call", "Raw", "format_statement", "literal"]
 
@@ -28,17 +28,14 @@ class Call:
     kwargs: Sequence[tuple[str, Any]] = ()
 
 
-Node = Union[Raw, Call, Any]
+Node = Raw | Call | Any
 
 
 def _string(text: str) -> str:
     """Double quotes unless that needs more escapes (black's rule)."""
     body = repr(text)
     inner, quote = body[1:-1], body[0]
-    if quote == "'":
-        inner = inner.replace("\\'", "'")
-    else:
-        inner = inner.replace('\\"', '"')
+    inner = inner.replace("\\'", "'") if quote == "'" else inner.replace('\\"', '"')
     wanted = "'" if text.count('"') > text.count("'") else '"'
     escaped = []
     backslashes = 0

@@ -21,13 +21,38 @@ PIPELINE_CONFIG_VERSION = 23
 _NAMESPACE = uuid.UUID("6f1c1f8e-5d0b-4f3e-9a57-2b9c4a0f0b61")
 # The engine's serialisation order (PipelineConfigurationJson, then the output-only fields).
 _TOP_LEVEL = (
-    "schemaVersion", "version", "pipelineId", "title", "description", "uuid", "configuration", "uiInfo",
-    "fragments", "stages", "errorStage", "info", "metadata", "statsAggregatorStage", "startEventStages",
-    "stopEventStages", "testOriginStage", "issues", "valid", "previewable",
+    "schemaVersion",
+    "version",
+    "pipelineId",
+    "title",
+    "description",
+    "uuid",
+    "configuration",
+    "uiInfo",
+    "fragments",
+    "stages",
+    "errorStage",
+    "info",
+    "metadata",
+    "statsAggregatorStage",
+    "startEventStages",
+    "stopEventStages",
+    "testOriginStage",
+    "issues",
+    "valid",
+    "previewable",
 )
 _STAGE_KEYS = (
-    "instanceName", "library", "stageName", "stageVersion", "configuration", "uiInfo", "inputLanes",
-    "outputLanes", "eventLanes", "services",
+    "instanceName",
+    "library",
+    "stageName",
+    "stageVersion",
+    "configuration",
+    "uiInfo",
+    "inputLanes",
+    "outputLanes",
+    "eventLanes",
+    "services",
 )
 _SPECIAL_SLOTS = {
     "errorStage": "error",
@@ -115,18 +140,15 @@ def to_dict(flow: Flow) -> dict[str, Any]:
     stages = [
         _stage_dict(flow, data["stage"], positions.get(node)) for node, data in flow._graph.nodes(data=True)
     ]
-    special = {
-        slot: (_stage_dict(flow, s, None) if (s := flow._special[role]) is not None else None)
-        for slot, role in _SPECIAL_SLOTS.items()
-    }
-    lifecycle = {
-        slot: [
-            _stage_dict(flow, s, None)
-            for s in ([flow._special[role]] if flow._special[role] is not None else [])
-            + flow._lifecycle_extra.get(role, [])
-        ]
-        for slot, role in _LIFECYCLE_SLOTS.items()
-    }
+    special: dict[str, dict[str, Any] | None] = {}
+    for slot, role in _SPECIAL_SLOTS.items():
+        stage = flow._special[role]
+        special[slot] = _stage_dict(flow, stage, None) if stage is not None else None
+    lifecycle: dict[str, list[dict[str, Any]]] = {}
+    for slot, role in _LIFECYCLE_SLOTS.items():
+        first = flow._special[role]
+        members = ([first] if first is not None else []) + flow._lifecycle_extra.get(role, [])
+        lifecycle[slot] = [_stage_dict(flow, s, None) for s in members]
     modelled: dict[str, Any] = {
         "description": flow.description,
         "configuration": _copy(flow._configs),
@@ -147,9 +169,20 @@ def to_dict(flow: Flow) -> dict[str, Any]:
         "uiInfo": {},
         "fragments": [],
         "info": {
-            "pipelineId": pid, "title": flow.name, "description": flow.description, "created": 0,
-            "lastModified": 0, "creator": "", "lastModifier": "", "lastRev": "0", "uuid": uid, "valid": False,
-            "metadata": None, "name": pid, "sdcVersion": flow.catalog.engine_version(flow.engine), "sdcId": "",
+            "pipelineId": pid,
+            "title": flow.name,
+            "description": flow.description,
+            "created": 0,
+            "lastModified": 0,
+            "creator": "",
+            "lastModifier": "",
+            "lastRev": "0",
+            "uuid": uid,
+            "valid": False,
+            "metadata": None,
+            "name": pid,
+            "sdcVersion": flow.catalog.engine_version(flow.engine),
+            "sdcId": "",
         },
         "metadata": {"labels": []},
         "issues": {"pipelineIssues": [], "stageIssues": {}, "issueCount": 0},

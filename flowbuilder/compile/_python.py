@@ -38,8 +38,14 @@ _SETTERS = {
     "stop": "set_stop_event_stage",
     "test_origin": "set_test_origin_stage",
 }
-_SPECIAL_CONFIGS = {"badRecordsHandling", "statsAggregatorStage", "startEventStage", "stopEventStage",
-                    "testOriginStage", "constants"}
+_SPECIAL_CONFIGS = {
+    "badRecordsHandling",
+    "statsAggregatorStage",
+    "startEventStage",
+    "stopEventStage",
+    "testOriginStage",
+    "constants",
+}
 _MODELLED = {"description", "configuration", "stages", *_SPECIAL_SLOTS}
 
 
@@ -83,8 +89,11 @@ def restore_details(flow: Flow, details: Mapping[str, Any]) -> Flow:
         _restore_entries(flow._configs, details["configuration"])
     for name, fields in (details.get("stages") or {}).items():
         _restore_stage(flow, flow._graph.nodes[name]["stage"], fields)
-    inputs = {name: fields["inputLanes"] for name, fields in (details.get("stages") or {}).items()
-              if "inputLanes" in fields}
+    inputs = {
+        name: fields["inputLanes"]
+        for name, fields in (details.get("stages") or {}).items()
+        if "inputLanes" in fields
+    }
     if inputs:
         _rewire(flow, inputs)
     for slot, value in (details.get("special") or {}).items():
@@ -124,7 +133,7 @@ def _restore_stage(flow: Flow, stage: Stage, fields: Mapping[str, Any]) -> None:
         stage.ui_info.update(copy.deepcopy(fields["uiInfo"]))
     renames: dict[str, str] = {}
     if "outputLanes" in fields:
-        renames = dict(zip(stage._output_lanes, fields["outputLanes"]))
+        renames = dict(zip(stage._output_lanes, fields["outputLanes"], strict=False))
         stage._output_lanes[:] = list(fields["outputLanes"])
     if "eventLanes" in fields:
         stage._event_lanes[:] = list(fields["eventLanes"])
@@ -309,9 +318,12 @@ class _Writer:
         if changes:
             self.lines.append(format_statement(None, Call("flow.configuration.update", [changes])))
         parameters = flow.configuration.get("constants")
-        if isinstance(parameters, list) and parameters and all(
-            isinstance(p, Mapping) and set(p) == {"key", "value"} for p in parameters
-        ) and len({p["key"] for p in parameters}) == len(parameters):
+        if (
+            isinstance(parameters, list)
+            and parameters
+            and all(isinstance(p, Mapping) and set(p) == {"key", "value"} for p in parameters)
+            and len({p["key"] for p in parameters}) == len(parameters)
+        ):
             pairs = {p["key"]: p["value"] for p in parameters}
             self.lines.append(format_statement(None, Call("flow.parameters.update", [pairs])))
 
@@ -329,8 +341,11 @@ class _Writer:
             return
         args: list[Any] = [definition.label]
         kwargs: list[tuple[str, Any]] = []
-        newest = self.default.get(label=definition.label, engine=definition.engine,
-                                  types=[definition.type]) if self._label_unique(definition) else None
+        newest = (
+            self.default.get(label=definition.label, engine=definition.engine, types=[definition.type])
+            if self._label_unique(definition)
+            else None
+        )
         if newest is None or newest.name != definition.name:
             args, kwargs = [], [("name", definition.name)]
         elif self._shared_label(definition):
@@ -368,7 +383,9 @@ class _Writer:
 
     def _label_unique(self, definition: StageDefinition) -> bool:
         try:
-            found = self.default.get(label=definition.label, engine=definition.engine, types=[definition.type])
+            found = self.default.get(
+                label=definition.label, engine=definition.engine, types=[definition.type]
+            )
         except Exception:
             return False
         return found.name == definition.name
@@ -405,10 +422,14 @@ class _Writer:
                 if entry.get("outputLane") == lane and texts.count(entry.get("predicate")) == 1:
                     call = Call(f"{a}.connect_output_to", [Raw(b)], [("predicate", entry.get("predicate"))])
                     return format_statement(None, call)
-            return format_statement(None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])]))
+            return format_statement(
+                None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])])
+            )
         if len(lanes) == 1:
             return f"{a} >> {b}"
-        return format_statement(None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])]))
+        return format_statement(
+            None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])])
+        )
 
     def special(self) -> None:
         flow = self.flow
@@ -424,8 +445,13 @@ class _Writer:
             if role == "error" and definition.name.endswith("ToErrorNullDTarget") and not values:
                 continue
             default_stats = flow.catalog.pipeline_definition(flow.engine).resolve("statsAggregatorStage")
-            if role == "stats" and default_stats is not None and not values and \
-                    default_stats.definition.default == f"{stage.library}::{stage.stage_name}::{stage.version}":
+            if (
+                role == "stats"
+                and default_stats is not None
+                and not values
+                and default_stats.definition.default
+                == f"{stage.library}::{stage.stage_name}::{stage.version}"
+            ):
                 continue
             label_ok = self._special_label_ok(definition, role)
             args: list[Any] = [definition.label] if label_ok else []
@@ -439,11 +465,15 @@ class _Writer:
             self.lines.extend(lines)
 
     def _special_label_ok(self, definition: StageDefinition, role: str) -> bool:
-        kind = {"error": {"error_stage": True}, "stats": {"stats_aggregator": True},
-                "start": {"lifecycle": True}, "stop": {"lifecycle": True}}.get(role, {})
         try:
-            found = self.default.get(label=definition.label, engine=definition.engine,
-                                     type="origin" if role == "test_origin" else None, **kind)
+            found = self.default.get(
+                label=definition.label,
+                engine=definition.engine,
+                type="origin" if role == "test_origin" else None,
+                error_stage=role == "error",
+                stats_aggregator=role == "stats",
+                lifecycle=role in ("start", "stop"),
+            )
         except Exception:
             return False
         return found.name == definition.name and found.version == definition.version
@@ -491,15 +521,20 @@ def _entries_diff(original: Any, built: Any) -> dict[str, Any] | None:
     if _same(original, built) or not isinstance(original, list):
         return None
     names = [str(e.get("name")) if isinstance(e, Mapping) else None for e in original]
-    if None in names or len(set(names)) != len(names) or any(
-        not isinstance(e, Mapping) or list(e) != ["name", "value"] for e in original
+    if (
+        None in names
+        or len(set(names)) != len(names)
+        or any(not isinstance(e, Mapping) or list(e) != ["name", "value"] for e in original)
     ):
         return {"entries": original}
     built_list = built if isinstance(built, list) else []
     built_values = {str(e.get("name")): e.get("value") for e in built_list if isinstance(e, Mapping)}
-    values = {str(e.get("name")): e.get("value") for e in original
-              if isinstance(e, Mapping) and (str(e.get("name")) not in built_values
-                                             or built_values[str(e.get("name"))] != e.get("value"))}
+    values = {
+        str(e.get("name")): e.get("value")
+        for e in original
+        if isinstance(e, Mapping)
+        and (str(e.get("name")) not in built_values or built_values[str(e.get("name"))] != e.get("value"))
+    }
     spec: dict[str, Any] = {}
     order = [str(e.get("name")) for e in original if isinstance(e, Mapping)]
     if order != [str(e.get("name")) for e in built_list if isinstance(e, Mapping)]:
@@ -518,23 +553,35 @@ def _stage_diff(original: dict[str, Any], built: dict[str, Any]) -> dict[str, An
                 fields["configuration"] = diff
         elif key in ("instanceName",):
             continue
-        elif key in ("uiInfo", "inputLanes", "outputLanes", "eventLanes", "services", "library", "stageName",
-                     "stageVersion"):
+        elif key in (
+            "uiInfo",
+            "inputLanes",
+            "outputLanes",
+            "eventLanes",
+            "services",
+            "library",
+            "stageName",
+            "stageVersion",
+        ):
             if key not in built or not _same(built.get(key), value):
                 fields[key] = value
         elif not _same(built.get(key), value):
             fields.setdefault("extra", {})[key] = value
     if list(original) != list(built):
         fields["keys"] = list(original)
-    nulls = [k for k, v in original.items() if v is None and k in ("configuration", "services", "uiInfo",
-                                                                   "inputLanes", "outputLanes", "eventLanes")]
+    nulls = [
+        k
+        for k, v in original.items()
+        if v is None
+        and k in ("configuration", "services", "uiInfo", "inputLanes", "outputLanes", "eventLanes")
+    ]
     if nulls:
         fields["nulls"] = nulls
     return fields
 
 
 def to_python(flow: Flow) -> str:
-    """Python DSL source that rebuilds ``flow`` exactly; ``exec`` it and compile to compare.
+    r"""Python DSL source that rebuilds ``flow`` exactly; ``exec`` it and compile to compare.
 
     Stages are added by label with only their non-default configs, lanes are drawn with
     ``>>``/``>=``, then come the error stage, flow configuration and parameters. Secrets are
@@ -545,16 +592,16 @@ def to_python(flow: Flow) -> str:
     >>> from flowbuilder import Flow
     >>> flow = Flow("demo").source("Dev Raw Data Source", raw_data='{"a": 1}').to("Trash").flow
     >>> print(to_python(flow))
-    \"\"\"Flow 'demo', generated by flowbuilder.\"\"\"
+    """Flow 'demo', generated by flowbuilder."""
     <BLANKLINE>
     from flowbuilder import Flow
     <BLANKLINE>
-    flow = Flow('demo')
+    flow = Flow("demo")
     <BLANKLINE>
     # Stages
-    dev_raw_data_source_1 = flow.add_stage('Dev Raw Data Source')
+    dev_raw_data_source_1 = flow.add_stage("Dev Raw Data Source")
     dev_raw_data_source_1.set_attributes(raw_data='{"a": 1}')
-    trash_1 = flow.add_stage('Trash')
+    trash_1 = flow.add_stage("Trash")
     <BLANKLINE>
     # Lanes
     dev_raw_data_source_1 >> trash_1
@@ -568,9 +615,11 @@ def to_python(flow: Flow) -> str:
         return source
     lines = source.rstrip("\n").split("\n")
     position = next(i for i, line in enumerate(lines) if line.startswith("from flowbuilder import Flow"))
-    helpers = "from flowbuilder.compile import add_stage_json, restore_details" if any(
-        "from flowbuilder.compile import add_stage_json" in line for line in lines
-    ) else "from flowbuilder.compile import restore_details"
+    helpers = (
+        "from flowbuilder.compile import add_stage_json, restore_details"
+        if any("from flowbuilder.compile import add_stage_json" in line for line in lines)
+        else "from flowbuilder.compile import restore_details"
+    )
     lines = [line for line in lines if not line.startswith("from flowbuilder.compile import")]
     lines.insert(position + 1, helpers)
     lines += [
@@ -592,8 +641,11 @@ def _run(source: str, flow: Flow) -> Flow:
     try:
         exec(compile(source, "<to_python>", "exec"), namespace)
     except Exception as error:  # the generator's own bug: say so plainly
-        raise FlowFormatError(f"generated Python did not run: {error}", flow=flow.name,
-                              hint="Please report this with the flow JSON.") from error
+        raise FlowFormatError(
+            f"generated Python did not run: {error}",
+            flow=flow.name,
+            hint="Please report this with the flow JSON.",
+        ) from error
     finally:
         for key, value in saved.items():
             if value is None:

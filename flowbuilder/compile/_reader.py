@@ -122,7 +122,8 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
         catalog = catalog.extend(library_definitions)
     asset = parts.get("flow") if isinstance(parts.get("flow"), Mapping) else None
     metadata = (asset or {}).get("metadata") if asset else None
-    info = definition.get("info") if isinstance(definition.get("info"), Mapping) else {}
+    raw_info = definition.get("info")
+    info: Mapping[str, Any] = raw_info if isinstance(raw_info, Mapping) else {}
     name = (
         (metadata or {}).get("name")
         or definition.get("title")
@@ -132,15 +133,19 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
         or definition.get("fragmentId")
         or "imported flow"
     )
-    flow = cls(str(name), str(definition.get("description") or ""), catalog=catalog, engine=_engine(definition))
+    flow = cls(
+        str(name), str(definition.get("description") or ""), catalog=catalog, engine=_engine(definition)
+    )
     flow._import_name = flow.name
     flow._key_order = tuple(definition)
-    flow._document = {k: v for k, v in definition.items()}
+    flow._document = dict(definition)
     if "description" in definition and definition["description"] is None:
         flow.description = None  # type: ignore[assignment]
     flow._envelope_key = parts.pop("__key__", None)
     flow._rules = parts.pop("pipelineRules", None)
-    flow._library_definitions = parts.pop("libraryDefinitions", None) if "libraryDefinitions" in parts else None
+    flow._library_definitions = (
+        parts.pop("libraryDefinitions", None) if "libraryDefinitions" in parts else None
+    )
     flow._envelope_extra = parts
     configuration = definition.get("configuration")
     if configuration is not None and not isinstance(configuration, list):
@@ -186,8 +191,10 @@ def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -
         raise FlowFormatError(f"{where} must be a stage object; got {type(raw).__name__}")
     missing = [key for key in _STAGE_REQUIRED if not isinstance(raw.get(key), str)]
     if missing:
-        raise FlowFormatError(f"{where} has no {' or '.join(repr(k) for k in missing)}",
-                              hint="Each stage needs an instanceName and a stageName.")
+        raise FlowFormatError(
+            f"{where} has no {' or '.join(repr(k) for k in missing)}",
+            hint="Each stage needs an instanceName and a stageName.",
+        )
     for key in ("configuration", "services", "inputLanes", "outputLanes", "eventLanes"):
         if raw.get(key) is not None and not isinstance(raw[key], list):
             raise FlowFormatError(f"{where}.{key} must be a list; got {type(raw[key]).__name__}")
@@ -197,8 +204,18 @@ def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -
         if any(not isinstance(entry, Mapping) for entry in raw.get(key) or []):
             raise FlowFormatError(f"{where}.{key} entries must be objects")
     definition, _exact = catalog.resolve(raw["stageName"], raw.get("stageVersion"), raw.get("library"))
-    known = {"instanceName", "library", "stageName", "stageVersion", "configuration", "uiInfo", "inputLanes",
-             "outputLanes", "eventLanes", "services"}
+    known = {
+        "instanceName",
+        "library",
+        "stageName",
+        "stageVersion",
+        "configuration",
+        "uiInfo",
+        "inputLanes",
+        "outputLanes",
+        "eventLanes",
+        "services",
+    }
     extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in known}
     stage = Stage(
         definition,
@@ -227,7 +244,7 @@ def _wire(flow: Flow, stages: list[Stage], inputs: list[list[str]]) -> None:
         for index, lane in enumerate(stage._event_lanes):
             producers.setdefault(lane, []).append((stage, "event", index))
     graph = flow._graph
-    for stage, lanes in zip(stages, inputs):
+    for stage, lanes in zip(stages, inputs, strict=True):
         for position, lane in enumerate(lanes):
             found = producers.get(lane)
             if not found:
@@ -235,4 +252,3 @@ def _wire(flow: Flow, stages: list[Stage], inputs: list[list[str]]) -> None:
                 continue
             for producer, kind, index in found:
                 graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
-
