@@ -581,7 +581,7 @@ def _stage_diff(original: dict[str, Any], built: dict[str, Any]) -> dict[str, An
 
 
 def to_python(flow: Flow) -> str:
-    r"""Python DSL source that rebuilds ``flow`` exactly; ``exec`` it and compile to compare.
+    r'''Python DSL source that rebuilds ``flow`` exactly; ``exec`` it and compile to compare.
 
     Stages are added by label with only their non-default configs, lanes are drawn with
     ``>>``/``>=``, then come the error stage, flow configuration and parameters. Secrets are
@@ -606,7 +606,7 @@ def to_python(flow: Flow) -> str:
     # Lanes
     dev_raw_data_source_1 >> trash_1
     <BLANKLINE>
-    """
+    '''
     source = _Writer(flow).write()
     built = _run(source, flow)
     original = to_dict(flow)
