@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..catalog import ENGINES, Catalog
-from ..flow import Flow
 from ..errors import BackendError, FlowFormatError, StageNotFoundError
+from ..flow import Flow
 
 __all__ = ["ImportedFlow", "read_archive", "redact_credentials", "write_archive"]
 
@@ -92,7 +92,9 @@ def _member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data)
 
 
-def write_archive(documents: Iterable[Mapping[str, Any]], *, with_plain_text_credentials: bool = False) -> bytes:
+def write_archive(
+    documents: Iterable[Mapping[str, Any]], *, with_plain_text_credentials: bool = False
+) -> bytes:
     """The zip bytes of these flow documents; the same documents give the same bytes."""
     buffer = io.BytesIO()
     manifest: list[dict[str, str]] = []
@@ -105,7 +107,12 @@ def write_archive(documents: Iterable[Mapping[str, Any]], *, with_plain_text_cre
             path = f"flows/{metadata['asset_id']}.json"
             manifest.append({"flow_id": metadata["asset_id"], "name": metadata["name"], "file": path})
             _member(archive, path, json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n")
-        head = {"format": _FORMAT, "version": 1, "credentials": with_plain_text_credentials, "flows": manifest}
+        head = {
+            "format": _FORMAT,
+            "version": 1,
+            "credentials": with_plain_text_credentials,
+            "flows": manifest,
+        }
         _member(archive, "manifest.json", json.dumps(head, indent=2, ensure_ascii=False).encode() + b"\n")
     return buffer.getvalue()
 
@@ -159,7 +166,9 @@ def _imported(document: object, member: str, location: str) -> ImportedFlow:
     asset = _mapping(parts.get("flow"))
     metadata = _mapping(asset.get("metadata"))
     entity = _mapping(_mapping(asset.get("entity")).get("streamsets_flow"))
-    name = metadata.get("name") if isinstance(metadata.get("name"), str) and metadata.get("name") else flow.name
+    name = (
+        metadata.get("name") if isinstance(metadata.get("name"), str) and metadata.get("name") else flow.name
+    )
     description = metadata.get("description") if isinstance(metadata.get("description"), str) else None
     return ImportedFlow(
         name=str(name),

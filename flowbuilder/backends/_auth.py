@@ -104,7 +104,9 @@ class ApiKeyAuth:
         clock: Callable[[], float] | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
-            raise AuthError("the API key is empty", hint="Pass api_key='<your IBM Cloud API key>' or token='...'.")
+            raise AuthError(
+                "the API key is empty", hint="Pass api_key='<your IBM Cloud API key>' or token='...'."
+            )
         import time
 
         self._api_key = api_key.strip()

@@ -208,7 +208,12 @@ def split(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] |
 
 
 def environment_asset(
-    project_id: str, environment_id: str, name: str, engine_type: str, engine_version: str, description: str = ""
+    project_id: str,
+    environment_id: str,
+    name: str,
+    engine_type: str,
+    engine_version: str,
+    description: str = "",
 ) -> dict[str, Any]:
     """An environment asset as the environments API answers it."""
     return {

@@ -98,7 +98,9 @@ class DocumentStore(ABC):
         if start not in (None, ""):
             if not str(start).isdigit():
                 raise BackendError(
-                    f"bad page cursor start={start!r}", status=400, hint="Pass the 'start' of the 'next' link."
+                    f"bad page cursor start={start!r}",
+                    status=400,
+                    hint="Pass the 'start' of the 'next' link.",
                 )
             after = int(str(start))
         size = DEFAULT_PAGE_SIZE if limit is None else limit
@@ -147,7 +149,9 @@ class DocumentStore(ABC):
             stored = tx.get(flow_id)
             if stored is None:
                 raise _not_found(flow_id, self._project_id)
-            copy_ = _documents.duplicate_document(stored, self._project_id, checked["name"], checked["description"])
+            copy_ = _documents.duplicate_document(
+                stored, self._project_id, checked["name"], checked["description"]
+            )
             tx.insert(copy_)
         return copy_
 
@@ -165,7 +169,11 @@ class DocumentStore(ABC):
         version = Catalog.default().engine_version("data_collector")
         return [
             _documents.environment_asset(
-                self._project_id, self._environment_id, LOCAL_ENVIRONMENT, "data_collector", version,
+                self._project_id,
+                self._environment_id,
+                LOCAL_ENVIRONMENT,
+                "data_collector",
+                version,
                 _LOCAL_DESCRIPTION,
             )
         ]
@@ -211,7 +219,8 @@ class DocumentStore(ABC):
             "name": flow.name,
             "description": flow.description,
             "engine_type": entity.get("engine_type") or "data_collector",
-            "engine_version": entity.get("engine_version") or Catalog.default().engine_version("data_collector"),
+            "engine_version": entity.get("engine_version")
+            or Catalog.default().engine_version("data_collector"),
             "environment_id": self._environment_id,
             "pipeline_definition": flow.pipeline_definition,
         }
@@ -240,6 +249,3 @@ class DocumentStore(ABC):
         tx.insert(document)
         flow_id = document["flow"]["metadata"]["asset_id"]
         return [{"type": "streamsets_flow", "name": checked["name"], "id": flow_id}]
-
-    def close(self) -> None:
-        """Nothing to release by default."""

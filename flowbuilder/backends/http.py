@@ -137,13 +137,17 @@ class HttpBackend:
         clock: Callable[[], float] | None = None,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise BackendError(f"the URL must start with http:// or https://; got {url!r}",
-                               hint="Pass the API base URL, e.g. https://api.dataplatform.cloud.ibm.com.")
+            raise BackendError(
+                f"the URL must start with http:// or https://; got {url!r}",
+                hint="Pass the API base URL, e.g. https://api.dataplatform.cloud.ibm.com.",
+            )
         if not isinstance(project_id, str) or not project_id:
             raise BackendError("project_id is required", hint="Pass project_id='<project guid>'.")
         if (api_key is None) == (token is None):
-            raise AuthError("pass exactly one of api_key= and token=",
-                            hint="api_key is an IBM Cloud API key; token is a bearer token.")
+            raise AuthError(
+                "pass exactly one of api_key= and token=",
+                hint="api_key is an IBM Cloud API key; token is a bearer token.",
+            )
         self.url = url.rstrip("/")
         self._project_id = project_id
         self._transport: Transport = requests.Session() if transport is None else transport
@@ -154,7 +158,9 @@ class HttpBackend:
         self._sleep = sleep
         self._auth: Credentials
         if api_key is not None:
-            self._auth = ApiKeyAuth(api_key, send=self._transport.send, iam_url=iam_url, timeout=timeout, clock=clock)
+            self._auth = ApiKeyAuth(
+                api_key, send=self._transport.send, iam_url=iam_url, timeout=timeout, clock=clock
+            )
         else:
             assert token is not None
             self._auth = TokenAuth(token)
@@ -180,19 +186,31 @@ class HttpBackend:
         status = response.status_code
         message = redact(_server_message(response), self._auth.secrets())
         request_id = _request_id(response)
-        text = f"{method} {path} failed with HTTP {status}: {message}"
+        text = f"{method} {path} failed with HTTP {status}: {message.rstrip('.')}"
         if request_id:
             text += f" (request id {request_id})"
         if status in (401, 403):
-            return AuthError(text, status=status, request_id=request_id,
-                             hint="Check the token or API key, and that it has access to this project.")
+            return AuthError(
+                text,
+                status=status,
+                request_id=request_id,
+                hint="Check the token or API key, and that it has access to this project.",
+            )
         if status == 404:
-            return NotFoundError(text, status=status, request_id=request_id,
-                                 hint="Check the flow id and project_id; list flows with project.flows.")
+            return NotFoundError(
+                text,
+                status=status,
+                request_id=request_id,
+                hint="Check the flow id and project_id; list flows with project.flows.",
+            )
         if status in (409, 412):
-            return ConflictError(text, status=status, request_id=request_id,
-                                 hint="Read the flow again with project.flows.get(flow_id=...), re-apply the "
-                                      "changes, and update again.")
+            return ConflictError(
+                text,
+                status=status,
+                request_id=request_id,
+                hint="Read the flow again with project.flows.get(flow_id=...), re-apply the "
+                "changes, and update again.",
+            )
         hint = "Retry later." if status == 429 or status >= 500 else None
         return BackendError(text, status=status, request_id=request_id, hint=hint)
 
@@ -231,8 +249,13 @@ class HttpBackend:
                 if idempotent and attempt < self.retry.attempts:
                     wait = self.retry.delay(attempt - 1, None)
                     wait = 0.0 if wait is None else wait
-                    _log.warning("%s; retrying in %.2fs (attempt %d of %d)", what, wait, attempt + 1,
-                                 self.retry.attempts)
+                    _log.warning(
+                        "%s; retrying in %.2fs (attempt %d of %d)",
+                        what,
+                        wait,
+                        attempt + 1,
+                        self.retry.attempts,
+                    )
                     self._sleep(wait)
                     continue
                 raise BackendError(what, hint="Check the URL and the network, then retry.") from None
@@ -248,9 +271,16 @@ class HttpBackend:
             if idempotent and retryable and attempt < self.retry.attempts:
                 wait = self.retry.delay(attempt - 1, _retry_after(response))
                 if wait is not None:
-                    _log.warning("%s %s answered HTTP %d (request id %s); retrying in %.2fs (attempt %d of %d)",
-                                 method, path, response.status_code, request_id, wait, attempt + 1,
-                                 self.retry.attempts)
+                    _log.warning(
+                        "%s %s answered HTTP %d (request id %s); retrying in %.2fs (attempt %d of %d)",
+                        method,
+                        path,
+                        response.status_code,
+                        request_id,
+                        wait,
+                        attempt + 1,
+                        self.retry.attempts,
+                    )
                     self._sleep(wait)
                     continue
             failure = self._error(method, path, response)
@@ -267,8 +297,11 @@ class HttpBackend:
         try:
             return response.json()
         except ValueError:
-            raise BackendError(f"{what}: the server answered HTTP {response.status_code} with no JSON body",
-                               status=response.status_code, request_id=_request_id(response)) from None
+            raise BackendError(
+                f"{what}: the server answered HTTP {response.status_code} with no JSON body",
+                status=response.status_code,
+                request_id=_request_id(response),
+            ) from None
 
     @staticmethod
     def _flow_path(flow_id: str) -> str:
@@ -299,8 +332,11 @@ class HttpBackend:
     def _document(self, response: requests.Response, what: str) -> dict[str, Any]:
         body = self._json(response, what)
         if not isinstance(body, dict) or not isinstance(body.get("flow"), Mapping):
-            raise BackendError(f"{what}: the answer has no 'flow' object", status=response.status_code,
-                               request_id=_request_id(response))
+            raise BackendError(
+                f"{what}: the answer has no 'flow' object",
+                status=response.status_code,
+                request_id=_request_id(response),
+            )
         etag = response.headers.get("ETag", "").strip('W/"')
         metadata = body["flow"].get("metadata")
         if etag.isdigit() and isinstance(metadata, dict) and "revision" not in metadata:
@@ -309,22 +345,33 @@ class HttpBackend:
 
     def create_flow(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """``POST …/streamsets_flows`` (sent once), then a PUT of the pipeline definition if given."""
-        body = {k: fields.get(k, "") for k in ("name", "description", "environment_id", "engine_type",
-                                                "engine_version")}
-        document = self._document(self._request("POST", FLOWS_PATH, json=body, idempotent=False), "create flow")
+        body = {
+            k: fields.get(k, "")
+            for k in ("name", "description", "environment_id", "engine_type", "engine_version")
+        }
+        document = self._document(
+            self._request("POST", FLOWS_PATH, json=body, idempotent=False), "create flow"
+        )
         definition = fields.get("pipeline_definition")
         if definition is None:
             return document
         metadata = document["flow"].get("metadata") or {}
         flow_id = str(metadata.get("asset_id"))
-        update = {"name": body["name"], "description": body["description"], "environment_id": body["environment_id"],
-                  "engine_version": body["engine_version"], "fragment_ids": [], "connection_ids": [],
-                  "pipeline_definition": definition}
+        update = {
+            "name": body["name"],
+            "description": body["description"],
+            "environment_id": body["environment_id"],
+            "engine_version": body["engine_version"],
+            "fragment_ids": [],
+            "connection_ids": [],
+            "pipeline_definition": definition,
+        }
         try:
             response = self.update_flow(flow_id, update, revision=metadata.get("revision"))
         except BackendError as error:
-            error.message = f"flow {flow_id!r} was created, but storing its pipeline definition failed: " \
-                            f"{error.message}"
+            error.message = (
+                f"flow {flow_id!r} was created, but storing its pipeline definition failed: {error.message}"
+            )
             error.hint = "Update it with project.update_flow(project.flows.get(flow_id=...)) or delete it."
             error.args = (error._render(),)
             raise
@@ -335,12 +382,18 @@ class HttpBackend:
     ) -> requests.Response:
         """``PUT …/streamsets_flows/{flow_id}`` with ``If-Match`` when the revision is known."""
         headers = {"If-Match": f'"{revision}"'} if revision is not None else None
-        return self._request("PUT", self._flow_path(flow_id), json=dict(fields), headers=headers, idempotent=True)
+        return self._request(
+            "PUT", self._flow_path(flow_id), json=dict(fields), headers=headers, idempotent=True
+        )
 
     def duplicate_flow(self, flow_id: str, name: str, description: str) -> dict[str, Any]:
         """``POST …/streamsets_flows/{flow_id}/duplicate`` (sent once)."""
-        response = self._request("POST", self._flow_path(flow_id) + "/duplicate",
-                                 json={"name": name, "description": description}, idempotent=False)
+        response = self._request(
+            "POST",
+            self._flow_path(flow_id) + "/duplicate",
+            json={"name": name, "description": description},
+            idempotent=False,
+        )
         return self._document(response, "duplicate flow")
 
     def delete_flow(self, flow_id: str) -> requests.Response:
@@ -354,8 +407,9 @@ class HttpBackend:
         found: dict[str, dict[str, Any]] = {}
         start: str | None = None
         while True:
-            response = self._request("GET", _ENVIRONMENTS_PATH, params={"start": start, "limit": 100},
-                                     idempotent=True)
+            response = self._request(
+                "GET", _ENVIRONMENTS_PATH, params={"start": start, "limit": 100}, idempotent=True
+            )
             body = self._json(response, "list environments")
             items = body.get("streamsets_environments") if isinstance(body, Mapping) else None
             if not isinstance(items, list):
@@ -370,7 +424,9 @@ class HttpBackend:
 
     def definitions(self, engine_type: str, engine_version: str) -> dict[str, Any] | None:
         """The engine version's definitions, or None when the server has none for it (404)."""
-        path = _DEFINITIONS_PATH.format(engine=quote(engine_type, safe=""), version=quote(engine_version, safe=""))
+        path = _DEFINITIONS_PATH.format(
+            engine=quote(engine_type, safe=""), version=quote(engine_version, safe="")
+        )
         try:
             response = self._request("GET", path, idempotent=True)
         except NotFoundError:
@@ -382,22 +438,37 @@ class HttpBackend:
 
     def export_flows(self, flow_ids: Sequence[str], *, with_plain_text_credentials: bool = False) -> bytes:
         """``GET …/streamsets_flows/export/flows``: the zip bytes."""
-        params = {"flow_ids": list(flow_ids), "with_plain_text_credentials": str(with_plain_text_credentials).lower()}
-        response = self._request("GET", f"{FLOWS_PATH}/export/flows", params=params, idempotent=True, stream=True)
+        params = {
+            "flow_ids": list(flow_ids),
+            "with_plain_text_credentials": str(with_plain_text_credentials).lower(),
+        }
+        response = self._request(
+            "GET", f"{FLOWS_PATH}/export/flows", params=params, idempotent=True, stream=True
+        )
         return response.content
 
     def import_flows(self, data: bytes, *, conflict_resolution: str) -> list[dict[str, Any]]:
         """``POST …/streamsets_flows/import`` (sent once); the ``imported_assets``."""
-        response = self._request("POST", f"{FLOWS_PATH}/import", params={"conflict_resolution": conflict_resolution},
-                                 data=data, idempotent=False)
+        response = self._request(
+            "POST",
+            f"{FLOWS_PATH}/import",
+            params={"conflict_resolution": conflict_resolution},
+            data=data,
+            idempotent=False,
+        )
         if response.status_code != 200:
-            raise BackendError(f"import flows: expected HTTP 200, got {response.status_code}",
-                               status=response.status_code, request_id=_request_id(response))
+            raise BackendError(
+                f"import flows: expected HTTP 200, got {response.status_code}",
+                status=response.status_code,
+                request_id=_request_id(response),
+            )
         body = self._json(response, "import flows")
         assets = body.get("imported_assets") if isinstance(body, Mapping) else None
         if not isinstance(assets, list):
             raise BackendError("import flows: the answer has no 'imported_assets' list")
-        return [a for a in assets if isinstance(a, dict) and a.get("type", "streamsets_flow") == "streamsets_flow"]
+        return [
+            a for a in assets if isinstance(a, dict) and a.get("type", "streamsets_flow") == "streamsets_flow"
+        ]
 
     def close(self) -> None:
         """Close the HTTP session (when this backend made it)."""

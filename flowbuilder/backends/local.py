@@ -91,7 +91,8 @@ class _Transaction:
             total = self._db.execute("SELECT count(*) FROM flows").fetchone()[0]
         else:
             rows = self._db.execute(
-                "SELECT seq, asset FROM flows WHERE name = ? AND seq > ? ORDER BY seq LIMIT ?", (name, after, limit)
+                "SELECT seq, asset FROM flows WHERE name = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (name, after, limit),
             ).fetchall()
             total = self._db.execute("SELECT count(*) FROM flows WHERE name = ?", (name,)).fetchone()[0]
         return [(seq, json.loads(asset)) for seq, asset in rows], int(total)
@@ -127,7 +128,8 @@ class LocalBackend(DocumentStore):
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise BackendError(
-                f"cannot create the store directory: {error.strerror}", location=str(self.path),
+                f"cannot create the store directory: {error.strerror}",
+                location=str(self.path),
                 hint="Pick a writable directory with Project.local(path=...).",
             ) from None
         project_id, environment_id = self._initialise()
@@ -200,7 +202,8 @@ class LocalBackend(DocumentStore):
             if version > SCHEMA_VERSION:
                 raise BackendError(
                     f"the store has schema version {version}; this flowbuilder reads up to {SCHEMA_VERSION}",
-                    location=str(self.database), hint="Upgrade flowbuilder to open it.",
+                    location=str(self.database),
+                    hint="Upgrade flowbuilder to open it.",
                 )
             connection.execute("BEGIN IMMEDIATE")
             try:

@@ -27,7 +27,10 @@ class _Transaction:
 
     def insert(self, document: Mapping[str, Any]) -> None:
         self._sequence[0] += 1
-        self._flows[document["flow"]["metadata"]["asset_id"]] = (self._sequence[0], copy.deepcopy(dict(document)))
+        self._flows[document["flow"]["metadata"]["asset_id"]] = (
+            self._sequence[0],
+            copy.deepcopy(dict(document)),
+        )
 
     def replace(self, document: Mapping[str, Any]) -> None:
         flow_id = document["flow"]["metadata"]["asset_id"]
@@ -38,7 +41,11 @@ class _Transaction:
 
     def page(self, after: int, limit: int, name: str | None) -> tuple[list[tuple[int, dict[str, Any]]], int]:
         rows = sorted(
-            (row for row in self._flows.values() if name is None or row[1]["flow"]["metadata"]["name"] == name),
+            (
+                row
+                for row in self._flows.values()
+                if name is None or row[1]["flow"]["metadata"]["name"] == name
+            ),
             key=lambda row: row[0],
         )
         chosen = [(seq, copy.deepcopy(document["flow"])) for seq, document in rows if seq > after][:limit]
@@ -46,7 +53,9 @@ class _Transaction:
 
     def ids_named(self, name: str) -> list[str]:
         rows = sorted(
-            (seq, flow_id) for flow_id, (seq, doc) in self._flows.items() if doc["flow"]["metadata"]["name"] == name
+            (seq, flow_id)
+            for flow_id, (seq, doc) in self._flows.items()
+            if doc["flow"]["metadata"]["name"] == name
         )
         return [flow_id for _, flow_id in rows]
 
@@ -90,3 +99,6 @@ class MemoryBackend(DocumentStore):
 
     def _write(self) -> AbstractContextManager[StoreTransaction]:
         return self._locked(rollback=True)
+
+    def close(self) -> None:
+        """Nothing to release: the flows live as long as the backend object."""

@@ -1,0 +1,626 @@
+"""``flowbuilder serve``: the StreamSets flows REST API over the local store, on waitress.
+
+The endpoints are those of watsonx.data integration (``/sset/streamsets_flows/v1/streamsets_flows``
+and ``/sset/engine_manager/v1/streamsets_environments``, every call with ``project_id``), so
+``Project.connect(url, project_id=..., token=...)`` works against it exactly as against the cloud.
+Each request needs ``Authorization: Bearer <token>``. Flow answers carry ``ETag: "<revision>"``
+and an update with a stale ``If-Match`` is refused with 412.
+
+Fault injection (``--fault-rate F``): a fraction F of authorised requests is answered 429 or 503
+with ``Retry-After: 0`` *before any work is done*, so clients can prove their retries are safe.
+
+>>> import tempfile
+>>> from flowbuilder.backends import LocalBackend
+>>> app = make_app(LocalBackend(tempfile.mkdtemp()), token="s3cr3t")
+>>> app
+FlowsApp(project_id='...', fault_rate=0.0)
+"""
+
+from __future__ import annotations
+
+import collections
+import hmac
+import json
+import logging
+import os
+import queue
+import random
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode
+
+from .backends import LocalBackend
+from .backends.http import FLOWS_PATH
+from .errors import BackendError, ConfigError, FlowbuilderError
+
+if TYPE_CHECKING:
+    from .project import Project
+
+__all__ = ["FlowsApp", "ServerProcess", "make_app", "serve"]
+
+_log = logging.getLogger("flowbuilder.server")
+
+_V2_FLOWS_PATH = "/sset/streamsets_flows/v2/streamsets_flows"
+_ENVIRONMENTS_PATH = "/sset/engine_manager/v1/streamsets_environments"
+_MAX_BODY = 64 * 1024 * 1024
+_READY = re.compile(r"listening on (?P<url>http://\S+) \(project (?P<project>[^,]+),")
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+class _Answer(Exception):
+    """A complete HTTP answer, raised from anywhere in a handler."""
+
+    def __init__(self, status: int, body: bytes = b"", headers: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = list(headers)
+
+
+def _json_answer(status: int, body: object, headers: Iterable[tuple[str, str]] = ()) -> _Answer:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    return _Answer(status, data, [("Content-Type", "application/json"), *headers])
+
+
+def _error_answer(
+    status: int,
+    message: str,
+    request_id: str,
+    hint: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+) -> _Answer:
+    error: dict[str, str] = {"code": _CODES.get(status, "error"), "message": message}
+    if hint:
+        error["more_info"] = hint
+    return _json_answer(status, {"trace": request_id, "errors": [error], "status_code": status}, headers)
+
+
+def _etag(document: Mapping[str, Any]) -> list[tuple[str, str]]:
+    revision = document.get("flow", {}).get("metadata", {}).get("revision")
+    return [("ETag", f'"{revision}"')] if isinstance(revision, int) else []
+
+
+class _Request:
+    """What a handler needs from the WSGI environ."""
+
+    def __init__(self, environ: Mapping[str, Any], request_id: str) -> None:
+        self.environ = environ
+        self.id = request_id
+        self.method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        raw_path = str(environ.get("PATH_INFO", ""))
+        self.path = raw_path.encode("latin-1").decode("utf-8", "replace").rstrip("/") or "/"
+        self.query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def body(self) -> bytes:
+        try:
+            length = int(self.environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise _error_answer(400, "Content-Length is not a number", self.id) from None
+        if length > _MAX_BODY:
+            raise _error_answer(413, f"the body is larger than {_MAX_BODY} bytes", self.id)
+        return bytes(self.environ["wsgi.input"].read(length)) if length > 0 else b""
+
+    def json(self) -> object:
+        data = self.body()
+        try:
+            return json.loads(data) if data else None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise _error_answer(400, f"the body is not valid JSON: {error}", self.id) from None
+
+
+Handler = Callable[[_Request, str], _Answer]
+
+
+class FlowsApp:
+    """The WSGI application of ``flowbuilder serve`` over one local store (see :func:`make_app`)."""
+
+    def __init__(
+        self,
+        backend: LocalBackend,
+        *,
+        token: str,
+        fault_rate: float = 0.0,
+        chance: Callable[[], float] | None = None,
+    ) -> None:
+        if not token:
+            raise ConfigError(
+                "the server needs a non-empty bearer token", hint="Pass token=... or leave it out."
+            )
+        if not 0.0 <= fault_rate <= 1.0:
+            raise ConfigError(f"fault_rate must be between 0 and 1; got {fault_rate}")
+        self.backend = backend
+        self._token = token.encode()
+        self.fault_rate = fault_rate
+        self._chance = chance or random.Random().random
+        flow = r"(?P<id>[^/]+)"
+        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
+            (re.compile(re.escape(FLOWS_PATH)), {"GET": self._list, "POST": self._create}),
+            (re.compile(re.escape(FLOWS_PATH + "/export/flows")), {"GET": self._export}),
+            (re.compile(re.escape(FLOWS_PATH + "/import")), {"POST": self._import}),
+            (
+                re.compile(re.escape(FLOWS_PATH + "/") + flow),
+                {"GET": self._get, "PUT": self._update, "DELETE": self._delete},
+            ),
+            (re.compile(re.escape(FLOWS_PATH + "/") + flow + "/duplicate"), {"POST": self._duplicate}),
+            (re.compile(re.escape(_V2_FLOWS_PATH + "/") + flow), {"PUT": self._replace}),
+            (re.compile(re.escape(_ENVIRONMENTS_PATH)), {"GET": self._environments}),
+            (re.compile(re.escape(_ENVIRONMENTS_PATH + "/") + flow), {"GET": self._environment}),
+        ]
+
+    def __repr__(self) -> str:
+        return f"FlowsApp(project_id={self.backend.project_id!r}, fault_rate={self.fault_rate})"
+
+    # -- WSGI ------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request_id = uuid.uuid4().hex
+        try:
+            request = _Request(environ, request_id)
+            answer = self._handle(request)
+        except _Answer as raised:
+            answer = raised
+        except FlowbuilderError as error:
+            answer = self._from_error(error, request_id)
+        except Exception:
+            _log.exception("request %s failed", request_id)
+            answer = _error_answer(500, "internal error; see the server log", request_id)
+        headers = [("X-Request-Id", request_id), ("Content-Length", str(len(answer.body))), *answer.headers]
+        start_response(f"{answer.status} {_REASONS.get(answer.status, '')}".rstrip(), headers)
+        _log.debug(
+            "%s %s -> %d (request id %s)",
+            environ.get("REQUEST_METHOD"),
+            environ.get("PATH_INFO"),
+            answer.status,
+            request_id,
+        )
+        return [answer.body]
+
+    @staticmethod
+    def _from_error(error: FlowbuilderError, request_id: str) -> _Answer:
+        status = getattr(error, "status", None) or 500
+        where = FlowbuilderError(
+            error.message, flow=error.flow, stage=error.stage, config=error.config, location=error.location
+        )
+        return _error_answer(status, str(where), request_id, error.hint)
+
+    def _authorised(self, request: _Request) -> bool:
+        header = str(request.environ.get("HTTP_AUTHORIZATION", ""))
+        scheme, _, presented = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), self._token)
+
+    def _handle(self, request: _Request) -> _Answer:
+        if not self._authorised(request):
+            raise _error_answer(
+                401,
+                "missing or wrong bearer token",
+                request.id,
+                "Send 'Authorization: Bearer <token>' with the token flowbuilder serve printed.",
+                [("WWW-Authenticate", 'Bearer realm="flowbuilder"')],
+            )
+        if self.fault_rate and self._chance() < self.fault_rate:
+            status = 429 if self._chance() < 0.5 else 503
+            raise _error_answer(
+                status,
+                "injected fault (flowbuilder serve --fault-rate)",
+                request.id,
+                "Retry the request.",
+                [("Retry-After", "0")],
+            )
+        allowed: set[str] = set()
+        for pattern, handlers in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            handler = handlers.get(request.method)
+            if handler is None:
+                allowed.update(handlers)
+                continue
+            self._check_project(request)
+            return handler(request, match.groupdict().get("id") or "")
+        if allowed:
+            raise _error_answer(
+                405,
+                f"{request.method} is not allowed on {request.path}",
+                request.id,
+                headers=[("Allow", ", ".join(sorted(allowed)))],
+            )
+        raise _error_answer(
+            404, f"no endpoint {request.path}", request.id, f"The flows API is under {FLOWS_PATH}."
+        )
+
+    def _check_project(self, request: _Request) -> None:
+        project_id = request.param("project_id")
+        if not project_id:
+            raise _error_answer(
+                400,
+                "the project_id query parameter is required",
+                request.id,
+                f"This server holds project {self.backend.project_id}.",
+            )
+        if project_id != self.backend.project_id:
+            raise _error_answer(
+                404,
+                f"no project {project_id!r} on this server",
+                request.id,
+                f"This server holds project {self.backend.project_id}.",
+            )
+
+    # -- handlers ----------------------------------------------------------------------------------
+
+    def _list(self, request: _Request, _: str) -> _Answer:
+        limit_text = request.param("limit")
+        try:
+            limit = int(limit_text) if limit_text not in (None, "") else None
+        except ValueError:
+            raise _error_answer(400, f"limit must be a number; got {limit_text!r}", request.id) from None
+        name = request.param("name")
+        page = self.backend.list_flows(start=request.param("start"), limit=limit, name=name or None)
+        body: dict[str, Any] = {"total_count": page.total_count, "streamsets_flows": page.flows}
+        if limit is not None:
+            body["limit"] = limit
+        if page.next_start is not None:
+            query = {"project_id": self.backend.project_id, "start": page.next_start}
+            if limit is not None:
+                query["limit"] = str(limit)
+            if name:
+                query["name"] = name
+            body["next"] = {"href": f"{FLOWS_PATH}?{urlencode(query)}"}
+        return _json_answer(200, body)
+
+    def _get(self, request: _Request, flow_id: str) -> _Answer:
+        document = self.backend.get_flow(flow_id)
+        return _json_answer(200, document, _etag(document))
+
+    def _create(self, request: _Request, _: str) -> _Answer:
+        document = self.backend.create_flow(_object(request))
+        return _json_answer(201, document, _etag(document))
+
+    def _revision(self, request: _Request) -> int | None:
+        value = str(request.environ.get("HTTP_IF_MATCH", "")).strip()
+        if value in ("", "*"):
+            return None
+        text = value.removeprefix("W/").strip('"')
+        if not text.isdigit():
+            raise _error_answer(
+                400, f"If-Match must be a revision such as '\"3\"'; got {value!r}", request.id
+            )
+        return int(text)
+
+    def _update(self, request: _Request, flow_id: str) -> _Answer:
+        revision = self._revision(request)
+        try:
+            response = self.backend.update_flow(flow_id, _object(request), revision=revision)
+        except BackendError as error:
+            if error.status == 409 and revision is not None:
+                error.status = 412  # the If-Match precondition failed
+            raise
+        document = response.json()
+        return _json_answer(200, document, _etag(document))
+
+    def _replace(self, request: _Request, flow_id: str) -> _Answer:
+        body = _object(request)
+        asset = _mapping(body.get("flow"))
+        metadata = _mapping(asset.get("metadata"))
+        entity = _mapping(_mapping(asset.get("entity")).get("streamsets_flow"))
+        fields = {k: metadata[k] for k in ("name", "description") if k in metadata}
+        fields.update(
+            {
+                k: entity[k]
+                for k in ("environment_id", "engine_version", "fragment_ids", "connection_ids")
+                if k in entity
+            }
+        )
+        if "pipeline_definition" in body:
+            fields["pipeline_definition"] = body["pipeline_definition"]
+        response = self.backend.update_flow(flow_id, fields, revision=self._revision(request))
+        document = response.json()
+        return _json_answer(200, document, _etag(document))
+
+    def _duplicate(self, request: _Request, flow_id: str) -> _Answer:
+        body = _object(request)
+        stored = self.backend.get_flow(flow_id)
+        description = body.get("description")
+        if description is None:
+            description = stored["flow"]["metadata"].get("description") or ""
+        document = self.backend.duplicate_flow(flow_id, body.get("name"), description)  # type: ignore[arg-type]
+        return _json_answer(201, document, _etag(document))
+
+    def _delete(self, request: _Request, flow_id: str) -> _Answer:
+        self.backend.delete_flow(flow_id)
+        return _Answer(204)
+
+    def _export(self, request: _Request, _: str) -> _Answer:
+        ids = [i for value in request.query.get("flow_ids", []) for i in value.split(",") if i]
+        plain = (request.param("with_plain_text_credentials") or "false").lower() == "true"
+        data = self.backend.export_flows(ids, with_plain_text_credentials=plain)
+        return _Answer(
+            200,
+            data,
+            [
+                ("Content-Type", "application/zip"),
+                ("Content-Disposition", 'attachment; filename="flows.zip"'),
+            ],
+        )
+
+    def _import(self, request: _Request, _: str) -> _Answer:
+        resolution = request.param("conflict_resolution")
+        if not resolution:
+            raise _error_answer(
+                400,
+                "the conflict_resolution query parameter is required",
+                request.id,
+                "Pass rename, skip or replace.",
+            )
+        assets = self.backend.import_flows(request.body(), conflict_resolution=resolution)
+        return _json_answer(200, {"imported_assets": assets})
+
+    def _environments(self, request: _Request, _: str) -> _Answer:
+        environments = self.backend.environments()
+        return _json_answer(200, {"total_count": len(environments), "streamsets_environments": environments})
+
+    def _environment(self, request: _Request, environment_id: str) -> _Answer:
+        for environment in self.backend.environments():
+            if environment["metadata"]["asset_id"] == environment_id:
+                return _json_answer(200, environment)
+        raise _error_answer(404, f"no environment {environment_id!r}", request.id)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _object(request: _Request) -> dict[str, Any]:
+    body = request.json()
+    if not isinstance(body, dict):
+        raise _error_answer(400, "the body must be a JSON object", request.id)
+    return body
+
+
+def make_app(backend: LocalBackend, *, token: str, fault_rate: float = 0.0) -> FlowsApp:
+    """The WSGI application serving ``backend`` to clients that present ``token``.
+
+    >>> import tempfile
+    >>> from flowbuilder.backends import LocalBackend
+    >>> make_app(LocalBackend(tempfile.mkdtemp()), token="t", fault_rate=0.3).fault_rate
+    0.3
+    """
+    return FlowsApp(backend, token=token, fault_rate=fault_rate)
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    data_dir: str | os.PathLike[str] = ".flowbuilder",
+    token: str | None = None,
+    fault_rate: float = 0.0,
+    threads: int = 8,
+) -> None:
+    """Serve the flows REST API over the local store at ``data_dir`` until interrupted.
+
+    Binds to loopback by default; ``port=0`` picks a free port. Without ``token`` a random one
+    is generated and printed once to stderr. The line ``listening on http://HOST:PORT (project
+    ID, data DIR)`` on stderr says the server is ready. Errors at start-up (a port in use, an
+    unreadable store) end the process with a message, not a traceback.
+    """
+    import waitress  # type: ignore[import-untyped]
+
+    generated = token is None
+    token = token or secrets.token_urlsafe(32)
+    try:
+        backend = LocalBackend(Path(data_dir))
+        app = make_app(backend, token=token, fault_rate=fault_rate)
+    except FlowbuilderError as error:
+        raise SystemExit(f"flowbuilder serve: {error}") from None
+    if generated:
+        print(
+            f"flowbuilder serve: token {token} (clients send 'Authorization: Bearer <token>')",
+            file=sys.stderr,
+            flush=True,
+        )
+    if not _is_loopback(host):
+        print(
+            f"flowbuilder serve: warning: listening on {host}, not loopback; anyone who can reach it and "
+            "holds the token can change the flows",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        server = waitress.create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="flowbuilder",
+            max_request_body_size=_MAX_BODY,
+            clear_untrusted_proxy_headers=True,
+        )
+    except OSError as error:
+        backend.close()
+        raise SystemExit(
+            f"flowbuilder serve: cannot listen on {host}:{port}: {error.strerror}. "
+            "Pick another --port (0 picks a free one)."
+        ) from None
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"flowbuilder serve: listening on http://{shown}:{server.effective_port} "
+        f"(project {backend.project_id}, data {Path(data_dir)})",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
+        backend.close()
+
+
+class ServerProcess:
+    """A ``flowbuilder serve`` child process on a free loopback port (for tests and notebooks).
+
+    The token is passed through the environment, never on the command line.
+
+    >>> import tempfile
+    >>> with ServerProcess(tempfile.mkdtemp()) as server:
+    ...     project = server.connect()
+    ...     project.environments.get(name="local").name
+    'local'
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        token: str | None = None,
+        fault_rate: float = 0.0,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self._token = token or secrets.token_urlsafe(32)
+        command = [
+            sys.executable,
+            "-m",
+            "flowbuilder.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data",
+            str(self.data_dir),
+            "--fault-rate",
+            repr(float(fault_rate)),
+        ]
+        environment = {**os.environ, "FLOWBUILDER_TOKEN": self._token}
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=environment,
+            text=True,
+        )
+        self._lines: collections.deque[str] = collections.deque(maxlen=200)
+        ready: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._drain, args=(ready,), daemon=True)
+        self._reader.start()
+        self.url = ""
+        self.project_id = ""
+        try:
+            line = ready.get(timeout=startup_timeout)
+        except queue.Empty:
+            line = None
+        match = _READY.search(line or "")
+        if match is None:
+            self.stop()
+            raise BackendError(
+                "flowbuilder serve did not start: " + (" | ".join(self._lines) or "no output"),
+                hint="Run 'flowbuilder serve --port 0' by hand to see why.",
+            )
+        self.url = match["url"]
+        self.project_id = match["project"]
+
+    def _drain(self, ready: queue.Queue[str | None]) -> None:
+        assert self._process.stderr is not None
+        announced = False
+        for line in self._process.stderr:
+            self._lines.append(line.rstrip())
+            if not announced and _READY.search(line):
+                announced = True
+                ready.put(line)
+        if not announced:
+            ready.put(None)
+
+    @property
+    def token(self) -> str:
+        """The bearer token clients must send (kept out of the repr)."""
+        return self._token
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        return self._process.pid
+
+    @property
+    def output(self) -> list[str]:
+        """The last lines the server wrote to stderr."""
+        return list(self._lines)
+
+    def connect(self, **options: Any) -> Project:
+        """A :class:`~flowbuilder.project.Project` talking to this server over HTTP."""
+        from .project import Project
+
+        return Project.connect(self.url, project_id=self.project_id, token=self._token, **options)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._reader.join(timeout)
+        if self._process.stderr is not None and not self._reader.is_alive():
+            self._process.stderr.close()
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"ServerProcess(url={self.url!r}, project_id={self.project_id!r}, pid={self.pid})"
