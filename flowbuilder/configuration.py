@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ._names import did_you_mean, python_name
+from ._names import did_you_mean, python_name, snake_case
 from .catalog import ConfigDefinition, ConfigRef, StageDefinition
 from .errors import ConfigError, UnknownConfigError
 
@@ -221,7 +221,8 @@ def check_value(
 
     def fail(message: str, hint: str | None = None, code: str = "CONFIG_TYPE") -> ConfigError:
         if definition.is_secret:
-            message = message.replace(repr(value), "a secret value")
+            message = message.replace(repr(value), "a secret value").replace(str(value), "***")
+            hint = None
         error = ConfigError(message, flow=flow, stage=stage, config=config, hint=hint)
         error.code = code
         return error
@@ -302,7 +303,7 @@ def _choose(definition: ConfigDefinition, value: Any, fail: Callable[..., Config
     choices = definition.choices
     if not isinstance(value, str):
         raise fail(f"must be a string value; got {_type_name(value)} {value!r}")
-    if choices is None or value in choices:
+    if choices is None or value in choices or value == definition.default:
         return value
     labels = definition.value_labels or ()
     for choice, label in zip(choices, labels, strict=False):
@@ -326,6 +327,7 @@ def _check_rows(
     for field in definition.sub_configs:
         by_key[field.name] = field
         by_key.setdefault(python_name(field.label, field.field_name or field.name), field)
+        by_key.setdefault(snake_case(field.name), field)
     rows = []
     for number, row in enumerate(value):
         converted = {}

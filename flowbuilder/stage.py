@@ -290,6 +290,7 @@ class Stage:
 
     def __rshift__(self, other: Stage | Sequence[Stage]) -> Any:
         if isinstance(other, Stage):
+            self.flow._check_member(other)
             self.flow._connect(self, other, "data", self.flow._output_index(self, None, None))
             return other
         if isinstance(other, (list, tuple)):

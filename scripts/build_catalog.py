@@ -131,6 +131,9 @@ def main() -> int:
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "catalog")
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
     args = parser.parse_args()
+    if not (args.source / "stage_catalog_full.json").is_file():
+        print(f"no catalog facts at {args.source}; pass --source DIR", file=sys.stderr)
+        return 2
     data = build(args.source)
     payload = encode(data)
     report = render_report(data)
