@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from .backends import LocalBackend
 from .backends.http import FLOWS_PATH
@@ -124,8 +124,15 @@ class _Request:
         self.environ = environ
         self.id = request_id
         self.method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        raw_path = str(environ.get("PATH_INFO", ""))
-        self.path = raw_path.encode("latin-1").decode("utf-8", "replace").rstrip("/") or "/"
+        # Route on the path as sent: PATH_INFO is already percent-decoded, so an id holding '%2F'
+        # would split into two segments there.
+        uri = environ.get("REQUEST_URI")
+        if isinstance(uri, str) and uri:
+            raw = urlsplit(uri).path
+        else:
+            raw = quote(str(environ.get("PATH_INFO", "")).encode("latin-1"), safe="/")
+        self.path = raw.rstrip("/") or "/"
+        self.shown_path = unquote(self.path)
         self.query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
 
     def param(self, name: str) -> str | None:
@@ -257,16 +264,16 @@ class FlowsApp:
                 allowed.update(handlers)
                 continue
             self._check_project(request)
-            return handler(request, match.groupdict().get("id") or "")
+            return handler(request, unquote(match.groupdict().get("id") or ""))
         if allowed:
             raise _error_answer(
                 405,
-                f"{request.method} is not allowed on {request.path}",
+                f"{request.method} is not allowed on {request.shown_path}",
                 request.id,
                 headers=[("Allow", ", ".join(sorted(allowed)))],
             )
         raise _error_answer(
-            404, f"no endpoint {request.path}", request.id, f"The flows API is under {FLOWS_PATH}."
+            404, f"no endpoint {request.shown_path}", request.id, f"The flows API is under {FLOWS_PATH}."
         )
 
     def _check_project(self, request: _Request) -> None:

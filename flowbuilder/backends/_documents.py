@@ -69,9 +69,16 @@ def _check_definition(value: object, where: str) -> dict[str, Any] | None:
     from ..compile import from_json
 
     try:
-        from_json({"pipeline_definition": value})
+        from_json({"pipeline_definition": value}).to_dict()
     except FlowFormatError as error:
         raise _bad(f"{where}: 'pipeline_definition' cannot be read: {error}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # The reader should have named the problem; refuse the document rather than store what
+        # no later read could load.
+        raise _bad(
+            f"{where}: 'pipeline_definition' cannot be read: {type(error).__name__}: {error}",
+            "Send a pipeline definition as flow.to_dict() writes it.",
+        ) from None
     return copy.deepcopy(dict(value))
 
 

@@ -1,0 +1,302 @@
+"""``flowbuilder serve``: the REST API over the local store, its token, its faults, its process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+import requests
+
+from flowbuilder import Flow
+from flowbuilder.backends import LocalBackend
+from flowbuilder.server import FlowsApp, ServerProcess
+
+FLOWS = "/sset/streamsets_flows/v1/streamsets_flows"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with ServerProcess(tmp_path_factory.mktemp("served")) as running:
+        yield running
+
+
+def _call(
+    server: ServerProcess, method: str, path: str, *, token: str | None = None, **kwargs: Any
+) -> requests.Response:
+    params = {"project_id": server.project_id, **kwargs.pop("params", {})}
+    headers = {
+        "Authorization": f"Bearer {server.token if token is None else token}",
+        **kwargs.pop("headers", {}),
+    }
+    return requests.request(method, server.url + path, params=params, headers=headers, timeout=10, **kwargs)
+
+
+def test_requests_without_the_bearer_token_are_refused(server: ServerProcess) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": f"Basic {server.token}"}):
+        response = requests.get(
+            server.url + FLOWS, params={"project_id": server.project_id}, headers=headers, timeout=10
+        )
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.json()["errors"][0]["message"] == "missing or wrong bearer token"
+    assert _call(server, "GET", FLOWS).status_code == 200
+
+
+def test_every_answer_has_a_request_id_and_errors_have_the_cloud_shape(server: ServerProcess) -> None:
+    response = _call(server, "GET", f"{FLOWS}/missing")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["trace"] == response.headers["X-Request-Id"]
+    assert body["errors"][0]["code"] == "not_found"
+    assert "no flow with id 'missing'" in body["errors"][0]["message"]
+    assert "project.flows" in body["errors"][0]["more_info"]
+
+
+def test_project_id_is_required_and_checked(server: ServerProcess) -> None:
+    response = requests.get(
+        server.url + FLOWS, headers={"Authorization": f"Bearer {server.token}"}, timeout=10
+    )
+    assert response.status_code == 400
+    assert "project_id" in response.json()["errors"][0]["message"]
+    assert _call(server, "GET", FLOWS, params={"project_id": "other"}).status_code == 404
+
+
+def test_unknown_endpoints_and_methods(server: ServerProcess) -> None:
+    assert _call(server, "GET", "/sset/nothing/here").status_code == 404
+    response = _call(server, "PATCH", FLOWS)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+
+
+def test_bad_bodies_are_400_and_store_nothing(server: ServerProcess) -> None:
+    before = _call(server, "GET", FLOWS).json()["total_count"]
+    bad_json = _call(server, "POST", FLOWS, data=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad_json.status_code == 400
+    assert "not valid JSON" in bad_json.json()["errors"][0]["message"]
+    assert _call(server, "POST", FLOWS, json=["a", "list"]).status_code == 400
+    no_name = _call(server, "POST", FLOWS, json={"description": "x"})
+    assert no_name.status_code == 400
+    assert "flow name must be a non-empty string" in no_name.json()["errors"][0]["message"]
+    created = _call(server, "POST", FLOWS, json={"name": "ok"}).json()
+    bad_definition = _call(
+        server,
+        "PUT",
+        f"{FLOWS}/{created['flow']['metadata']['asset_id']}",
+        json={"pipeline_definition": {"stages": 3}},
+    )
+    assert bad_definition.status_code == 400
+    assert _call(server, "GET", FLOWS).json()["total_count"] == before + 1
+
+
+def test_create_get_update_with_etags_and_if_match(server: ServerProcess) -> None:
+    created = _call(server, "POST", FLOWS, json={"name": "tagged", "engine_version": "6.1.1"})
+    assert created.status_code == 201
+    assert created.headers["ETag"] == '"1"'
+    flow_id = created.json()["flow"]["metadata"]["asset_id"]
+    got = _call(server, "GET", f"{FLOWS}/{flow_id}")
+    assert got.json()["flow"] == created.json()["flow"]
+    definition = Flow("tagged").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    updated = _call(
+        server,
+        "PUT",
+        f"{FLOWS}/{flow_id}",
+        json={"name": "tagged", "pipeline_definition": definition},
+        headers={"If-Match": '"1"'},
+    )
+    assert updated.status_code == 200
+    assert updated.headers["ETag"] == '"2"'
+    assert updated.json()["pipeline_definition"] == definition
+    stale = _call(
+        server, "PUT", f"{FLOWS}/{flow_id}", json={"description": "late"}, headers={"If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    assert stale.json()["errors"][0]["code"] == "precondition_failed"
+    assert _call(server, "GET", f"{FLOWS}/{flow_id}").json()["flow"]["metadata"]["description"] == ""
+    blind = _call(server, "PUT", f"{FLOWS}/{flow_id}", json={"description": "no precondition"})
+    assert blind.status_code == 200
+
+
+def test_v2_replace_takes_the_get_shaped_document(server: ServerProcess) -> None:
+    flow_id = _call(server, "POST", FLOWS, json={"name": "v2"}).json()["flow"]["metadata"]["asset_id"]
+    document = _call(server, "GET", f"{FLOWS}/{flow_id}").json()
+    document["flow"]["metadata"]["name"] = "v2 renamed"
+    document["flow"]["metadata"]["asset_id"] = "ignored-read-only"
+    document["pipeline_definition"] = Flow("v2").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    response = _call(server, "PUT", f"/sset/streamsets_flows/v2/streamsets_flows/{flow_id}", json=document)
+    assert response.status_code == 200
+    stored = _call(server, "GET", f"{FLOWS}/{flow_id}").json()
+    assert stored["flow"]["metadata"]["name"] == "v2 renamed"
+    assert stored["flow"]["metadata"]["asset_id"] == flow_id
+    assert stored["pipeline_definition"] == document["pipeline_definition"]
+
+
+def test_duplicate_and_delete(server: ServerProcess) -> None:
+    flow_id = _call(server, "POST", FLOWS, json={"name": "original", "description": "d"}).json()["flow"][
+        "metadata"
+    ]["asset_id"]
+    duplicate = _call(server, "POST", f"{FLOWS}/{flow_id}/duplicate", json={"name": "copy"})
+    assert duplicate.status_code == 201
+    assert duplicate.json()["flow"]["metadata"]["description"] == "d"
+    deleted = _call(server, "DELETE", f"{FLOWS}/{flow_id}")
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert _call(server, "DELETE", f"{FLOWS}/{flow_id}").status_code == 404
+
+
+def test_environments_endpoint_lists_the_local_environment(server: ServerProcess) -> None:
+    body = _call(server, "GET", "/sset/engine_manager/v1/streamsets_environments").json()
+    (environment,) = body["streamsets_environments"]
+    assert environment["metadata"]["name"] == "local"
+    one = _call(
+        server,
+        "GET",
+        f"/sset/engine_manager/v1/streamsets_environments/{environment['metadata']['asset_id']}",
+    )
+    assert one.json() == environment
+
+
+def test_concurrent_clients_are_served_in_parallel_without_losing_writes(server: ServerProcess) -> None:
+    before = _call(server, "GET", FLOWS).json()["total_count"]
+    statuses: list[int] = []
+
+    def create(worker: int) -> None:
+        with requests.Session() as session:
+            for number in range(10):
+                response = session.post(
+                    server.url + FLOWS,
+                    params={"project_id": server.project_id},
+                    headers={"Authorization": f"Bearer {server.token}"},
+                    json={"name": f"w{worker}-{number}"},
+                    timeout=30,
+                )
+                statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201] * 80
+    assert _call(server, "GET", FLOWS).json()["total_count"] == before + 80
+
+
+# -- fault injection, in process with a scripted chance so the order of faults is known -----------------
+
+
+def _wsgi(
+    app: FlowsApp, method: str, path: str, body: object = None, token: str = "t"
+) -> tuple[int, dict[str, str], bytes]:
+    data = b"" if body is None else json.dumps(body).encode()
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": f"project_id={app.backend.project_id}",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+    }
+    setup_testing_defaults(environ)
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        answer["status"] = int(status.split()[0])
+        answer["headers"] = dict(headers)
+
+    content = b"".join(app(environ, start_response))
+    return answer["status"], answer["headers"], content
+
+
+def test_injected_faults_answer_before_any_work_is_done(tmp_path: Path) -> None:
+    chances = iter([0.1, 0.2, 0.1, 0.9, 0.9])  # fault (429), fault (503), no fault
+    backend = LocalBackend(tmp_path)
+    app = FlowsApp(backend, token="t", fault_rate=0.3, chance=lambda: next(chances))
+    for expected in (429, 503):
+        status, headers, _ = _wsgi(app, "POST", FLOWS, {"name": "once"})
+        assert status == expected
+        assert headers["Retry-After"] == "0"
+        assert backend.list_flows().total_count == 0
+    status, _, _ = _wsgi(app, "POST", FLOWS, {"name": "once"})
+    assert status == 201
+    assert backend.list_flows().total_count == 1
+    backend.close()
+
+
+def test_unauthorised_requests_never_reach_fault_injection_or_the_store(tmp_path: Path) -> None:
+    backend = LocalBackend(tmp_path)
+    app = FlowsApp(backend, token="t", fault_rate=1.0)
+    status, _, body = _wsgi(app, "POST", FLOWS, {"name": "x"}, token="presented-guess-42")
+    assert status == 401
+    assert b"presented-guess-42" not in body
+    assert backend.list_flows().total_count == 0
+    backend.close()
+
+
+# -- the process ---------------------------------------------------------------------------------------
+
+
+def _serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "FLOWBUILDER_TOKEN"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "flowbuilder.cli", "serve", "--data", str(tmp_path), *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={**environment, **(env or {})},
+    )
+
+
+def test_serve_binds_loopback_prints_a_generated_token_once_and_stops_on_sigterm(tmp_path: Path) -> None:
+    process = _serve(tmp_path, "--port", "0")
+    assert process.stderr is not None
+    lines = [process.stderr.readline(), process.stderr.readline()]
+    token_line, ready_line = lines
+    assert token_line.startswith("flowbuilder serve: token ")
+    token = token_line.split()[3]
+    assert "listening on http://127.0.0.1:" in ready_line
+    url = ready_line.split()[4]
+    project_id = ready_line.split("(project ")[1].split(",")[0]
+    response = requests.get(
+        url + FLOWS,
+        params={"project_id": project_id},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    rest = process.stderr.read()
+    assert token not in rest
+    assert "Traceback" not in rest
+
+
+def test_serve_reports_a_port_in_use_without_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _serve(tmp_path, "--port", str(port), env={"FLOWBUILDER_TOKEN": "t"})
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "Pick another --port" in err
+    assert "Traceback" not in err
+
+
+def test_serve_reports_an_unusable_store_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "flows.sqlite3").write_text("not a database" * 100)
+    process = _serve(tmp_path, "--port", "0", env={"FLOWBUILDER_TOKEN": "t"})
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "not a database" in err
+    assert "Traceback" not in err
