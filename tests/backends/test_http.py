@@ -409,3 +409,52 @@ def test_no_api_key_or_token_in_any_repr_log_line_or_error(
     assert caplog.records, "nothing was logged; the log check proved nothing"
     for secret in (api_key, server.token, server.token + "x"):
         assert secret not in text
+
+
+def _flow_with_custom_stage(engine_version: str) -> dict[str, Any]:
+    definition = Flow("custom").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    definition["stages"][1].update(
+        {"stageName": "com_example_MyDTarget", "library": "example-lib", "stageVersion": "2"}
+    )
+    asset = {
+        "metadata": {"asset_id": "f1", "name": "custom", "description": "", "project_id": "p"},
+        "entity": {"streamsets_flow": {"engine_type": "data_collector", "engine_version": engine_version}},
+    }
+    return {"flow": asset, "pipeline_definition": definition}
+
+
+@pytest.mark.parametrize("served", [True, False])
+def test_flows_of_another_engine_version_compile_with_that_versions_definitions(served: bool) -> None:
+    definitions = {
+        "stages": [
+            {
+                "name": "com_example_MyDTarget",
+                "version": "2",
+                "label": "My Target",
+                "library": "example-lib",
+                "type": "TARGET",
+                "configDefinitions": [],
+            }
+        ]
+    }
+
+    def api(request: requests.PreparedRequest) -> requests.Response:
+        path = urlsplit(str(request.url)).path
+        if path.endswith("/streamsets_engine_versions/data_collector/9.9.9/definitions"):
+            return (
+                _response(200, definitions) if served else _response(404, {"errors": [{"message": "none"}]})
+            )
+        return _response(200, _flow_with_custom_stage("9.9.9"))
+
+    transport = Recording(api)
+    project = Project(HttpBackend("https://api.example.test", project_id="p", token="t", transport=transport))
+    flow = project.flows.get(flow_id="f1")
+    project.flows.get(flow_id="f1")
+    target = flow.stage("Trash_01")
+    assert (target.definition is not None) is served
+    assert target.definition is None or target.definition.label == "My Target"
+    assert flow.stage("DevRawDataSource_01").definition is not None, (
+        "the bundled catalog still backs the rest"
+    )
+    assert transport.count("GET", "/definitions") == 1, "definitions are fetched once per engine version"
+    assert flow.to_dict() == _flow_with_custom_stage("9.9.9")["pipeline_definition"]
