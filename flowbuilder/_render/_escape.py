@@ -11,7 +11,16 @@ import json
 import re
 import textwrap
 
-__all__ = ["clean", "dot_html", "dot_string", "mermaid_text", "mermaid_title", "shorten", "wrap"]
+__all__ = [
+    "clean",
+    "dot_html",
+    "dot_string",
+    "dot_tooltip",
+    "mermaid_text",
+    "mermaid_title",
+    "shorten",
+    "wrap",
+]
 
 # XML 1.0 forbids these in SVG; dot would copy them through and break the file.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -31,6 +40,7 @@ _MERMAID_ENTITIES = {
 }
 _MERMAID_SPECIAL = re.compile("[" + re.escape("".join(_MERMAID_ENTITIES)) + "]")
 _ELLIPSIS = "…"
+_BACKSLASH = "\u29f5"
 
 
 def clean(text: str) -> str:
@@ -59,14 +69,31 @@ def wrap(text: str, width: int, max_lines: int) -> list[str]:
 
 
 def dot_string(text: str) -> str:
-    r"""The body of a DOT ``escString``: backslashes and quotes escaped, newlines as ``\n``."""
-    escaped = clean(text).replace("\\", "\\\\").replace('"', '\\"')
+    r"""The body of a DOT ``escString``: backslashes and quotes escaped, newlines as ``\n``.
+
+    ``&`` becomes ``&amp;``: Graphviz reads entities in these strings (``&lt;`` is drawn ``<``),
+    so a user's own ``&lt;`` must stay text.
+    """
+    escaped = clean(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
     return escaped.replace("\n", "\\n")
 
 
+def dot_tooltip(text: str) -> str:
+    r"""The body of a DOT ``tooltip``: as ``dot_string``, with each backslash drawn as U+29F5.
+
+    Graphviz versions disagree on how often they unescape tooltips (2.43 does it twice, later
+    ones once), so no count of backslashes reads back the same everywhere; a look-alike does.
+    """
+    return dot_string(clean(text).replace("\\", _BACKSLASH))
+
+
 def dot_html(text: str) -> str:
-    """Text for a Graphviz HTML-like label: XML entities for ``& < > "``."""
-    return html.escape(clean(text), quote=True)
+    r"""Text for a Graphviz HTML-like label: XML entities for ``& < > "``, backslashes doubled.
+
+    Graphviz expands ``\N``, ``\G`` and friends even inside HTML labels (entities too), and
+    reads ``\\`` as one backslash.
+    """
+    return html.escape(clean(text), quote=True).replace("\\", "\\\\")
 
 
 def mermaid_text(text: str) -> str:

@@ -1,0 +1,157 @@
+"""A Scene as a ``graphviz.Digraph``: left to right, one shape and colour per stage type.
+
+Node labels are Graphviz HTML-like labels (bold stage label over the instance name); every
+other piece of user text is a DOT ``escString`` marked ``nohtml`` so that ``<...>`` stays text.
+Each node and edge carries an SVG ``class`` (``stage origin invalid``, ``lane event``...) so the
+drawing can be styled or inspected.
+"""
+
+from __future__ import annotations
+
+import graphviz
+
+from ._escape import dot_html, dot_string, dot_tooltip, shorten, wrap
+from ._scene import STAGE_TYPES, Edge, Node, Scene
+
+__all__ = ["EDGE_STYLES", "NODE_STYLES", "to_digraph"]
+
+#: Stage type -> (Graphviz shape, fill colour, outline colour).
+NODE_STYLES = {
+    "origin": ("cds", "#e3f4e1", "#2e7d32"),
+    "processor": ("box", "#e1ecf7", "#1565c0"),
+    "destination": ("cylinder", "#fdebd3", "#c25e00"),
+    "executor": ("hexagon", "#efe3f6", "#6a1b9a"),
+    "other": ("note", "#eeeeee", "#616161"),
+}
+#: Lane kind -> (line style, colour).
+EDGE_STYLES = {"data": ("solid", "#37474f"), "event": ("dashed", "#8e24aa")}
+_INVALID = "#d32f2f"
+_FONT = "Helvetica,Arial,sans-serif"
+_LABEL_WIDTH = 30
+_LABEL_LINES = 3
+_EDGE_LABEL_WIDTH = 32
+
+
+def to_digraph(scene: Scene, *, legend: bool = True) -> graphviz.Digraph:
+    """The scene as a Digraph whose source is deterministic text."""
+    graph = graphviz.Digraph(name=_id(scene.name or "flow"))
+    graph.attr(
+        "graph",
+        rankdir="LR",
+        label=_header(scene, legend),
+        labelloc="t",
+        labeljust="l",
+        fontname=_FONT,
+        fontsize="11",
+        tooltip=_tooltip(_graph_tooltip(scene)),
+        bgcolor="white",
+        nodesep="0.3",
+        ranksep="0.5",
+    )
+    graph.attr("node", fontname=_FONT, fontsize="11", style="filled", margin="0.15,0.06")
+    graph.attr("edge", fontname=_FONT, fontsize="10", arrowsize="0.8")
+    for node in scene.nodes:
+        _add_node(graph, node)
+    if scene.settings:
+        with graph.subgraph(name="cluster_flow_settings") as cluster:
+            cluster.attr(
+                label="Flow settings",
+                style="rounded,dashed",
+                color="#9e9e9e",
+                fontcolor="#616161",
+                fontsize="11",
+                tooltip="Stages outside the canvas: error records, statistics, events",
+            )
+            for node in scene.settings:
+                _add_node(cluster, node)
+    for edge in scene.edges:
+        _add_edge(graph, edge)
+    return graph
+
+
+def _add_node(graph: graphviz.Digraph, node: Node) -> None:
+    shape, fill, line = NODE_STYLES[node.type]
+    style = "rounded,filled" if shape == "box" else "filled"
+    lines = "<BR/>".join(f"<B>{dot_html(text)}</B>" for text in wrap(node.label, _LABEL_WIDTH, _LABEL_LINES))
+    name = dot_html(shorten(node.instance_name, 40))
+    label = f'<{lines}<BR/><FONT POINT-SIZE="9" COLOR="#546e7a">{name}</FONT>>'
+    classes = [
+        "stage",
+        node.type,
+        *([f"settings {node.role}"] if node.role else []),
+        *(["invalid"] if node.invalid else []),
+    ]
+    graph.node(
+        _id(node.key),
+        label=label,
+        shape=shape,
+        style=style,
+        fillcolor=fill,
+        color=_INVALID if node.invalid else line,
+        penwidth="3" if node.invalid else "1.2",
+        tooltip=_tooltip(node.tooltip),
+        **{"class": " ".join(classes)},
+    )
+
+
+def _add_edge(graph: graphviz.Digraph, edge: Edge) -> None:
+    style, colour = EDGE_STYLES[edge.kind]
+    attributes = {
+        "style": style,
+        "color": colour,
+        "tooltip": _tooltip(edge.tooltip),
+        "class": f"lane {edge.kind}",
+    }
+    if edge.label is not None:
+        attributes.update(
+            label=_text(shorten(edge.label, _EDGE_LABEL_WIDTH)),
+            labeltooltip=_tooltip(edge.tooltip),
+            fontcolor=colour,
+        )
+    graph.edge(_id(edge.source), _id(edge.target), **attributes)
+
+
+def _header(scene: Scene, legend: bool) -> str:
+    """The graph label: the flow's name and error count, then the legend as one row."""
+    errors = scene.error_count
+    title = f"<B>{dot_html(shorten(scene.name, 80))}</B>"
+    if errors:
+        title += f' <FONT COLOR="{_INVALID}">({errors} validation error{"s" if errors != 1 else ""})</FONT>'
+    if not legend:
+        return f'<<FONT POINT-SIZE="14">{title}</FONT>>'
+    cells = []
+    types = [*STAGE_TYPES, *(["other"] if any(n.type == "other" for n in scene.nodes) else [])]
+    for kind in types:
+        _, fill, line = NODE_STYLES[kind]
+        cells.append(f'<TD BGCOLOR="{fill}" COLOR="{line}" BORDER="1">{kind}</TD>')
+    for kind, sample in (("data", "——→"), ("event", "- - →")):
+        colour = EDGE_STYLES[kind][1]
+        cells.append(f'<TD><FONT COLOR="{colour}">{sample}</FONT> {kind} lane</TD>')
+    cells.append(f'<TD COLOR="{_INVALID}" BORDER="2">validation error</TD>')
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2">'
+        f'<TR><TD ALIGN="LEFT" COLSPAN="{len(cells)}"><FONT POINT-SIZE="14">{title}</FONT></TD></TR>'
+        f"<TR>{''.join(cells)}</TR></TABLE>>"
+    )
+
+
+def _graph_tooltip(scene: Scene) -> str:
+    lines = [scene.name, *([scene.description] if scene.description else [])]
+    if scene.errors:
+        lines += ["", "Validation errors:", *(f"  ✗ {text}" for text in scene.errors)]
+    if scene.warnings:
+        lines += ["", "Warnings:", *(f"  ! {text}" for text in scene.warnings)]
+    return "\n".join(lines)
+
+
+def _text(text: str) -> str:
+    """User text as a DOT attribute value that never reads as HTML or as a backslash escape."""
+    return graphviz.nohtml(dot_string(text))  # type: ignore[no-any-return]
+
+
+def _tooltip(text: str) -> str:
+    return graphviz.nohtml(dot_tooltip(text))  # type: ignore[no-any-return]
+
+
+def _id(key: str) -> str:
+    return graphviz.nohtml(dot_string(key))  # type: ignore[no-any-return]
