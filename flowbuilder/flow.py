@@ -81,6 +81,7 @@ class Flow:
         self._rules: Any = None
         self._library_definitions: Any = None
         self._envelope_key: str | None = None
+        self._envelope_keys: tuple[str, ...] | None = None
         self._envelope_extra: dict[str, Any] | None = None
         self._import_name: str | None = None
         self._lifecycle_extra: dict[str, list[Stage]] = {}
@@ -262,10 +263,18 @@ class Flow:
         return stage
 
     def _insert(self, stage: Stage, *, allow_duplicate: bool = False) -> None:
-        if stage._node in self._graph:
-            raise LaneError("instance name already used", flow=self.name, stage=stage.instance_name)
+        node = stage.instance_name
+        if node in self._graph:
+            if not allow_duplicate:
+                raise LaneError("instance name already used", flow=self.name, stage=node)
+            # Imported JSON may repeat an instance name (VALIDATION_0005): keep both, apart.
+            copies = 2
+            while f"{node}#{copies}" in self._graph:
+                copies += 1
+            node = f"{node}#{copies}"
         object.__setattr__(stage, "_flow", self)
-        self._graph.add_node(stage._node, stage=stage)
+        object.__setattr__(stage, "_node", node)
+        self._graph.add_node(node, stage=stage)
 
     def remove_stage(self, stage: Stage | str) -> None:
         """Remove one stage instance (only that one) and every lane into or out of it."""

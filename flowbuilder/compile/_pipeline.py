@@ -224,13 +224,15 @@ def to_json(flow: Flow, *, indent: int | None = 2) -> str:
 
 
 def to_envelope(flow: Flow) -> dict[str, Any]:
-    """The export envelope ``{"pipelineConfig", "pipelineRules", "libraryDefinitions"}``."""
-    envelope: dict[str, Any] = {
+    """The document the flow was read from, whole: the export envelope
+    ``{"pipelineConfig", "pipelineRules", "libraryDefinitions"}`` (or the GET-shaped
+    ``{"flow", "pipeline_definition"}``) with the compiled definition inside; an export
+    envelope for authored flows."""
+    parts: dict[str, Any] = {
         flow._envelope_key or "pipelineConfig": to_dict(flow),
         "pipelineRules": _copy(flow._rules),
+        "libraryDefinitions": _copy(flow._library_definitions),
     }
-    if flow._library_definitions is not None or flow._envelope_key is None:
-        envelope["libraryDefinitions"] = _copy(flow._library_definitions)
-    for key, value in (flow._envelope_extra or {}).items():
-        envelope[key] = _copy(value)
-    return envelope
+    parts.update(_copy(flow._envelope_extra or {}))
+    order = flow._envelope_keys or tuple(parts)
+    return {name: parts[name] for name in order if name in parts}

@@ -142,6 +142,7 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     if "description" in definition and definition["description"] is None:
         flow.description = None  # type: ignore[assignment]
     flow._envelope_key = parts.pop("__key__", None)
+    flow._envelope_keys = tuple(document) if flow._envelope_key else None
     flow._rules = parts.pop("pipelineRules", None)
     flow._library_definitions = (
         parts.pop("libraryDefinitions", None) if "libraryDefinitions" in parts else None
