@@ -228,8 +228,10 @@ class Field:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Field):
             return NotImplemented
-        return self.type == other.type and self.value == other.value and (
-            (self.attributes or {}) == (other.attributes or {})
+        return (
+            self.type == other.type
+            and self.value == other.value
+            and ((self.attributes or {}) == (other.attributes or {}))
         )
 
     __hash__ = None  # type: ignore[assignment]

@@ -70,7 +70,8 @@ class Record:
             known = _paths.all_paths(self._root, include_root=False)
             raise PreviewError(
                 f"record has no field {path!r}",
-                hint=did_you_mean(path, known) or (f"Its fields: {', '.join(known[:10])}." if known else None),
+                hint=did_you_mean(path, known)
+                or (f"Its fields: {', '.join(known[:10])}." if known else None),
             )
         return field.to_python()
 
@@ -146,7 +147,11 @@ class Record:
     def _with_error(self, stage: str, label: str, code: str, message: str, timestamp: int) -> Record:
         made = self.copy()
         made._header.update(
-            errorStage=stage, errorStageLabel=label, errorCode=code, errorMessage=message, errorTimestamp=timestamp
+            errorStage=stage,
+            errorStageLabel=label,
+            errorCode=code,
+            errorMessage=message,
+            errorTimestamp=timestamp,
         )
         return made
 

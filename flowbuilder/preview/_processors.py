@@ -1,0 +1,1127 @@
+"""Processors that route records or change their fields, following the engine's processor code.
+
+Error codes and messages are the engine's (``EXPR_03``, ``CONVERTER_00``, ``SPLITTER_02``...).
+Each class reads its configs by their raw names (``expressionProcessorConfigs``,
+``lanePredicates``...) once, compiling every expression before the first record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import PreviewError
+from . import _hashing, _java, _paths
+from ._convert import Conversion, convert
+from ._el import Expression, coerce_bool, coerce_double
+from ._fields import Field
+from ._functions import java_regex, java_replacement
+from ._records import Record
+from ._stages import Batch, StageContext, StageRun, register
+
+__all__: list[str] = []
+
+
+def _id(record: Record) -> str:
+    return str(record._header.get("sourceId", ""))
+
+
+def _rows(ctx: StageContext, name: str) -> list[Mapping[str, Any]]:
+    value = ctx.config(name, [])
+    if not isinstance(value, list):
+        raise ctx.fail(f"must be a list of rows; got {value!r}", config=name)
+    return [row for row in value if isinstance(row, Mapping)]
+
+
+def _set(record: Record, path: str, field: Field) -> bool:
+    """Set a field (the root too); False when the parent does not exist, as in the engine."""
+    if path in ("", "/"):
+        record._root = field
+        return True
+    return _paths.set_field(record._root, path, field)
+
+
+def _delete_all(record: Record, paths: list[str]) -> None:
+    """Delete fields, later list elements first so earlier indexes stay valid."""
+    for path in sorted(paths, key=_index_key, reverse=True):
+        if path in ("", "/"):
+            record._root = None
+        else:
+            _paths.delete(record._root, path)
+
+
+def _index_key(path: str) -> tuple[Any, ...]:
+    return tuple((0, s.name) if s.kind == "key" else (1, s.index) for s in _paths.parse(path))
+
+
+# -- Expression Evaluator ------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_expression_ExpressionDProcessor", "Expression Evaluator")
+class _ExpressionEvaluator(StageRun):
+    """Sets fields, header attributes and field attributes from expressions, in that order."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.fields = [
+            (
+                str(row.get("fieldToSet") or ""),
+                ctx.compile(row.get("expression", ""), "expressionProcessorConfigs"),
+            )
+            for row in _rows(ctx, "expressionProcessorConfigs")
+            if row.get("fieldToSet")
+        ]
+        self.headers = [
+            (
+                str(row["attributeToSet"]),
+                ctx.compile(row.get("headerAttributeExpression", ""), "headerAttributeConfigs"),
+            )
+            for row in _rows(ctx, "headerAttributeConfigs")
+            if row.get("attributeToSet")
+        ]
+        self.field_attributes = [
+            (
+                str(row.get("fieldToSet") or ""),
+                str(row["attributeToSet"]),
+                ctx.compile(row.get("fieldAttributeExpression", ""), "fieldAttributeConfigs"),
+            )
+            for row in _rows(ctx, "fieldAttributeConfigs")
+            if row.get("attributeToSet") and row.get("fieldToSet")
+        ]
+
+    def _value(self, batch: Batch, record: Record, expression: Expression) -> tuple[bool, Any]:
+        try:
+            return True, self.ctx.evaluate(expression, record)
+        except PreviewError as error:
+            batch.error(
+                record,
+                "EXPR_03",
+                f"Cannot evaluate expression '{expression.source}' for record '{_id(record)}': "
+                f"{error.message}",
+            )
+            return False, None
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        for target, expression in self.fields:
+            ok, value = self._value(batch, record, expression)
+            if not ok:
+                return False
+            field = Field.from_el(value)
+            targets = self.ctx.paths(record, target, config="expressionProcessorConfigs", keep_missing=True)
+            for path in targets:
+                if not _set(record, path, field.copy()):
+                    batch.error(
+                        record, "EXPR_02", f"Record '{_id(record)}' cannot set value in field '{target}'"
+                    )
+                    return False
+        for name, expression in self.headers:
+            ok, value = self._value(batch, record, expression)
+            if not ok:
+                return False
+            record._attributes[name] = _java.to_string(value)
+        for target, name, expression in self.field_attributes:
+            ok, value = self._value(batch, record, expression)
+            if not ok:
+                return False
+            for path in self.ctx.paths(record, target, config="fieldAttributeConfigs"):
+                found = record.field(path)
+                if found is not None:
+                    found.attributes = {**(found.attributes or {}), name: _java.to_string(value)}
+        return True
+
+
+# -- Stream Selector -----------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_selector_SelectorDProcessor", "Stream Selector")
+class _StreamSelector(StageRun):
+    """Sends each record to the first lane whose condition holds, else to the ``default`` lane."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        lanes = list(ctx.stage.output_lanes)
+        predicates = ctx.stage.predicates
+        if not predicates or predicates[-1].get("predicate") != "default":
+            raise ctx.fail(
+                "has no 'default' condition last (SELECTOR_07)",
+                config="lanePredicates",
+                hint="Add path.otherwise().to(...) so unmatched records have a lane.",
+            )
+        self.conditions: list[tuple[str, Expression, int]] = []
+        for entry in predicates[:-1]:
+            lane = entry.get("outputLane", "")
+            if lane not in lanes:
+                raise ctx.fail(
+                    f"condition {entry.get('predicate')!r} names no output lane (SELECTOR_02)",
+                    config="lanePredicates",
+                )
+            text = str(entry.get("predicate", ""))
+            self.conditions.append((text, ctx.compile(text, "lanePredicates"), lanes.index(lane)))
+        self.default = lanes.index(predicates[-1]["outputLane"])
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            self._route(batch, record)
+
+    def _route(self, batch: Batch, record: Record) -> None:
+        for text, condition, output in self.conditions:
+            try:
+                matched = coerce_bool(self.ctx.evaluate(condition, record))
+            except (PreviewError, ValueError) as error:
+                message = error.message if isinstance(error, PreviewError) else str(error)
+                batch.error(
+                    record,
+                    "SELECTOR_09",
+                    f"Error evaluating record '{_id(record)}' for '{text}' condition: {message}",
+                )
+                return
+            if matched:
+                batch.send(record, output)
+                return
+        batch.send(record, self.default)
+
+
+# -- Field Remover -------------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_fieldfilter_FieldFilterDProcessor", "Field Remover")
+class _FieldRemover(StageRun):
+    """Removes (or keeps only) the listed fields; the REMOVE_* actions remove them on a condition."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.action = str(ctx.config("filterOperation", "REMOVE"))
+        self.fields = [str(f) for f in ctx.config("fields", []) or []]
+        self.constant = ctx.static(ctx.config("constant"), "constant")
+
+    def _matches(self, record: Record) -> list[str]:
+        found: list[str] = []
+        for pattern in self.fields:
+            found.extend(p for p in self.ctx.paths(record, pattern, config="fields") if p not in found)
+        return found
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            matched = self._matches(record)
+            if self.action == "KEEP":
+                self._keep(record, matched)
+            else:
+                _delete_all(record, [p for p in matched if self._removes(record.field(p))])
+            batch.send(record)
+
+    def _removes(self, field: Field | None) -> bool:
+        if field is None:
+            return False
+        action = self.action
+        empty = field.value == "" and field.type == "STRING"
+        if action == "REMOVE":
+            return True
+        if action == "REMOVE_NULL":
+            return field.value is None
+        if action == "REMOVE_EMPTY":
+            return empty
+        if action == "REMOVE_NULL_EMPTY":
+            return field.value is None or empty
+        if action == "REMOVE_CONSTANT":
+            return field.value is not None and _java.to_string(field.to_el()) == _java.to_string(
+                self.constant
+            )
+        raise self.ctx.fail(f"action {action!r} is not supported", config="filterOperation")
+
+    def _keep(self, record: Record, kept: list[str]) -> None:
+        keep = {_paths.parse(p) for p in kept}
+        doomed = []
+        for path in record.paths:
+            segments = _paths.parse(path)
+            ancestor = any(k[: len(segments)] == segments for k in keep)
+            inside = any(segments[: len(k)] == k for k in keep)
+            if not ancestor and not inside:
+                doomed.append(path)
+        doomed_set = {_paths.parse(p) for p in doomed}
+        outermost = []
+        for path in doomed:
+            segments = _paths.parse(path)
+            if not any(segments[:n] in doomed_set for n in range(1, len(segments))):
+                outermost.append(path)
+        _delete_all(record, outermost)
+
+
+# -- Field Renamer -------------------------------------------------------------------------------
+
+
+def _patch_path_regex(expression: str) -> str:
+    """A from-field expression as a regex: list indexes literal, ``[*]`` any index."""
+    patched = re.sub(r"\[\*\]", r"\\[[0-9]+\\]", expression)
+    return re.sub(r"(?<!\\)\[([0-9]+)\]", r"\\[\1\\]", patched)
+
+
+@register("com_streamsets_pipeline_stage_processor_fieldrenamer_FieldRenamerDProcessor", "Field Renamer")
+class _FieldRenamer(StageRun):
+    """Renames fields matched by regular expressions, like ``mv``; collisions as the error configs say."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.rules: list[tuple[re.Pattern[str], str, str]] = []
+        for row in _rows(ctx, "renameMapping"):
+            source = str(row.get("fromFieldExpression") or "")
+            target = str(row.get("toFieldExpression") or "")
+            if not source:
+                continue
+            try:
+                pattern = java_regex(_patch_path_regex(ctx.static(source, "renameMapping")))
+                replacement = java_replacement(str(ctx.static(target, "renameMapping")))
+            except (re.error, ValueError) as error:
+                raise ctx.fail(
+                    f"has an invalid from/to field expression {source!r}: {error} (FIELD_RENAMER_02)",
+                    config="renameMapping",
+                ) from None
+            self.rules.append((pattern, replacement, source))
+        self.missing = str(ctx.config("errorHandler.nonExistingFromFieldHandling", "TO_ERROR"))
+        self.existing = str(ctx.config("errorHandler.existingToFieldHandling", "TO_ERROR"))
+        self.multiple = str(ctx.config("errorHandler.multipleFromFieldsMatching", "TO_ERROR"))
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        paths = record.paths
+        renames: dict[str, str] = {}
+        matched_by: dict[str, str] = {}
+        clashes: dict[str, list[str]] = {}
+        missing: list[str] = []
+        for pattern, replacement, source in self.rules:
+            hit = False
+            for path in paths:
+                if pattern.fullmatch(path) is None:
+                    continue
+                hit = True
+                if path in renames:
+                    clashes.setdefault(path, [matched_by[path]]).append(source)
+                else:
+                    renames[path] = pattern.sub(replacement, path)
+                    matched_by[path] = source
+            if not hit:
+                missing.append(source)
+        for path in clashes:
+            renames.pop(path)
+        overwrite: list[str] = []
+        for source_path, target_path in sorted(
+            renames.items(), key=lambda item: _rename_order(item[0]), reverse=True
+        ):
+            field = record.field(source_path)
+            if field is None:
+                continue
+            target = target_path
+            if record.has(target):
+                if self.existing == "TO_ERROR":
+                    overwrite.append(target)
+                    continue
+                if self.existing == "CONTINUE":
+                    continue
+                if self.existing == "APPEND_NUMBERS":
+                    number = 1
+                    while record.has(f"{target}{number}"):
+                        number += 1
+                    target = f"{target}{number}"
+            if not _set(record, target, field):
+                batch.error(
+                    record,
+                    "FIELD_RENAMER_04",
+                    f"Cannot set value in field '{target}'. Reason : its parent field does not exist",
+                )
+                return False
+            if source_path != target:
+                _paths.delete(record._root, source_path)
+        if self.missing == "TO_ERROR" and missing:
+            batch.error(
+                record,
+                "FIELD_RENAMER_00",
+                f"Record '{_id(record)}' does not contain fields '{', '.join(missing)}'",
+            )
+            return False
+        if self.multiple == "TO_ERROR" and clashes:
+            detail = "".join(f" Field: {path} Regex: {','.join(rules)}" for path, rules in clashes.items())
+            batch.error(record, "FIELD_RENAMER_03", f"Same fields matched by multiple expressions. {detail} ")
+            return False
+        if overwrite:
+            batch.error(
+                record,
+                "FIELD_RENAMER_01",
+                f"Target Fields '{', '.join(overwrite)}' cannot be overwritten for record '{_id(record)}'",
+            )
+            return False
+        return True
+
+
+def _rename_order(path: str) -> tuple[Any, ...]:
+    # Later list elements first, so moving one does not shift the next; otherwise keep record order.
+    return tuple(s.index for s in _paths.parse(path) if s.kind == "index")
+
+
+# -- Field Type Converter ------------------------------------------------------------------------
+
+
+@register(
+    "com_streamsets_pipeline_stage_processor_fieldtypeconverter_FieldTypeConverterDProcessor",
+    "Field Type Converter",
+)
+class _FieldTypeConverter(StageRun):
+    """Converts listed fields (BY_FIELD) or every field of a type (BY_TYPE) to a target type."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.by_type = ctx.config("convertBy", "BY_FIELD") == "BY_TYPE"
+        name = "wholeTypeConverterConfigs" if self.by_type else "fieldTypeConverterConfigs"
+        self.rows = [(row, Conversion.from_row(row)) for row in _rows(ctx, name)]
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _targets(self, record: Record, row: Mapping[str, Any]) -> list[str]:
+        if self.by_type:
+            source = row.get("sourceType")
+            return [p for p in _paths.all_paths(record.root) if record.field_type(p or "/") == source]
+        found: list[str] = []
+        for pattern in row.get("fields") or []:
+            found.extend(self.ctx.paths(record, str(pattern), config="fieldTypeConverterConfigs"))
+        return found
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        for row, conversion in self.rows:
+            for path in self._targets(record, row):
+                field = record.field(path or "/")
+                if field is None:
+                    continue
+                if field.value == "" and conversion.target != "STRING":
+                    action = str(row.get("inputFieldEmpty") or "ERROR")
+                    if action == "IGNORE":
+                        continue
+                    if action == "DELETE":
+                        _delete_all(record, [path])
+                        continue
+                    if action == "NULL":
+                        _set(record, path or "/", Field(conversion.target, None, field.attributes))
+                        continue
+                try:
+                    converted = convert(field, conversion)
+                except (ValueError, PreviewError) as error:
+                    reason = error.message if isinstance(error, PreviewError) else str(error)
+                    batch.error(
+                        record,
+                        "CONVERTER_00",
+                        f"Failed to convert field '{path}' with value '{_java.to_string(field.to_el())}' "
+                        f"to type '{conversion.target}': {reason}",
+                    )
+                    return False
+                _set(record, path or "/", converted)
+        return True
+
+
+# -- Record Deduplicator -------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_dedup_DeDupDProcessor", "Record Deduplicator")
+class _RecordDeduplicator(StageRun):
+    """Output 0 gets unique records, output 1 duplicates, remembered across batches.
+
+    Like the engine, records are compared by the values of the compared fields in sorted
+    field-path order (names are not part of the comparison), within ``max_records_to_compare``.
+    """
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.window = int(ctx.config("recordCountWindow", 1_000_000) or 1_000_000)
+        self.specified = ctx.config("compareFields", "ALL_FIELDS") == "SPECIFIED_FIELDS"
+        self.fields = [str(f) for f in ctx.config("fieldsToCompare", []) or []]
+        self.seen: OrderedDict[bytes, None] = OrderedDict()
+
+    def _key(self, record: Record) -> bytes:
+        if self.specified:
+            paths: list[str] = []
+            for pattern in self.fields:
+                paths.extend(
+                    sorted(self.ctx.paths(record, pattern, config="fieldsToCompare", keep_missing=True))
+                )
+        else:
+            paths = sorted(_paths.all_paths(record.root))
+        fields = [record.field(p or "/") or Field("STRING", None) for p in paths]
+        return _hashing.funnel(f for f in fields if _hashing.supported(f))
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            key = self._key(record)
+            if key in self.seen:
+                batch.send(record, 1)
+                continue
+            self.seen[key] = None
+            if len(self.seen) > self.window:
+                self.seen.popitem(last=False)
+            batch.send(record, 0)
+
+
+# -- Field Splitter ------------------------------------------------------------------------------
+
+
+def java_split(text: str, pattern: re.Pattern[str], limit: int) -> list[str]:
+    """Java's ``String.split(regex, limit)``: at most ``limit`` parts; with 0, trailing empties dropped."""
+    parts: list[str] = []
+    start = 0
+    for found in pattern.finditer(text):
+        if limit > 0 and len(parts) == limit - 1:
+            break
+        if found.end() == 0:
+            continue
+        parts.append(text[start : found.start()])
+        start = found.end()
+    parts.append(text[start:])
+    if limit == 0:
+        while len(parts) > 1 and parts[-1] == "":
+            parts.pop()
+    return parts
+
+
+@register("com_streamsets_pipeline_stage_processor_splitter_SplitterDProcessor", "Field Splitter")
+class _FieldSplitter(StageRun):
+    """Splits a string field on a separator (a regular expression) into new fields."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.field = str(ctx.config("fieldPath", ""))
+        separator = str(ctx.static(ctx.config("separator", " "), "separator"))
+        try:
+            self.separator = java_regex(separator)
+        except re.error as error:
+            raise ctx.fail(f"is not a valid regular expression: {error}", config="separator") from None
+        self.targets = [str(p) for p in ctx.config("fieldPathsForSplits", []) or []]
+        self.to_list = ctx.config("tooManySplitsAction", "TO_LAST_FIELD") == "TO_LIST"
+        if not self.targets and not self.to_list:
+            raise ctx.fail("needs at least one new split field (SPLITTER_00)", config="fieldPathsForSplits")
+        self.remaining = str(ctx.config("remainingSplitsPath", ""))
+        self.continue_on_failure = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "CONTINUE"
+        self.remove = ctx.config("originalFieldAction", "REMOVE") == "REMOVE"
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        field = record.field(self.field)
+        splits: list[str] | None = None
+        error: tuple[str, str] | None = None
+        if field is None or field.value is None:
+            error = (
+                "SPLITTER_01",
+                f"Field cannot split. The record '{_id(record)}' does not include the field '{self.field}'.",
+            )
+        elif field.is_container:
+            batch.error(record, "SPLITTER_04", f"Field '{self.field}' of type {field.type} cannot be split")
+            return False
+        else:
+            text = _java.to_string(field.to_el())
+            splits = java_split(text, self.separator, 0 if self.to_list else len(self.targets))
+            if len(splits) < len(self.targets):
+                error = ("SPLITTER_02", f"The record '{_id(record)}' does not have enough splits")
+        if error is not None and not self.continue_on_failure:
+            batch.error(record, *error)
+            return False
+        for index, target in enumerate(self.targets):
+            value = splits[index] if splits is not None and index < len(splits) else None
+            _set(record, target, Field("STRING", value))
+        if splits is not None and self.to_list and len(splits) > len(self.targets):
+            rest = [Field("STRING", s) for s in splits[len(self.targets) :]]
+            _set(record, self.remaining, Field("LIST", rest))
+        if self.remove:
+            _delete_all(record, [self.field])
+        return True
+
+
+# -- Field Merger --------------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_fieldmerger_FieldMergerDProcessor", "Field Merger")
+class _FieldMerger(StageRun):
+    """Merges map or list fields into others (a rename when the target does not exist)."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.mapping = [
+            (str(r.get("fromField") or ""), str(r.get("toField") or "")) for r in _rows(ctx, "mergeMapping")
+        ]
+        self.to_error = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "TO_ERROR"
+        self.overwrite = bool(ctx.config("overwriteExisting", False))
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        missing: list[str] = []
+        blocked: list[str] = []
+        for source_path, target_path in self.mapping:
+            source = record.field(source_path)
+            target = record.field(target_path)
+            if source is None:
+                missing.append(source_path)
+                continue
+            if target is None:
+                if not source.is_container:
+                    batch.error(record, "FIELD_MERGER_03", "Field merger only supports LIST and MAP types")
+                    return False
+                if not _set(record, target_path, source):
+                    batch.error(record, "FIELD_MERGER_04", "Parent field for target does not exist")
+                    return False
+                _delete_all(record, [source_path])
+                continue
+            if source.is_map != target.is_map or not source.is_container or not target.is_container:
+                batch.error(
+                    record,
+                    "FIELD_MERGER_02",
+                    f"Cannot merge field of type {source.type} with field of type {target.type}",
+                )
+                return False
+            if source.is_map:
+                for key, child in source.value.items():
+                    if key in target.value and not self.overwrite:
+                        blocked.append(target_path)
+                    else:
+                        target.value[key] = child
+            else:
+                target.value.extend(source.value)
+            _delete_all(record, [source_path])
+        if self.to_error and missing:
+            batch.error(
+                record,
+                "FIELD_MERGER_00",
+                f"Record '{_id(record)}' does not contain fields '{', '.join(missing)}'",
+            )
+            return False
+        if blocked:
+            names = ", ".join(dict.fromkeys(blocked))
+            batch.error(
+                record,
+                "FIELD_MERGER_01",
+                f"Fields '{names}' cannot be overwritten for record '{_id(record)}'",
+            )
+            return False
+        return True
+
+
+# -- Field Flattener -----------------------------------------------------------------------------
+
+
+def _flatten(
+    field: Field, separator: str, prefix: str = "", out: dict[str, Field] | None = None
+) -> dict[str, Field]:
+    found: dict[str, Field] = {} if out is None else out
+    if field.is_map and field.value is not None:
+        for key, child in field.value.items():
+            _flatten(child, separator, f"{prefix}{separator}{key}" if prefix else key, found)
+    elif field.type == "LIST" and field.value is not None:
+        for index, child in enumerate(field.value):
+            _flatten(child, separator, f"{prefix}{separator}{index}" if prefix else str(index), found)
+    else:
+        found[prefix] = field
+    return found
+
+
+@register(
+    "com_streamsets_pipeline_stage_processor_fieldflattener_FieldFlattenerDProcessor", "Field Flattener"
+)
+class _FieldFlattener(StageRun):
+    """Flattens the whole record, or chosen fields, into one map with joined names (``a.b.0``)."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.entire = ctx.config("config.flattenType", "ENTIRE_RECORD") == "ENTIRE_RECORD"
+        self.fields = [str(f) for f in ctx.config("config.fields", []) or []]
+        self.in_place = bool(ctx.config("config.flattenInPlace", True))
+        self.target = str(ctx.config("config.flattenTargetField", ""))
+        self.collision = str(ctx.config("config.collisionFieldAction", "TO_ERROR"))
+        self.remove = bool(ctx.config("config.removeFlattenedField", True))
+        self.separator = str(ctx.static(ctx.config("config.nameSeparator", "."), "config.nameSeparator"))
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        root = record.root
+        if root is None or not root.is_container:
+            return True
+        if self.entire:
+            record._root = Field("MAP", _flatten(root, self.separator))
+            return True
+        target: Field | None = None
+        if not self.in_place:
+            target = record.field(self.target)
+            if target is None:
+                batch.error(
+                    record, "FIELD_FLATTENER_02", f"Flatten target field '{self.target}' does not exists"
+                )
+                return False
+            if not target.is_map:
+                batch.error(
+                    record,
+                    "FIELD_FLATTENER_03",
+                    f"Flatten target field '{self.target}' is not a MAP or LIST_MAP, it's {target.type}",
+                )
+                return False
+        for path in self.fields:
+            field = record.field(path)
+            if field is None:
+                batch.error(
+                    record, "FIELD_FLATTENER_01", f"Field with path '{path}' was not found in the record"
+                )
+                return False
+            flattened = _flatten(field, self.separator) if field.is_container else {}
+            if target is None:
+                _set(record, path, Field("MAP", flattened))
+                continue
+            for key, child in flattened.items():
+                if key in target.value:
+                    if self.collision == "DISCARD":
+                        continue
+                    if self.collision == "TO_ERROR":
+                        batch.error(record, "FIELD_FLATTENER_04", f"Record already contains field '{key}'")
+                        return False
+                target.value[key] = child
+            if self.remove:
+                _delete_all(record, [path])
+        return True
+
+
+# -- Field Masker --------------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_fieldmask_FieldMaskDProcessor", "Field Masker")
+class _FieldMasker(StageRun):
+    """Masks string fields: fixed or variable length, a custom mask (``#`` shows a character), a regex."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.rules: list[tuple[list[str], str, str, re.Pattern[str] | None, set[int]]] = []
+        for row in _rows(ctx, "fieldMaskConfigs"):
+            fields = [str(f) for f in row.get("fields") or []]
+            kind = str(row.get("maskType") or "VARIABLE_LENGTH")
+            pattern: re.Pattern[str] | None = None
+            groups: set[int] = set()
+            if kind == "REGEX":
+                try:
+                    pattern = java_regex(str(row.get("regex") or "(.*)"))
+                except re.error as error:
+                    raise ctx.fail(f"has an invalid regex: {error}", config="fieldMaskConfigs") from None
+                try:
+                    groups = {int(g) for g in str(row.get("groupsToShow") or "").split(",") if g.strip()}
+                except ValueError:
+                    raise ctx.fail(
+                        f"groupsToShow {row.get('groupsToShow')!r} must list group numbers (MASK_01)",
+                        config="fieldMaskConfigs",
+                    ) from None
+            if fields:
+                self.rules.append((fields, kind, str(row.get("mask") or ""), pattern, groups))
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            not_strings: list[str] = []
+            for fields, kind, mask, pattern, groups in self.rules:
+                for wanted in fields:
+                    for path in self.ctx.paths(record, wanted, config="fieldMaskConfigs"):
+                        field = record.field(path)
+                        if field is None:
+                            continue
+                        if field.type != "STRING":
+                            not_strings.append(path)
+                        elif field.value is not None:
+                            _set(
+                                record, path, Field("STRING", _mask(field.value, kind, mask, pattern, groups))
+                            )
+            if not_strings:
+                batch.error(
+                    record,
+                    "MASK_00",
+                    f"Fields '{', '.join(not_strings)}' of record '{_id(record)}' are not String fields",
+                )
+            else:
+                batch.send(record)
+
+
+def _mask(value: str, kind: str, mask: str, pattern: re.Pattern[str] | None, groups: set[int]) -> str:
+    if kind == "FIXED_LENGTH":
+        return "xxxxxxxxxx"
+    if kind == "VARIABLE_LENGTH":
+        return "x" * len(value)
+    if kind == "CUSTOM":
+        return "".join(value[i] if c == "#" else c for i, c in enumerate(mask[: len(value)]))
+    assert pattern is not None
+    found = pattern.fullmatch(value)
+    if found is None:
+        return value
+    masked = list("x" * len(value))
+    for group in sorted(groups):
+        if group <= (pattern.groups or 0) and found.start(group) >= 0:
+            masked[found.start(group) : found.end(group)] = found.group(group)
+    return "".join(masked)
+
+
+# -- Field Hasher --------------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_fieldhasher_FieldHasherDProcessor", "Field Hasher")
+class _FieldHasher(StageRun):
+    """Hashes fields in place, into target fields or header attributes, or the whole record."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        prefix = "hasherConfig.recordHasherConfig."
+        self.in_place = _rows(ctx, "hasherConfig.inPlaceFieldHasherConfigs")
+        self.to_target = _rows(ctx, "hasherConfig.targetFieldHasherConfigs")
+        self.separator = (
+            str(ctx.config("hasherConfig.separatorCharacter", "\x00"))[:1]
+            if ctx.config("hasherConfig.useSeparator", False)
+            else None
+        )
+        self.entire = bool(ctx.config(prefix + "hashEntireRecord", False))
+        self.entire_type = str(ctx.config(prefix + "hashType", "MD5"))
+        self.entire_header = bool(ctx.config(prefix + "includeRecordHeaderForHashing", False))
+        self.entire_separator = (
+            str(ctx.config(prefix + "separatorCharacter", "\x00"))[:1]
+            if ctx.config(prefix + "useSeparator", False)
+            else None
+        )
+        self.entire_target = str(ctx.config(prefix + "targetField", "") or "")
+        self.entire_attribute = str(ctx.config(prefix + "headerAttribute", "") or "")
+        self.to_error = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "TO_ERROR"
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            issues: tuple[list[str], list[str], list[str]] = ([], [], [])
+            for row in self.in_place:
+                for path in self._valid(record, row.get("sourceFieldsToHash") or [], issues):
+                    _set(
+                        record,
+                        path,
+                        Field("STRING", self._hash(record, [path], str(row.get("hashType") or "MD5"))),
+                    )
+            for row in self.to_target:
+                valid = self._valid(record, row.get("sourceFieldsToHash") or [], issues)
+                self._store(
+                    record,
+                    valid,
+                    str(row.get("hashType") or "MD5"),
+                    str(row.get("targetField") or ""),
+                    str(row.get("headerAttribute") or ""),
+                    issues[0],
+                )
+            if self.entire:
+                valid = self._valid(record, _paths.all_paths(record.root), ([], [], []))
+                self._store(
+                    record,
+                    valid,
+                    self.entire_type,
+                    self.entire_target,
+                    self.entire_attribute,
+                    issues[0],
+                    entire=True,
+                )
+            missing, nulls, containers = issues
+            if self.to_error and (missing or nulls or containers):
+                batch.error(
+                    record,
+                    "HASH_01",
+                    f"The record '{_id(record)}' has the following issues: fields '{', '.join(missing)}' do "
+                    f"not exist, fields '{', '.join(nulls)}' include null values, fields "
+                    f"'{', '.join(containers)}' are of type Map or List",
+                )
+            else:
+                batch.send(record)
+
+    def _valid(
+        self, record: Record, patterns: list[Any], issues: tuple[list[str], list[str], list[str]]
+    ) -> list[str]:
+        matched: list[str] = []
+        for pattern in patterns:
+            for path in self.ctx.paths(
+                record, str(pattern), config="hasherConfig.inPlaceFieldHasherConfigs", keep_missing=True
+            ):
+                if path not in matched:
+                    matched.append(path)
+        valid = []
+        for path in _hashing.java_set_order(matched):
+            field = record.field(path or "/")
+            if field is None:
+                issues[0].append(path)
+            elif not _hashing.supported(field):
+                issues[2].append(path)
+            elif field.value is None:
+                issues[1].append(path)
+            else:
+                valid.append(path)
+        return valid
+
+    def _hash(self, record: Record, paths: list[str], hash_type: str, *, entire: bool = False) -> str:
+        separator = self.entire_separator if entire else self.separator
+        fields = [record.field(p or "/") or Field("STRING", None) for p in _hashing.java_set_order(paths)]
+        attributes: list[str | None] = []
+        if entire and self.entire_header:
+            attributes = [
+                record._attributes[name] for name in _hashing.java_set_order(sorted(record._attributes))
+            ]
+        try:
+            return _hashing.digest(
+                _hashing.funnel(fields, separator=separator, attributes=attributes), hash_type
+            )
+        except ValueError as error:
+            raise self.ctx.fail(str(error), config="hasherConfig.inPlaceFieldHasherConfigs") from None
+
+    def _store(
+        self,
+        record: Record,
+        paths: list[str],
+        hash_type: str,
+        target: str,
+        attribute: str,
+        missing: list[str],
+        *,
+        entire: bool = False,
+    ) -> None:
+        if not paths:
+            return
+        value = self._hash(record, paths, hash_type, entire=entire)
+        if target and not _set(record, target, Field("STRING", value)):
+            missing.append(target)
+        if attribute:
+            record._attributes[attribute] = value
+
+
+# -- Value Replacer ------------------------------------------------------------------------------
+
+
+@register(
+    "com_streamsets_pipeline_stage_processor_fieldvaluereplacer_FieldValueReplacerDProcessor",
+    "Value Replacer",
+)
+class _ValueReplacer(StageRun):
+    """Sets fields to null (on a condition), replaces nulls, replaces values that compare to a constant."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.nulling = [
+            (
+                [str(f) for f in row.get("fieldsToNull") or []],
+                ctx.compile(row["condition"], "nullReplacerConditionalConfigs")
+                if row.get("condition")
+                else None,
+            )
+            for row in _rows(ctx, "nullReplacerConditionalConfigs")
+        ]
+        self.if_null = [
+            (
+                [str(f) for f in row.get("fields") or []],
+                ctx.compile(row.get("newValue") or "", "fieldsToReplaceIfNull"),
+            )
+            for row in _rows(ctx, "fieldsToReplaceIfNull")
+        ]
+        self.conditional = [
+            (
+                [str(f) for f in row.get("fieldNames") or []],
+                str(row.get("operator") or "LESS_THAN"),
+                ctx.static(row.get("comparisonValue"), "fieldsToConditionallyReplace"),
+                ctx.static(row.get("replacementValue"), "fieldsToConditionallyReplace"),
+            )
+            for row in _rows(ctx, "fieldsToConditionallyReplace")
+        ]
+        self.to_error = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "TO_ERROR"
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _paths(self, record: Record, patterns: list[str], missing: list[str]) -> list[str]:
+        found: list[str] = []
+        for pattern in patterns:
+            for path in self.ctx.paths(record, pattern, config="fieldsToReplaceIfNull", keep_missing=True):
+                (found if record.has(path) else missing).append(path)
+        return found
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        missing: list[str] = []
+        try:
+            for patterns, condition in self.nulling:
+                if condition is not None and not coerce_bool(self.ctx.evaluate(condition, record)):
+                    continue
+                for path in self._paths(record, patterns, missing):
+                    field = record.field(path)
+                    if field is not None:
+                        field.value = None
+            for patterns, expression in self.if_null:
+                for path in self._paths(record, patterns, missing):
+                    field = record.field(path)
+                    if field is not None and field.value is None:
+                        _set(record, path, self._typed(self.ctx.evaluate(expression, record), field))
+            for patterns, operator, comparison, replacement in self.conditional:
+                for path in self._paths(record, patterns, missing):
+                    field = record.field(path)
+                    if field is not None and self._compare(field, operator, comparison):
+                        _set(record, path, self._typed(replacement, field))
+        except (PreviewError, ValueError) as error:
+            message = error.message if isinstance(error, PreviewError) else str(error)
+            batch.error(record, "VALUE_REPLACER_00", message)
+            return False
+        if self.to_error and missing:
+            batch.error(
+                record,
+                "VALUE_REPLACER_01",
+                f"Record '{_id(record)}' does not contain fields '{', '.join(missing)}'",
+            )
+            return False
+        return True
+
+    def _typed(self, value: Any, like: Field) -> Field:
+        text = Field("STRING", _java.to_string(value))
+        try:
+            return convert(text, Conversion(like.type)) if like.type != "STRING" else text
+        except ValueError as error:
+            raise ValueError(
+                f"Failed to convert value '{text.value}' to type '{like.type}': {error}"
+            ) from None
+
+    def _compare(self, field: Field, operator: str, comparison: Any) -> bool:
+        if operator == "ALL":
+            return True
+        if field.value is None:
+            return False
+        if field.type in ("STRING", "CHAR", "BOOLEAN"):
+            return operator == "EQUALS" and _java.to_string(field.to_el()) == _java.to_string(comparison)
+        value = coerce_double(
+            field.value if not hasattr(field.value, "isoformat") else _java.to_millis(field.value)
+        )
+        other = coerce_double(comparison)
+        return {"LESS_THAN": value < other, "EQUALS": value == other, "GREATER_THAN": value > other}.get(
+            operator, False
+        )
+
+
+# -- Field Replacer ------------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_processor_fieldreplacer_FieldReplacerDProcessor", "Field Replacer")
+class _FieldReplacer(StageRun):
+    """Replaces the fields each rule matches with an expression's value (``f:value()`` etc.) or null."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.rules = [
+            (
+                str(row.get("fields") or ""),
+                bool(row.get("setToNull")),
+                ctx.compile(row.get("replacement") or "", "conf.rules"),
+            )
+            for row in _rows(ctx, "conf.rules")
+            if row.get("fields")
+        ]
+        self.to_error = ctx.config("conf.onStagePreConditionFailure", "CONTINUE") == "TO_ERROR"
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        for pattern, to_null, replacement in self.rules:
+            paths = self.ctx.paths(record, pattern, config="conf.rules")
+            if not paths and self.to_error:
+                batch.error(record, "FIELD_REPLACER_00", f"Rule {pattern} did not match any fields")
+                return False
+            for path in paths:
+                field = record.field(path)
+                if field is None:
+                    continue
+                if to_null:
+                    _set(record, path, Field(field.type, None, field.attributes))
+                    continue
+                try:
+                    value = self.ctx.evaluate(replacement, record, path, field)
+                except PreviewError as error:
+                    batch.error(
+                        record,
+                        "EXPR_03",
+                        f"Cannot evaluate expression '{replacement.source}' for record '{_id(record)}': "
+                        f"{error.message}",
+                    )
+                    return False
+                _set(record, path, Field.from_el(value))
+        return True
+
+
+# -- JSON Parser ---------------------------------------------------------------------------------
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@register("com_streamsets_pipeline_stage_processor_jsonparser_JsonParserDProcessor", "JSON Parser")
+class _JsonParser(StageRun):
+    """Parses a string field holding JSON into a target field (maps become LIST_MAP, ints INTEGER/LONG)."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.source = str(ctx.config("fieldPathToParse", ""))
+        self.target = str(ctx.config("parsedFieldPath", "") or self.source)
+        self.strip = bool(ctx.config("removeCtrlChars", False))
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            field = record.field(self.source)
+            if field is None:
+                batch.error(
+                    record,
+                    "JSONP_00",
+                    f"JSON field '{self.source}' does not exist in record '{_id(record)}'. "
+                    "Cannot parse the field.",
+                )
+                continue
+            if field.value is None:
+                batch.error(
+                    record,
+                    "JSONP_01",
+                    f"JSON field '{self.source}' in record '{_id(record)}' is set to NULL. "
+                    "Cannot parse the field.",
+                )
+                continue
+            text = _java.to_string(field.to_el())
+            if self.strip:
+                text = _CONTROL.sub("", text)
+            try:
+                parsed = json.loads(text, object_pairs_hook=dict)
+            except ValueError as error:
+                batch.error(
+                    record,
+                    "JSONP_03",
+                    f"Cannot parse the JSON field '{self.source}' for record '{_id(record)}': {error}",
+                )
+                continue
+            if not _set(record, self.target, Field.from_python(parsed)):
+                batch.error(
+                    record,
+                    "JSONP_02",
+                    f"Cannot pass the parsed JSON to field '{self.target}' for record '{_id(record)}'. "
+                    "Field does not exist.",
+                )
+                continue
+            batch.send(record)

@@ -1,0 +1,127 @@
+"""What a preview returns: per stage instance its input, output lanes, events and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .._names import did_you_mean
+from ..errors import PreviewError, StageNotFoundError
+from ._records import Record
+
+if TYPE_CHECKING:
+    from ..stage import Stage
+
+__all__ = ["PreviewResult", "StageResult"]
+
+
+@dataclass
+class StageResult:
+    """What one stage instance did in a preview, over all batches.
+
+    ``input``: the records that reached it; ``output``: ``{lane name: records}`` in output-lane
+    order (``records`` flattens it); ``events``: event records; ``errors``: the records it sent
+    to error, as it saw them.
+
+    >>> result = StageResult("Trash_01", "Trash 1", "Trash")
+    >>> result.input, result.output, result.records
+    ([], {}, [])
+    """
+
+    instance_name: str
+    label: str
+    stage_label: str
+    input: list[Record] = field(default_factory=list)
+    output: dict[str, list[Record]] = field(default_factory=dict)
+    events: list[Record] = field(default_factory=list)
+    errors: list[Record] = field(default_factory=list)
+    predicates: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def records(self) -> list[Record]:
+        """Every output record, lane by lane in output order."""
+        return [record for lane in self.output.values() for record in lane]
+
+    def lane(self, which: int | str) -> list[Record]:
+        """The records of one output: by index, lane name, or (Stream Selector) condition text.
+
+        ``result["StreamSelector_01"].lane("default")`` gives what matched no condition.
+        """
+        lanes = list(self.output)
+        if isinstance(which, int) and not isinstance(which, bool):
+            if 0 <= which < len(lanes):
+                return self.output[lanes[which]]
+            raise PreviewError(
+                f"has no output {which}; its outputs are 0..{len(lanes) - 1}" if lanes else "has no outputs",
+                stage=self.instance_name,
+            )
+        if which in self.output:
+            return self.output[which]
+        if which in self.predicates:
+            return self.output[self.predicates[which]]
+        raise PreviewError(
+            f"has no output lane or condition {which!r}",
+            stage=self.instance_name,
+            hint=did_you_mean(str(which), lanes + list(self.predicates)),
+        )
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{len(records)}" for records in self.output.values())
+        return (
+            f"StageResult({self.instance_name!r}, input={len(self.input)}, output=[{counts}], "
+            f"events={len(self.events)}, errors={len(self.errors)})"
+        )
+
+
+class PreviewResult(Mapping[str, StageResult]):
+    """The result of :func:`flowbuilder.preview.preview`: a mapping of instance name to :class:`StageResult`.
+
+    ``error_records`` holds what reached the flow's error stage, shaped by the flow's
+    ``error_record_policy``; ``batches`` counts the batches run.
+    """
+
+    def __init__(
+        self, flow: str, stages: dict[str, StageResult], error_records: list[Record], batches: int
+    ) -> None:
+        self.flow = flow
+        self.stages = stages
+        self.error_records = error_records
+        self.batches = batches
+
+    def __getitem__(self, key: str | Stage) -> StageResult:
+        name = key if isinstance(key, str) else key.instance_name
+        if name in self.stages:
+            return self.stages[name]
+        for result in self.stages.values():
+            if result.label == name:
+                return result
+        names = list(self.stages) + [r.label for r in self.stages.values()]
+        raise StageNotFoundError(
+            f"the preview has no stage {name!r}",
+            flow=self.flow,
+            hint=did_you_mean(str(name), names) or f"Its stages: {', '.join(self.stages)}.",
+        )
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            key = getattr(key, "instance_name", None)
+        return key in self.stages or any(r.label == key for r in self.stages.values())
+
+    def get(self, key: str, default: StageResult | None = None) -> StageResult | None:  # type: ignore[override]
+        """The result of ``key`` (instance name or label), or ``default``."""
+        if key not in self:
+            return default
+        return self[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.stages)
+
+    def __len__(self) -> int:
+        return len(self.stages)
+
+    def __repr__(self) -> str:
+        return (
+            f"PreviewResult(flow={self.flow!r}, stages={len(self.stages)}, batches={self.batches}, "
+            f"error_records={len(self.error_records)})"
+        )

@@ -1,0 +1,393 @@
+"""How the runner talks to stage implementations, and the origin, destination and executor stages.
+
+Each supported stage has a class registered under the engine's stage name. The runner builds
+it once per preview with a :class:`StageContext` (configs, expressions, parameters, clock) and
+calls ``process`` once per batch with a :class:`Batch` to send records on, to error, or to the
+event lane. Processors that transform fields live in ``_processors.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from ..errors import PreviewError
+from . import _formats, _java, _paths
+from ._el import Env, Expression, compile_template
+from ._fields import Field
+from ._functions import FUNCTIONS
+from ._records import Record
+
+if TYPE_CHECKING:
+    from ..flow import Flow
+    from ..stage import Stage
+
+__all__ = ["STAGES", "Batch", "StageContext", "StageRun", "register", "supported_labels"]
+
+
+class Batch(Protocol):
+    """One batch as a stage sees it: its input records and where to put results."""
+
+    records: list[Record]
+    first: bool
+    last: bool
+
+    def send(self, record: Record, output: int = 0) -> None:
+        """Send ``record`` on output lane ``output``."""
+
+    def error(self, record: Record, code: str, message: str) -> None:
+        """Handle a record error as the stage's ``on_record_error`` says (discard, to error, stop)."""
+
+    def to_error(self, record: Record, code: str, message: str) -> None:
+        """Send ``record`` to error whatever ``on_record_error`` says (the To Error destination)."""
+
+    def event(self, record: Record) -> None:
+        """Emit an event record on the stage's event lane."""
+
+
+class StageContext:
+    """What a stage implementation may read: its configs, the flow's parameters, the clock.
+
+    Errors it raises name the flow, the stage instance and the config.
+    """
+
+    def __init__(
+        self,
+        flow: Flow,
+        stage: Stage,
+        *,
+        parameters: dict[str, Any],
+        clock: Callable[[], dt.datetime],
+        write_to_destinations: bool,
+    ) -> None:
+        self.flow = flow
+        self.stage = stage
+        self.parameters = parameters
+        self.clock = clock
+        self.write_to_destinations = write_to_destinations
+
+    @property
+    def instance_name(self) -> str:
+        """The stage's instance name, e.g. ``ExpressionEvaluator_01``."""
+        return self.stage.instance_name
+
+    @property
+    def label(self) -> str:
+        """The stage's label, e.g. ``Expression Evaluator 1``."""
+        return self.stage.label
+
+    def config(self, name: str, default: Any = None) -> Any:
+        """The value of the config with raw name ``name`` (its default when unset)."""
+        value = self.stage.configuration.get(name)
+        return default if value is None else value
+
+    def python_name(self, name: str) -> str:
+        """The Python name of a config given by its raw name (for messages)."""
+        try:
+            return self.stage.configuration.python_name(name)
+        except PreviewError:
+            return name
+        except LookupError:
+            return name
+
+    def fail(self, message: str, *, config: str | None = None, hint: str | None = None) -> PreviewError:
+        """A PreviewError located at this stage (and ``config``, given by raw name)."""
+        return PreviewError(
+            message,
+            flow=self.flow.name,
+            stage=self.instance_name,
+            config=self.python_name(config) if config else None,
+            hint=hint,
+        )
+
+    def relocate(self, error: PreviewError, config: str | None = None) -> PreviewError:
+        """``error`` again, located at this stage and ``config``."""
+        return self.fail(error.message, config=config, hint=error.hint)
+
+    def compile(self, text: Any, config: str) -> Expression:
+        """Compile a config value; unknown functions and undefined parameters fail here, not per record."""
+        if not isinstance(text, str):
+            text = "" if text is None else _java.to_string(text)
+        try:
+            compiled = compile_template(text)
+            compiled.check_names(self.parameters)
+        except PreviewError as error:
+            raise self.relocate(error, config) from None
+        return compiled
+
+    def env(self, record: Record | None = None, path: str | None = None, field: Field | None = None) -> Env:
+        """An evaluation environment for ``record`` (and the current field, for ``f:`` functions)."""
+        return Env(
+            record=record,
+            parameters=self.parameters,
+            clock=self.clock,
+            flow=self.flow.name,
+            field_path=path,
+            field_value=field,
+        )
+
+    def static(self, value: Any, config: str) -> Any:
+        """A config's value with parameters substituted (evaluated once, without a record)."""
+        if not isinstance(value, str) or "${" not in value:
+            return value
+        compiled = self.compile(value, config)
+        try:
+            return compiled.evaluate(self.env())
+        except PreviewError as error:
+            raise self.relocate(error, config) from None
+
+    def evaluate(
+        self,
+        expression: Expression,
+        record: Record | None,
+        path: str | None = None,
+        field: Field | None = None,
+    ) -> Any:
+        """Evaluate for one record; PreviewError (to be turned into a record error) on failure."""
+        return expression.evaluate(self.env(record, path, field))
+
+    def paths(self, record: Record, pattern: str, *, config: str, keep_missing: bool = False) -> list[str]:
+        """The field paths ``pattern`` matches in ``record``; ``[${...}]`` predicates may use ``f:``.
+
+        A pattern without wildcards is returned as is when ``keep_missing`` (so a stage can
+        report the field as missing), else only when the record has it.
+        """
+        try:
+            if not _paths.has_wildcards(pattern):
+                return [pattern] if keep_missing or record.has(pattern) else []
+
+            def keep(path: str, field: Field, predicate: str) -> bool:
+                compiled = self.compile(predicate, config)
+                return bool(compiled.evaluate(self.env(record, path, field)))
+
+            return _paths.match(record.root, pattern, keep)
+        except PreviewError as error:
+            raise self.relocate(error, config) from None
+
+    def now_millis(self) -> int:
+        """The injected clock's time in epoch milliseconds."""
+        return _java.to_millis(self.clock())
+
+    def event_record(self, event_type: str, values: dict[str, Any]) -> Record:
+        """A new event record with the engine's ``sdc.event.*`` header attributes."""
+        record = Record(
+            values,
+            attributes={
+                "sdc.event.type": event_type,
+                "sdc.event.version": "1",
+                "sdc.event.creation_timestamp": str(self.now_millis()),
+            },
+        )
+        record._header.update(
+            stageCreator=self.instance_name, sourceId=f"{self.instance_name}::event::{event_type}"
+        )
+        record._header["stagesPath"] = self.instance_name
+        record._source = record.copy()
+        return record
+
+
+class StageRun:
+    """Base of every stage implementation: by default records pass through unchanged."""
+
+    label: ClassVar[str] = ""
+
+    def __init__(self, ctx: StageContext) -> None:
+        self.ctx = ctx
+
+    def produce(self) -> tuple[list[Field], list[Field]]:
+        """For origins: the root fields of the records and of the events the origin produces."""
+        raise self.ctx.fail(
+            "is an origin the preview runner cannot read from",
+            hint="Pass the records it would produce: preview(flow, records=[...]).",
+        )
+
+    def process(self, batch: Batch) -> None:
+        """Handle one batch (the default passes every record to output 0)."""
+        for record in batch.records:
+            batch.send(record)
+
+
+#: Stage name -> implementation.
+STAGES: dict[str, type[StageRun]] = {}
+
+
+def register(name: str, label: str) -> Callable[[type[StageRun]], type[StageRun]]:
+    """Register an implementation for the stage named ``name`` (shown to users as ``label``)."""
+
+    def add(cls: type[StageRun]) -> type[StageRun]:
+        cls.label = label
+        STAGES[name] = cls
+        return cls
+
+    return add
+
+
+def supported_labels() -> list[str]:
+    """The labels of every stage the preview runner can run, sorted."""
+    return sorted({cls.label for cls in STAGES.values()})
+
+
+# -- origins ---------------------------------------------------------------------------------
+
+
+@register("com_streamsets_pipeline_stage_devtest_rawdata_RawDataDSource", "Dev Raw Data Source")
+class _RawData(StageRun):
+    """Parses ``raw_data`` (and ``event_data`` into event records) with the chosen data format."""
+
+    def produce(self) -> tuple[list[Field], list[Field]]:
+        data_format = self.ctx.config("dataFormat")
+        raw = self.ctx.static(self.ctx.config("rawData", ""), "rawData")
+        events = self.ctx.config("eventData")
+        return self._parse(str(raw), data_format, "rawData"), (
+            self._parse(str(events), data_format, "eventData") if events else []
+        )
+
+    def _parse(self, text: str, data_format: Any, config: str) -> list[Field]:
+        unescape = FUNCTIONS["str:unescapeJava"].body
+        try:
+            return _formats.parse(text, data_format, self.ctx.config, lambda s: str(unescape(None, s)))
+        except PreviewError as error:
+            raise self.ctx.fail(error.message, config=error.config and config, hint=error.hint) from None
+
+
+# -- destinations and executors ----------------------------------------------------------------
+
+
+class _Sink(StageRun):
+    """Destinations and executors: records are recorded as the stage's input, nothing runs."""
+
+    def process(self, batch: Batch) -> None:
+        return None
+
+
+register("com_streamsets_pipeline_stage_destination_devnull_NullDTarget", "Trash")(_Sink)
+
+
+@register("com_streamsets_pipeline_stage_executor_shell_ShellDExecutor", "Shell")
+class _Shell(_Sink):
+    """The script is never executed; the records that would trigger it are the stage's input."""
+
+
+@register(
+    "com_streamsets_pipeline_stage_executor_finishpipeline_PipelineFinisherDExecutor",
+    "Pipeline Finisher Executor",
+)
+class _Finisher(_Sink):
+    """Records that reach it are its input; the preview does not stop."""
+
+
+@register("com_streamsets_pipeline_stage_destination_toerror_ToErrorDTarget", "To Error")
+class _ToError(StageRun):
+    """Sends every record to error with ``TOERROR_00`` (or stops the preview when asked to)."""
+
+    def process(self, batch: Batch) -> None:
+        message = "Sent to error by previous stage"
+        if self.ctx.config("stopPipelineOnError") and batch.records:
+            custom = self.ctx.static(self.ctx.config("errorMessage", message), "errorMessage")
+            raise self.ctx.fail(
+                f"stopped the pipeline (stop_pipeline_on_error is set): {custom}",
+                hint="Unset stop_pipeline_on_error to send the records to the error stage instead.",
+            )
+        for record in batch.records:
+            batch.to_error(record, "TOERROR_00", message)
+
+
+@register("com_streamsets_pipeline_stage_processor_identity_IdentityProcessor", "Dev Identity")
+class _Identity(StageRun):
+    """Passes records through unchanged."""
+
+
+@register("com_streamsets_pipeline_stage_processor_delay_DelayProcessor", "Delay")
+class _Delay(StageRun):
+    """Passes records through; the preview never waits."""
+
+
+@register("com_streamsets_pipeline_stage_destination_localfilesystem_LocalFileSystemDTarget", "Local FS")
+class _LocalFS(StageRun):
+    """Writes nothing unless ``write_to_destinations=True``; then JSON, TEXT or DELIMITED files.
+
+    Files are ``<directory>/<files_prefix>-<n><files_suffix>``; at the end of the preview a
+    ``file-closed`` event (``filepath``, ``filename``, ``length``) is emitted per file. A TEXT
+    record without the text field writes an empty line.
+    """
+
+    def __init__(self, ctx: StageContext) -> None:
+        super().__init__(ctx)
+        self.directory = ctx.compile(
+            ctx.config("configs.dirPathTemplate", "/tmp/out"), "configs.dirPathTemplate"
+        )
+        self.prefix = str(ctx.static(ctx.config("configs.uniquePrefix", "sdc"), "configs.uniquePrefix"))
+        self.suffix = str(ctx.static(ctx.config("configs.fileNameSuffix", ""), "configs.fileNameSuffix"))
+        self.data_format = ctx.config("configs.dataFormat")
+        self.files: dict[Path, int] = {}
+        if ctx.write_to_destinations and self.data_format not in ("JSON", "TEXT", "DELIMITED"):
+            raise ctx.fail(
+                f"cannot write data format {self.data_format!r} in a preview",
+                config="configs.dataFormat",
+                hint="Use JSON, TEXT or DELIMITED, or preview without write_to_destinations.",
+            )
+
+    def process(self, batch: Batch) -> None:
+        if not self.ctx.write_to_destinations:
+            return
+        for record in batch.records:
+            try:
+                directory = Path(str(self.ctx.evaluate(self.directory, record)))
+            except PreviewError as error:
+                batch.error(
+                    record, "HADOOPFS_24", f"Could not evaluate EL for directory path: {error.message}"
+                )
+                continue
+            line = self._line(record)
+            target = self._file(directory)
+            with target.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        if batch.last:
+            for path in self.files:
+                batch.event(
+                    self.ctx.event_record(
+                        "file-closed",
+                        {"filepath": str(path), "filename": path.name, "length": path.stat().st_size},
+                    )
+                )
+
+    def _file(self, directory: Path) -> Path:
+        for known in self.files:
+            if known.parent == directory:
+                return known
+        directory.mkdir(parents=True, exist_ok=True)
+        number = len(self.files) + 1
+        path = directory / f"{self.prefix}-{number}{self.suffix}"
+        self.files[path] = number
+        path.write_text("", encoding="utf-8")
+        return path
+
+    def _line(self, record: Record) -> str:
+        if self.data_format == "JSON":
+            return json.dumps(record.value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+        if self.data_format == "TEXT":
+            path = str(self.ctx.config("configs.dataGeneratorFormatConfig.textFieldPath", "/text"))
+            field = record.field(path)
+            return _java.to_string(field.to_el()) if field is not None else ""
+        root = record.root
+        values = (
+            []
+            if root is None or not root.is_map
+            else [_java.to_string(f.to_el()) for f in root.value.values()]
+        )
+        return ",".join(_csv_cell(v) for v in values)
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return _java.to_millis(value)
+    return _java.to_string(value)
+
+
+def _csv_cell(text: str) -> str:
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
