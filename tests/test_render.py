@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from flowbuilder import Flow, FlowbuilderError, Stage, merge
 from flowbuilder.catalog import Catalog, ConfigDefinition
+from flowbuilder.project import Project
 from flowbuilder.render import (
     render,
     render_file,
@@ -503,10 +504,20 @@ def test_any_label_reads_back_from_mermaid(label: str) -> None:
     assert _mermaid_labels(to_mermaid(flow))["s_Trash_01"] == expected
 
 
+def test_blank_names_and_labels_still_draw() -> None:
+    flow = Flow("").source("Dev Raw Data Source").to("Trash").flow
+    flow.stages[1].label = "  "
+    flow.add_stage("Trash").label = "\n"
+    nodes = stage_nodes(draw(flow))
+    assert nodes["Trash_01"].texts == [" ", "Trash_01"]
+    assert nodes["Trash_02"].texts == [" ", " ", "Trash_02"]
+    assert to_mermaid(flow).splitlines()[1] == 'title: ""'
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
-        st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=20),
+        st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=20),
         min_size=1,
         max_size=6,
     )
@@ -628,6 +639,18 @@ def test_notebook_display_is_svg_with_a_text_fallback() -> None:
         "text/markdown",
         "text/plain",
     ]
+
+
+def test_stored_flows_display_like_flows() -> None:
+    project = Project.memory()
+    stored = project.create_flow(
+        name="orders", environment=project.environments.get(name="local"), flow=linear_flow()
+    )
+    bundle = stored._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(stored)
+    assert bundle["text/plain"].startswith("StreamsetsFlow(name='orders'")
+    assert list(stage_nodes(parse(bundle["image/svg+xml"]))) == [s.instance_name for s in stored.stages]
+    assert stage_nodes(parse(stored._repr_svg_() or "")).keys() == stage_nodes(draw(linear_flow())).keys()
 
 
 @pytest.mark.usefixtures("no_dot")

@@ -72,7 +72,7 @@ def to_digraph(scene: Scene, *, legend: bool = True) -> graphviz.Digraph:
 def _add_node(graph: graphviz.Digraph, node: Node) -> None:
     shape, fill, line = NODE_STYLES[node.type]
     style = "rounded,filled" if shape == "box" else "filled"
-    lines = "<BR/>".join(f"<B>{dot_html(text)}</B>" for text in wrap(node.label, _LABEL_WIDTH, _LABEL_LINES))
+    lines = "<BR/>".join(_bold(text) for text in wrap(node.label, _LABEL_WIDTH, _LABEL_LINES))
     name = dot_html(shorten(node.instance_name, 40))
     label = f'<{lines}<BR/><FONT POINT-SIZE="9" COLOR="#546e7a">{name}</FONT>>'
     classes = [
@@ -114,7 +114,7 @@ def _add_edge(graph: graphviz.Digraph, edge: Edge) -> None:
 def _header(scene: Scene, legend: bool) -> str:
     """The graph label: the flow's name and error count, then the legend as one row."""
     errors = scene.error_count
-    title = f"<B>{dot_html(shorten(scene.name, 80))}</B>"
+    title = _bold(shorten(scene.name, 80))
     if errors:
         title += f' <FONT COLOR="{_INVALID}">({errors} validation error{"s" if errors != 1 else ""})</FONT>'
     if not legend:
@@ -133,6 +133,11 @@ def _header(scene: Scene, legend: bool) -> str:
         f'<TR><TD ALIGN="LEFT" COLSPAN="{len(cells)}"><FONT POINT-SIZE="14">{title}</FONT></TD></TR>'
         f"<TR>{''.join(cells)}</TR></TABLE>>"
     )
+
+
+def _bold(text: str) -> str:
+    # Graphviz rejects an empty <B></B>: a blank line keeps its place with a space.
+    return f"<B>{dot_html(text) or ' '}</B>"
 
 
 def _graph_tooltip(scene: Scene) -> str:
