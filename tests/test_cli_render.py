@@ -79,6 +79,13 @@ def test_render_exits_1_with_file_and_line_when_the_python_file_fails(tmp_path: 
     assert not list(tmp_path.glob("*.svg"))
 
 
+def test_render_exits_1_naming_the_file_when_the_json_is_not_a_flow(tmp_path: Path) -> None:
+    source = write(tmp_path / "broken.json", '{"stages": [')
+    result = run(str(source))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {source}")
+
+
 def test_render_exits_1_when_the_file_defines_no_flows(tmp_path: Path) -> None:
     result = run(str(write(tmp_path / "none.py", "x = 1\n")))
     assert result.exit_code == 1
