@@ -34,7 +34,8 @@ import graphviz
 
 from ._render._dot import to_digraph
 from ._render._escape import shorten
-from ._render._graphviz import FORMATS, dot_available, format_for, run_dot
+from ._render._graphviz import FORMATS as _FORMATS
+from ._render._graphviz import dot_available, format_for, run_dot
 from ._render._mermaid import to_mermaid_text
 from ._render._scene import scene
 from ._render._sources import load_flows
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from .flow import Flow
 
 __all__ = [
-    "FORMATS",
     "render",
     "render_file",
     "repr_mimebundle",
@@ -122,7 +122,7 @@ def render(flow: Flow, path: str | Path, format: str | None = None) -> Path:
         target.write_bytes(data)
     except OSError as error:
         raise FlowbuilderError(
-            f"cannot write the {FORMATS[kind]}: {error.strerror}",
+            f"cannot write the {_FORMATS[kind]}: {error.strerror}",
             flow=flow.name,
             location=str(target),
             hint="Check that the folder exists and is writable.",
@@ -187,7 +187,7 @@ def render_file(
     several flows -> ``orders.<flow name>.svg``). ``output`` is a file for one flow, else a
     folder (created if missing). The format is ``format``, else the output's suffix, else svg.
 
-    >>> import json, tempfile, pathlib
+    >>> import tempfile, pathlib
     >>> from flowbuilder import Flow
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> source = folder / "orders.json"
@@ -209,7 +209,7 @@ def render_file(
     else:
         out, is_folder = source_path.parent, True
     if is_folder:
-        kind = format_for(Path("x.svg"), format)
+        kind = format_for(out, format) if format is not None else "svg"
         out.mkdir(parents=True, exist_ok=True)
         names = _file_names(source_path, flows, prefix=output is None)
         targets = [out / f"{name}.{kind}" for name in names]
