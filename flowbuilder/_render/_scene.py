@@ -106,20 +106,20 @@ def scene(flow: Flow) -> Scene:
         else:
             flow_issues.append(issue)
     graph = flow.graph
-    keys: dict[str, str] = {}
     nodes: list[Node] = []
-    for key, stage in graph.nodes(data="stage"):
-        keys[key] = key
+    for key, data in graph.nodes(data=True):
+        stage: Stage = data["stage"]
         nodes.append(_node(key, stage, None, issues.pop(stage.instance_name, [])))
+    keys = [node.key for node in nodes]
     taken = set(keys)
     settings: list[Node] = []
     for role, (attribute, _) in _ROLES.items():
-        stage = getattr(flow, attribute)
-        if stage is None:
+        special: Stage | None = getattr(flow, attribute)
+        if special is None:
             continue
-        key = _free(stage.instance_name, taken)
+        key = _free(special.instance_name, taken)
         taken.add(key)
-        settings.append(_node(key, stage, role, issues.pop(stage.instance_name, [])))
+        settings.append(_node(key, special, role, issues.pop(special.instance_name, [])))
     for leftover in issues.values():
         flow_issues.extend(leftover)
     order = {key: index for index, key in enumerate(keys)}
@@ -220,8 +220,8 @@ def _edge(source: Stage, target: Stage, data: dict[str, Any], source_key: str, t
     output = int(data["output"])
     route = f"{source.label} → {target.label}"
     if kind == "event":
-        lane = source.event_lanes[0] if source.event_lanes else "event lane"
-        return Edge(source_key, target_key, kind, None, f"{route}\nevents ({lane})")
+        event_lane = source.event_lanes[0] if source.event_lanes else "event lane"
+        return Edge(source_key, target_key, kind, None, f"{route}\nevents ({event_lane})")
     lanes = source.output_lanes
     lane = lanes[output] if 0 <= output < len(lanes) else None
     if source.definition is not None and source.definition.has_predicates:
