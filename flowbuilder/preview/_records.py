@@ -8,7 +8,7 @@ from typing import Any
 from .._names import did_you_mean
 from ..errors import PreviewError
 from . import _paths
-from ._fields import Field
+from ._fields import CONTAINER_TYPES, FIELD_TYPES, Field
 
 __all__ = ["Record"]
 
@@ -30,6 +30,11 @@ class Record:
     (1, 20, True, 'INTEGER')
     >>> record.value["a"], record.attributes, record.error_code is None
     ({'b': 1}, {'topic': 't'}, True)
+
+    ``types`` gives fields the engine type an origin would (values are converted):
+
+    >>> Record({"qty": None, "day": "2024-01-31"}, types={"/qty": "LONG", "/day": "DATE"}).field("/day")
+    Field('DATE', datetime.date(2024, 1, 31))
     """
 
     __slots__ = ("_attributes", "_header", "_root", "_source")
@@ -39,12 +44,32 @@ class Record:
         value: Any = None,
         *,
         attributes: Mapping[str, str] | None = None,
+        types: Mapping[str, str] | None = None,
         header: Mapping[str, Any] | None = None,
     ) -> None:
         self._root: Field | None = Field.from_python(value) if value is not None else None
         self._attributes: dict[str, str] = {str(k): str(v) for k, v in (attributes or {}).items()}
         self._header: dict[str, Any] = dict(header or {})
         self._source: Record | None = None
+        for path, kind in (types or {}).items():
+            self._retype(path, kind)
+
+    def _retype(self, path: str, kind: str) -> None:
+        from ._convert import Conversion, convert
+
+        if kind not in FIELD_TYPES or kind in CONTAINER_TYPES:
+            raise PreviewError(
+                f"types: {kind!r} is not a scalar field type",
+                hint=did_you_mean(kind, FIELD_TYPES) or "Use STRING, INTEGER, LONG, DOUBLE, DECIMAL, DATE...",
+            )
+        field = self.field(path)
+        if field is None:
+            raise PreviewError(f"types: the record has no field {path!r}")
+        try:
+            converted = convert(field, Conversion(kind))
+        except ValueError as error:
+            raise PreviewError(f"types: field {path!r} cannot be {kind}: {error}") from None
+        field.type, field.value = converted.type, converted.value
 
     @classmethod
     def _from_field(cls, root: Field | None, attributes: Mapping[str, str] | None = None) -> Record:
