@@ -250,7 +250,7 @@ def _node(kind: str, pos: int, value: Any = None, *children: _Node, source: str 
         raise _error(
             source,
             pos,
-            f"the expression nests more than {MAX_DEPTH} levels deep",
+            f"the expression has more than {MAX_DEPTH} nested operations",
             "Split it over several configs or stages.",
         )
     return _Node(kind, pos, value, tuple(children), depth)

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ..errors import PreviewError
+
 __all__ = [
     "CONTAINER_TYPES",
     "FIELD_TYPES",
@@ -48,6 +50,9 @@ FIELD_TYPES = (
 CONTAINER_TYPES = frozenset({"MAP", "LIST_MAP", "LIST"})
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+
+
+_VALUE_TYPES = (str, int, float, Decimal, dt.date, dt.time, bytes, bytearray, Mapping, list, tuple)
 
 
 class JavaInt(int):
@@ -159,6 +164,11 @@ class Field:
             if _LONG_MIN <= value <= _LONG_MAX:
                 return cls("LONG", int(value))
             return cls("DECIMAL", Decimal(value))
+        if not isinstance(value, _VALUE_TYPES):
+            raise PreviewError(
+                f"cannot use a {type(value).__name__} ({value!r:.60}) as a field value",
+                hint="Use dicts, lists, str, int, float, bool, None, Decimal, dates, times or bytes.",
+            )
         return cls.from_el(value, _nested=cls.from_python)
 
     @classmethod

@@ -242,7 +242,7 @@ _SIMPLE: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
     "str:toLower": (("str",), lambda s: s.lower()),
     "str:trim": (("str",), lambda s: s.strip(" \t\n\r\x0b\x0c\x00")),
     "str:concat": (("str", "str"), lambda a, b: a + b),
-    "str:replace": (("str", "str", "str"), lambda s, old, new: s.replace(old, new) if old else s),
+    "str:replace": (("str", "str", "str"), lambda s, old, new: s.replace(old, new)),
     "str:contains": (("str", "str"), lambda s, part: part in s),
     "str:startsWith": (("str", "str"), lambda s, prefix: s.startswith(prefix)),
     "str:endsWith": (("str", "str"), lambda s, suffix: s.endswith(suffix)),

@@ -66,6 +66,12 @@ def preview(
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise PreviewError(f"batch_size must be a positive integer; got {batch_size!r}", flow=flow.name)
+    if flow.engine != "data_collector":
+        raise PreviewError(
+            f"is a {flow.engine} flow; the preview runner runs Data Collector flows",
+            flow=flow.name,
+            hint="Preview the flow on its engine, or build it with Flow(..., engine='data_collector').",
+        )
     values = {str(k): v for k, v in flow.parameters.items()}
     values.update({str(k): v for k, v in (parameters or {}).items()})
     order = _order(flow)

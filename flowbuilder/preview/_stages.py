@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..errors import PreviewError
 from . import _formats, _java, _paths
-from ._el import Env, Expression, compile_template
+from ._el import Env, Expression, coerce_bool, compile_template
 from ._fields import Field
 from ._functions import FUNCTIONS
 from ._records import Record
@@ -68,6 +68,7 @@ class StageContext:
         self.parameters = parameters
         self.clock = clock
         self.write_to_destinations = write_to_destinations
+        self._predicates: dict[str, Expression] = {}
 
     @property
     def instance_name(self) -> str:
@@ -160,8 +161,14 @@ class StageContext:
                 return [pattern] if keep_missing or record.has(pattern) else []
 
             def keep(path: str, field: Field, predicate: str) -> bool:
-                compiled = self.compile(predicate, config)
-                return bool(compiled.evaluate(self.env(record, path, field)))
+                compiled = self._predicates.get(predicate)
+                if compiled is None:
+                    compiled = self._predicates[predicate] = self.compile(predicate, config)
+                value = compiled.evaluate(self.env(record, path, field))
+                try:
+                    return coerce_bool(value)
+                except ValueError as error:
+                    raise PreviewError(f"predicate {predicate!r} on field {path!r}: {error}") from None
 
             return _paths.match(record.root, pattern, keep)
         except PreviewError as error:
@@ -235,7 +242,10 @@ def supported_labels() -> list[str]:
 
 @register("com_streamsets_pipeline_stage_devtest_rawdata_RawDataDSource", "Dev Raw Data Source")
 class _RawData(StageRun):
-    """Parses ``raw_data`` (and ``event_data`` into event records) with the chosen data format."""
+    """Parses ``raw_data`` (and ``event_data`` into event records) with the chosen data format.
+
+    Event records come out in the first batch; they carry no ``sdc.event.type`` attribute.
+    """
 
     def produce(self) -> tuple[list[Field], list[Field]]:
         data_format = self.ctx.config("dataFormat")

@@ -50,9 +50,16 @@ def test_json_like_values_get_the_engine_json_parser_types() -> None:
     )
     types = {path: record.field_type(path) for path in record.paths}
     assert types == {
-        "/i": "INTEGER", "/l": "LONG", "/d": "DOUBLE", "/s": "STRING", "/b": "BOOLEAN", "/n": "STRING",
-        "/m": "LIST_MAP", "/list": "LIST", "/dec": "DECIMAL",
-    }  # fmt: skip
+        "/i": "INTEGER",
+        "/l": "LONG",
+        "/d": "DOUBLE",
+        "/s": "STRING",
+        "/b": "BOOLEAN",
+        "/n": "STRING",
+        "/m": "LIST_MAP",
+        "/list": "LIST",
+        "/dec": "DECIMAL",
+    }
     assert record.field_type("/") == "LIST_MAP"
     assert record.field_type("/missing") is None
 

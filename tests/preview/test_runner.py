@@ -413,3 +413,25 @@ def test_a_real_corpus_flow_previews_end_to_end() -> None:
     assert final["/surname1"] == "0cc175b9c0f1b6a831c399e269772661"
     assert final["/name1"] is None
     assert result.error_records == []
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.json")), ids=lambda p: p.stem)
+def test_every_corpus_flow_previews_or_says_why_it_cannot(path: Path) -> None:
+    flow = Flow.from_file(path)
+    try:
+        result = preview(flow, records=[{"a": 1, "text": "x"}], clock=clock)
+    except PreviewError as error:
+        message = str(error)
+        assert message.startswith(f"Flow {flow.name!r}")
+        assert any(
+            reason in message
+            for reason in (
+                "cannot run",
+                "origins",
+                "has no origin",
+                "the preview runner runs Data Collector flows",
+            )
+        )
+    else:
+        origin = next(stage for stage in flow.stages if stage.type == "origin")
+        assert [r.value for r in result[origin.instance_name].records] == [{"a": 1, "text": "x"}]
