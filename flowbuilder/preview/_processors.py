@@ -265,19 +265,28 @@ def _patch_path_regex(expression: str) -> str:
 
 @register("com_streamsets_pipeline_stage_processor_fieldrenamer_FieldRenamerDProcessor", "Field Renamer")
 class _FieldRenamer(StageRun):
-    """Renames fields matched by regular expressions, like ``mv``; collisions as the error configs say."""
+    """Renames fields matched by regular expressions, like ``mv``; collisions as the error configs say.
+
+    Version 1 rows (``fromField``/``toField``, literal paths) and its ``onStagePreConditionFailure``
+    and ``overwriteExisting`` configs are read too.
+    """
+
+    legacy_configs = frozenset({"onStagePreConditionFailure", "overwriteExisting"})
 
     def __init__(self, ctx: StageContext) -> None:
         super().__init__(ctx)
         self.rules: list[tuple[re.Pattern[str], str, str]] = []
         for row in _rows(ctx, "renameMapping"):
-            source = str(row.get("fromFieldExpression") or "")
-            target = str(row.get("toFieldExpression") or "")
+            literal = "fromField" in row
+            source = str(row.get("fromField" if literal else "fromFieldExpression") or "")
+            target = str(row.get("toField" if literal else "toFieldExpression") or "")
             if not source:
                 continue
             try:
-                pattern = java_regex(_patch_path_regex(ctx.static(source, "renameMapping")))
-                replacement = java_replacement(str(ctx.static(target, "renameMapping")))
+                source = str(ctx.static(source, "renameMapping"))
+                target = str(ctx.static(target, "renameMapping"))
+                pattern = java_regex(re.escape(source) if literal else _patch_path_regex(source))
+                replacement = target.replace("\\", "\\\\") if literal else java_replacement(target)
             except (re.error, ValueError) as error:
                 raise ctx.fail(
                     f"has an invalid from/to field expression {source!r}: {error} (FIELD_RENAMER_02)",
@@ -286,6 +295,11 @@ class _FieldRenamer(StageRun):
             self.rules.append((pattern, replacement, source))
         self.missing = str(ctx.config("errorHandler.nonExistingFromFieldHandling", "TO_ERROR"))
         self.existing = str(ctx.config("errorHandler.existingToFieldHandling", "TO_ERROR"))
+        if ctx.config("onStagePreConditionFailure") is not None:
+            self.missing = (
+                "CONTINUE" if ctx.config("onStagePreConditionFailure") == "CONTINUE" else "TO_ERROR"
+            )
+            self.existing = "REPLACE" if ctx.config("overwriteExisting") else "TO_ERROR"
         self.multiple = str(ctx.config("errorHandler.multipleFromFieldsMatching", "TO_ERROR"))
 
     def process(self, batch: Batch) -> None:
@@ -783,11 +797,17 @@ def _mask(value: str, kind: str, mask: str, pattern: re.Pattern[str] | None, gro
 
 @register("com_streamsets_pipeline_stage_processor_fieldhasher_FieldHasherDProcessor", "Field Hasher")
 class _FieldHasher(StageRun):
-    """Hashes fields in place, into target fields or header attributes, or the whole record."""
+    """Hashes fields in place, into target fields or header attributes, or the whole record.
+
+    Version 1 rows (``fieldHasherConfigs``) hash each field's text in place, as version 1 did.
+    """
+
+    legacy_configs = frozenset({"fieldHasherConfigs"})
 
     def __init__(self, ctx: StageContext) -> None:
         super().__init__(ctx)
         prefix = "hasherConfig.recordHasherConfig."
+        self.legacy = _rows(ctx, "fieldHasherConfigs")
         self.in_place = _rows(ctx, "hasherConfig.inPlaceFieldHasherConfigs")
         self.to_target = _rows(ctx, "hasherConfig.targetFieldHasherConfigs")
         self.separator = (
@@ -810,6 +830,16 @@ class _FieldHasher(StageRun):
     def process(self, batch: Batch) -> None:
         for record in batch.records:
             issues: tuple[list[str], list[str], list[str]] = ([], [], [])
+            for row in self.legacy:
+                for path in self._valid(record, row.get("fieldsToHash") or [], issues):
+                    field = record.field(path)
+                    assert field is not None
+                    text = _java.to_string(field.to_el()).encode("utf-8")
+                    _set(
+                        record,
+                        path,
+                        Field("STRING", _hashing.digest(text, str(row.get("hashType") or "MD5"))),
+                    )
             for row in self.in_place:
                 for path in self._valid(record, row.get("sourceFieldsToHash") or [], issues):
                     _set(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from .._names import did_you_mean
-from ..errors import PreviewError
+from ..errors import FlowbuilderError, PreviewError
 from . import _java, _processors  # noqa: F401  (registers the processors)
 from ._el import Expression, coerce_bool
 from ._fields import Field
@@ -220,6 +220,31 @@ def _for_error_stage(record: Record, policy: str) -> Record:
     return record.copy()
 
 
+def _check_version(flow: Flow, stage: Stage, implementation: type[StageRun]) -> None:
+    """Refuse a stage of an older version whose configs the implementation would not read."""
+    try:
+        latest = flow.catalog.get(name=stage.stage_name, library=stage.library, engine=flow.engine)
+    except FlowbuilderError:
+        return
+    known = {ref.name for ref in latest.config_refs} | implementation.legacy_configs
+    entries = list(stage._configs)
+    for service in stage._services:
+        entries.extend(service.get("configuration") or [])
+    unread = sorted(
+        str(e.get("name"))
+        for e in entries
+        if e.get("name") not in known and e.get("value") not in (None, "", [], {})
+    )
+    if unread:
+        raise PreviewError(
+            f"is a {latest.label} of version {stage.version} with configs the preview runner does not read "
+            f"({', '.join(unread)}); it follows version {latest.version}",
+            flow=flow.name,
+            stage=stage.instance_name,
+            hint="Re-create the stage with the current version to preview it.",
+        )
+
+
 class _StageRunner:
     """One stage during a preview: its implementation, checks and accumulated result."""
 
@@ -244,6 +269,8 @@ class _StageRunner:
         self.result.predicates = {
             p["predicate"]: p["outputLane"] for p in stage.predicates if "predicate" in p
         }
+        if not is_origin and (stage.type == "processor" or write):
+            _check_version(flow, stage, implementation)
         mode = str(self.ctx.config("stageOnRecordError", "TO_ERROR"))
         if mode not in _MODES:
             raise self.ctx.fail(

@@ -200,6 +200,8 @@ class StageRun:
     """Base of every stage implementation: by default records pass through unchanged."""
 
     label: ClassVar[str] = ""
+    #: Raw names of configs of older stage versions this implementation also reads.
+    legacy_configs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, ctx: StageContext) -> None:
         self.ctx = ctx

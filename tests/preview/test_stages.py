@@ -638,3 +638,46 @@ def test_json_parser_parses_a_string_field_into_a_target(run_stage: RunStage) ->
 def test_json_parser_errors(run_stage: RunStage, record: dict[str, Any], code: str) -> None:
     result = run_stage("JSON Parser", [record], field_to_parse="/raw", target_field="/parsed")
     assert [e.error_code for e in result.errors] == [code]
+
+
+# -- older stage versions -------------------------------------------------------------------------
+
+
+def _with_raw_configs(label: str, configs: list[dict[str, Any]], **config: Any) -> Flow:
+    """A flow whose stage carries raw configs as an imported older-version export would."""
+    path = Flow("old").source("Dev Raw Data Source").to(label, **config)
+    path.stage._configs.extend(configs)
+    return path.to("Trash").flow
+
+
+def test_version_1_field_hasher_rows_hash_the_field_text_in_place() -> None:
+    flow = _with_raw_configs(
+        "Field Hasher",
+        [{"name": "fieldHasherConfigs", "value": [{"fieldsToHash": ["/n"], "hashType": "MD5"}]}],
+    )
+    [record] = preview(flow, records=[{"n": 7}])["FieldHasher_01"].records
+    assert record["/n"] == hashlib.md5(b"7").hexdigest()
+
+
+def test_version_1_field_renamer_rows_rename_literal_paths() -> None:
+    flow = _with_raw_configs(
+        "Field Renamer",
+        [
+            {"name": "onStagePreConditionFailure", "value": "CONTINUE"},
+            {"name": "overwriteExisting", "value": True},
+        ],
+    )
+    stage = flow.stage("FieldRenamer_01")
+    stage.configuration.set_raw(
+        stage.definition.resolve("renameMapping"), [{"fromField": "/a.b", "toField": "/c"}]
+    )  # type: ignore[union-attr, arg-type]
+    result = preview(flow, records=[{"a.b": 1, "c": 0, "aXb": 2}])
+    assert values(result["FieldRenamer_01"].records) == [{"aXb": 2, "c": 1}]
+
+
+def test_a_stage_with_configs_the_runner_does_not_read_is_refused() -> None:
+    flow = _with_raw_configs("Field Masker", [{"name": "maskingRulesOfSomeOldVersion", "value": ["/x"]}])
+    with pytest.raises(PreviewError) as raised:
+        preview(flow, records=[{}])
+    assert "stage FieldMasker_01: is a Field Masker of version" in str(raised.value)
+    assert "maskingRulesOfSomeOldVersion" in str(raised.value)
