@@ -24,6 +24,7 @@ from .errors import (
 )
 from .flow import Flow, Parameters
 from .path import Path, merge
+from .project import Environment, Project, StreamsetsFlow
 from .stage import Stage, Stages
 
 __version__ = "0.1.0"
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigError",
     "Configuration",
     "ConflictError",
+    "Environment",
     "Flow",
     "FlowFormatError",
     "FlowValidationError",
@@ -44,10 +46,12 @@ __all__ = [
     "Parameters",
     "Path",
     "PreviewError",
+    "Project",
     "Stage",
     "StageDefinition",
     "StageNotFoundError",
     "Stages",
+    "StreamsetsFlow",
     "UnknownConfigError",
     "merge",
 ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 from typing_extensions import Self
 
+from ._lanes import incoming, outgoing, predecessors
 from ._names import did_you_mean, instance_base
 from .catalog import Catalog, ConfigRef, StageDefinition
 from .configuration import Configuration
@@ -510,9 +511,7 @@ class Flow:
                 stage=stage.instance_name,
                 hint="Connect its events with >= or connect_event_to() if it produces events.",
             )
-        used = {
-            d["output"] for _, _, d in self._graph.out_edges(stage._node, data=True) if d["kind"] == "data"
-        }
+        used = {d["output"] for _, d in outgoing(self._graph, stage._node) if d["kind"] == "data"}
         for index in range(len(lanes)):
             if index not in used:
                 return index
@@ -552,9 +551,11 @@ class Flow:
         )
 
     def _next_position(self, target: Stage) -> int:
-        positions = [d["position"] for _, _, d in self._graph.in_edges(target._node, data=True)]
-        positions.extend(position for position, _ in target._dangling)
-        return max(positions, default=-1) + 1
+        last = max((position for position, _ in target._dangling), default=-1)
+        for keyed in predecessors(self._graph)[target._node].values():
+            for data in keyed.values():
+                last = max(last, data["position"])
+        return last + 1
 
     def _disconnect(self, source: Stage, target: Stage, kind: str | None) -> None:
         edges = self._graph.get_edge_data(source._node, target._node) or {}
@@ -566,12 +567,9 @@ class Flow:
         if stage._role is not None or stage._flow is not self:
             return Stages()
         if direction == "in":
-            incoming = sorted(self._graph.in_edges(stage._node, data=True), key=lambda e: e[2]["position"])
-            names = [u for u, _, d in incoming if kind in (None, d["kind"])]
+            names = [u for u, d in incoming(self._graph, stage._node) if kind in (None, d["kind"])]
         else:
-            names = [
-                v for _, v, d in self._graph.out_edges(stage._node, data=True) if kind in (None, d["kind"])
-            ]
+            names = [v for v, d in outgoing(self._graph, stage._node) if kind in (None, d["kind"])]
         return Stages(self._graph.nodes[n]["stage"] for n in dict.fromkeys(names))
 
     def _set_predicates(self, stage: Stage, value: Sequence[str | dict[str, str]]) -> None:
@@ -656,19 +654,33 @@ class Flow:
         return to_json(self, indent=indent)
 
     def to_dot(self) -> str:
-        """The flow as Graphviz DOT text (see ``flowbuilder.render.to_dot``)."""
+        """The flow as Graphviz DOT text (see ``flowbuilder.render.to_dot``).
+
+        >>> Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_dot().splitlines()[0]
+        'digraph demo {'
+        """
         from .render import to_dot
 
         return to_dot(self)
 
     def to_mermaid(self) -> str:
-        """The flow as a Mermaid ``flowchart LR`` (see ``flowbuilder.render.to_mermaid``)."""
+        """The flow as a Mermaid ``flowchart LR`` (see ``flowbuilder.render.to_mermaid``).
+
+        >>> Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_mermaid().splitlines()[3]
+        'flowchart LR'
+        """
         from .render import to_mermaid
 
         return to_mermaid(self)
 
     def render(self, path: str | FilePath, format: str | None = None) -> FilePath:
-        """Draw the flow to a file with Graphviz (svg, png, pdf or dot, from the suffix)."""
+        """Draw the flow to a file with Graphviz (svg, png, pdf or dot, from the suffix).
+
+        >>> import tempfile, pathlib
+        >>> flow = Flow("demo").source("Dev Raw Data Source").to("Trash").flow
+        >>> flow.render(pathlib.Path(tempfile.mkdtemp()) / "demo.svg").suffix
+        '.svg'
+        """
         from .render import render
 
         return render(self, path, format=format)

@@ -455,7 +455,7 @@ def serve(
     ID, data DIR)`` on stderr says the server is ready. Errors at start-up (a port in use, an
     unreadable store) end the process with a message, not a traceback.
     """
-    import waitress  # type: ignore[import-untyped]
+    import waitress
 
     generated = token is None
     token = token or secrets.token_urlsafe(32)

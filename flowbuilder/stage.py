@@ -9,7 +9,7 @@ from typing_extensions import Self
 
 from .catalog import STAGE_TYPES, StageDefinition
 from .configuration import Configuration
-from .errors import LaneError, StageNotFoundError, UnknownConfigError
+from .errors import LaneError, StageNotFoundError
 
 if TYPE_CHECKING:
     from .flow import Flow
@@ -54,6 +54,27 @@ class Stage:
     ('TEXT', 'origin')
     """
 
+    __slots__ = (
+        "_configs",
+        "_configuration",
+        "_dangling",
+        "_event_lanes",
+        "_extra",
+        "_flow",
+        "_key_order",
+        "_node",
+        "_nulls",
+        "_output_lanes",
+        "_role",
+        "_services",
+        "definition",
+        "instance_name",
+        "library",
+        "stage_name",
+        "ui_info",
+        "version",
+    )
+
     def __init__(
         self,
         definition: StageDefinition | None,
@@ -89,11 +110,7 @@ class Stage:
         set_(self, "_node", instance_name)
         set_(self, "_dangling", [])
         set_(self, "_nulls", frozenset())
-        set_(
-            self,
-            "configuration",
-            Configuration(definition, configs, services, where=self._where),
-        )
+        set_(self, "_configuration", None)
 
     definition: StageDefinition | None
     instance_name: str
@@ -101,7 +118,6 @@ class Stage:
     stage_name: str
     version: str
     ui_info: dict[str, Any]
-    configuration: Configuration
     _configs: list[dict[str, Any]]
     _services: list[dict[str, Any]]
     _output_lanes: list[str]
@@ -113,6 +129,7 @@ class Stage:
     _node: str
     _dangling: list[tuple[int, str]]
     _nulls: frozenset[str]
+    _configuration: Configuration | None
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -167,6 +184,15 @@ class Stage:
                 [{"outputLane": lane, "predicate": "default"}],
             )
         return stage
+
+    @property
+    def configuration(self) -> Configuration:
+        """The stage's configs, keyed by Python name (raw names work too)."""
+        if self._configuration is None:  # made on first use: flows hold 100,000s of stages
+            configuration = Configuration(self.definition, self._configs, self._services, where=self._where)
+            object.__setattr__(self, "_configuration", configuration)
+            return configuration
+        return self._configuration
 
     def _where(self) -> tuple[str | None, str | None]:
         return (self._flow.name if self._flow is not None else None, self.instance_name)
@@ -335,12 +361,7 @@ class Stage:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        try:
-            return self.configuration[name]
-        except UnknownConfigError as error:
-            raise UnknownConfigError(
-                error.message, flow=error.flow, stage=error.stage, config=error.config, hint=error.hint
-            ) from None
+        return self.configuration[name]
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or name in _OWN or isinstance(getattr(type(self), name, None), property):

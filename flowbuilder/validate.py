@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from ._lanes import incoming, outgoing, topological_order
 from .catalog import ConfigDefinition, StageDefinition
 from .configuration import check_value
 from .errors import ConfigError, FlowValidationError
@@ -209,7 +210,8 @@ def _check_graph(flow: Flow, stages: list[Stage], out: _Collector, fragment: boo
                 stage=origin.instance_name,
                 hint="Data Collector flows take one origin; remove the others or use a Transformer flow.",
             )
-    for component in nx.strongly_connected_components(graph):
+    order = topological_order(graph)
+    for component in () if order is not None else nx.strongly_connected_components(graph):
         members = sorted(component)
         if len(members) > 1 or graph.has_edge(members[0], members[0]):
             cycle = [graph.nodes[n]["stage"].instance_name for n in members]
@@ -237,19 +239,16 @@ def _check_graph(flow: Flow, stages: list[Stage], out: _Collector, fragment: boo
                     hint="Give each output lane a unique name.",
                 )
             producers.setdefault(lane, stage.instance_name)
-    _check_event_paths(flow, out)
+    if order is not None:
+        _check_event_paths(flow, order, out)
 
 
-def _check_event_paths(flow: Flow, out: _Collector) -> None:
+def _check_event_paths(flow: Flow, order: list[str], out: _Collector) -> None:
     graph = flow._graph
-    try:
-        order = list(nx.topological_sort(graph))
-    except nx.NetworkXUnfeasible:
-        return
     path: dict[str, str] = {}
     for node in order:
         kinds = set()
-        for source, _, data in graph.in_edges(node, data=True):
+        for source, data in incoming(graph, node):
             kinds.add("event" if data["kind"] == "event" else path.get(source, "data"))
         if kinds == {"event", "data"}:
             out.add(
@@ -295,8 +294,8 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
                 stage=name,
                 hint="Use flow.set_error_stage() or set_stats_aggregator_stage() for it.",
             )
-    in_edges = list(graph.in_edges(stage._node, data=True))
-    out_edges = list(graph.out_edges(stage._node, data=True))
+    in_edges = incoming(graph, stage._node)
+    out_edges = outgoing(graph, stage._node)
     has_inputs = bool(in_edges or stage._dangling)
     kind = stage.stage_type
     if kind == "SOURCE" and has_inputs:
@@ -327,8 +326,8 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
             stage=name,
             hint="Connect it to an existing stage or remove the lane.",
         )
-    used_outputs = {d["output"] for _, _, d in out_edges if d["kind"] == "data"}
-    used_events = {d["output"] for _, _, d in out_edges if d["kind"] == "event"}
+    used_outputs = {d["output"] for _, d in out_edges if d["kind"] == "data"}
+    used_events = {d["output"] for _, d in out_edges if d["kind"] == "event"}
     if not fragment and kind in ("SOURCE", "PROCESSOR"):
         for index, lane in enumerate(stage._output_lanes):
             if index not in used_outputs:
@@ -377,7 +376,7 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
         if definition.has_predicates:
             _check_predicates(stage, out)
     sources: dict[str, int] = {}
-    for source, _, _data in in_edges:
+    for source, _data in in_edges:
         sources[source] = sources.get(source, 0) + 1
     for source, count in sources.items():
         if count > 1:

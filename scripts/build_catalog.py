@@ -89,7 +89,7 @@ def build(source: Path) -> dict[str, Any]:
         "sources": {
             "engine": {
                 "description": "stage definitions exactly as real engines emitted them in public exports",
-                "stages": sorted(engine_stages, key=lambda s: (s["name"], s["version"])),
+                "stages": pack(sorted(engine_stages, key=lambda s: (s["name"], s["version"]))),
                 "services": sorted(
                     (compact_service(s) for s in union["services"]),
                     key=lambda s: (s["provides"], s["version"]),
@@ -99,8 +99,10 @@ def build(source: Path) -> dict[str, Any]:
             "extraction": {
                 "description": f"extracted from {full['source']} {full['engineVersion']} sources",
                 "engineVersion": full["engineVersion"],
-                "stages": sorted(
-                    (_extracted_stage(s) for s in full["stages"]), key=lambda s: (s["name"], s["version"])
+                "stages": pack(
+                    sorted(
+                        (_extracted_stage(s) for s in full["stages"]), key=lambda s: (s["name"], s["version"])
+                    )
                 ),
                 "services": sorted(
                     (
@@ -112,11 +114,20 @@ def build(source: Path) -> dict[str, Any]:
                 "pipeline": extraction_pipeline,
             },
         },
+        "libraries": {
+            stage["name"]: sorted(set(stage.get("libraries") or []) | {stage["library"]})
+            for stage in sorted(full["stages"], key=lambda s: s["name"])
+        },
         "aliases": {
             "stages": dict(sorted(full["aliases"]["stageAliases"].items())),
             "libraries": dict(sorted(full["aliases"]["libraryAliases"].items())),
         },
     }
+
+
+def pack(stages: list[dict[str, Any]]) -> list[list[str]]:
+    """Stages as ``[name, version, label, compact JSON]``: the catalog parses each on first use."""
+    return [[s["name"], s["version"], s["label"], json.dumps(s, separators=(",", ":"))] for s in stages]
 
 
 def encode(data: dict[str, Any]) -> bytes:

@@ -55,7 +55,7 @@ class Catalog:
 
     def __init__(
         self,
-        stages: Iterable[Mapping[str, Any]],
+        stages: Iterable[Mapping[str, Any] | Sequence[str]],
         services: Iterable[Mapping[str, Any]] = (),
         pipeline: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
         *,
@@ -63,10 +63,20 @@ class Catalog:
         library_aliases: Mapping[str, str] | None = None,
         engine_versions: Mapping[str, str] | None = None,
         parent: Catalog | None = None,
+        libraries: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        self._raw: dict[tuple[str, str], Mapping[str, Any]] = {}
+        # Definitions are kept as JSON text until first used: a parsed catalog is ~100,000 objects
+        # the garbage collector would walk on every full collection of a large flow's lifetime.
+        self._raw: dict[tuple[str, str], tuple[str, str]] = {}
         for stage in stages:
-            self._raw.setdefault((stage["name"], str(stage["version"])), stage)
+            if isinstance(stage, Mapping):
+                key = (stage["name"], str(stage["version"]))
+                packed = (str(stage.get("label") or stage["name"]), json.dumps(stage, separators=(",", ":")))
+            else:
+                name, version, label, text = stage
+                key, packed = (name, str(version)), (label, text)
+            self._raw.setdefault(key, packed)
+        self._extra_libraries = dict(libraries or {})
         self._raw_services: dict[tuple[str, str], Mapping[str, Any]] = {}
         for service in services:
             self._raw_services.setdefault((service["provides"], str(service["version"])), service)
@@ -97,24 +107,16 @@ class Catalog:
         data = _package_data()
         engine = data["sources"]["engine"]
         extraction = data["sources"]["extraction"]
-        libraries: dict[str, list[str]] = {}
-        for stage in extraction["stages"]:
-            libraries.setdefault(stage["name"], []).extend(stage.get("libraries") or [])
-        stages = []
-        for stage in list(engine["stages"]) + list(extraction["stages"]):
-            merged = dict(stage)
-            extra = [lib for lib in libraries.get(stage["name"], []) if lib != stage["library"]]
-            merged["libraries"] = list(dict.fromkeys([stage["library"], *stage.get("libraries", []), *extra]))
-            stages.append(merged)
         pipeline = dict(extraction.get("pipeline") or {})
         pipeline.update(engine.get("pipeline") or {})
         return cls(
-            stages,
+            list(engine["stages"]) + list(extraction["stages"]),
             list(engine["services"]) + list(extraction["services"]),
             pipeline,
             stage_aliases=data.get("aliases", {}).get("stages"),
             library_aliases=data.get("aliases", {}).get("libraries"),
             engine_versions=data.get("engineVersions"),
+            libraries=data.get("libraries"),
         )
 
     @classmethod
@@ -197,7 +199,12 @@ class Catalog:
         built = self._built.get(key)
         if built is None:
             with self._lock:
-                built = self._build(self._raw[key])
+                raw = json.loads(self._raw[key][1])
+                extra = self._extra_libraries.get(name, ())
+                raw["libraries"] = list(
+                    dict.fromkeys([raw.get("library") or "", *raw.get("libraries", []), *extra])
+                )
+                built = self._build(raw)
                 self._built[key] = built
         return built
 
@@ -329,11 +336,11 @@ class Catalog:
                 catalogs.append(current)
                 current = current._parent
             for catalog in reversed(catalogs):
-                for (name, _version), raw in catalog._raw.items():
+                for (name, _version), (raw_label, _text) in catalog._raw.items():
                     definition = newest.get(name)
                     if definition is None:
                         continue
-                    for label in {(raw.get("label") or name).lower(), definition.label.lower()}:
+                    for label in {raw_label.lower(), definition.label.lower()}:
                         bucket = cached.setdefault(label, [])
                         if definition not in bucket:
                             bucket.append(definition)

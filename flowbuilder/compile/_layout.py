@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
+from .._lanes import incoming, topological_order
 
 if TYPE_CHECKING:
     from ..flow import Flow
@@ -20,7 +20,7 @@ def auto_arrange(flow: Flow) -> dict[str, tuple[int, int]]:
 
     Stages go left to right by depth (one column per step from an origin); within a column a
     stage sits level with its first input when that row is free, else on the next free row.
-    The order is the graph's topological order with ties broken by insertion order, so the same
+    The order is the graph's topological order (Kahn's algorithm over insertion order), so the same
     flow always gets the same layout. Cycles fall back to insertion order.
 
     >>> from flowbuilder import Flow
@@ -29,21 +29,17 @@ def auto_arrange(flow: Flow) -> dict[str, tuple[int, int]]:
     {'DevRawDataSource_01': (60, 50), 'Trash_01': (280, 50)}
     """
     graph = flow._graph
-    rank = {node: position for position, node in enumerate(graph.nodes)}
-    try:
-        order = list(nx.lexicographical_topological_sort(graph, key=rank.__getitem__))
-    except nx.NetworkXUnfeasible:
-        order = list(graph.nodes)
+    order = topological_order(graph) or list(graph.nodes)
     column: dict[str, int] = {}
     row: dict[str, int] = {}
     next_free: dict[int, int] = {}
     for node in order:
-        inputs = sorted(graph.in_edges(node, data=True), key=lambda edge: edge[2]["position"])
-        placed = [u for u, _, _ in inputs if u in column]
+        inputs = incoming(graph, node)
+        placed = [u for u, _ in inputs if u in column]
         if placed:
             depth = max(column[u] for u in placed) + 1
             wanted = row[placed[0]]
-            if any(d["kind"] == "event" for _, _, d in inputs):
+            if any(d["kind"] == "event" for _, d in inputs):
                 wanted += 1
         else:
             depth, wanted = 0, 0

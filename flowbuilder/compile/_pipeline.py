@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from .._lanes import incoming, node_attributes
 from ._layout import auto_arrange
 
 if TYPE_CHECKING:
@@ -64,9 +65,9 @@ _LIFECYCLE_SLOTS = {"startEventStages": "start", "stopEventStages": "stop"}
 
 def _copy(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _copy(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [_copy(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
@@ -79,12 +80,14 @@ def pipeline_id(flow: Flow) -> str:
 def _input_lanes(flow: Flow, stage: Stage) -> list[str]:
     lanes: list[tuple[int, str]] = list(stage._dangling)
     if stage._flow is flow and stage._role is None:
-        graph = flow._graph
-        for source, _, data in graph.in_edges(stage._node, data=True):
-            producer: Stage = graph.nodes[source]["stage"]
+        nodes = node_attributes(flow._graph)
+        for source, data in incoming(flow._graph, stage._node):
+            producer: Stage = nodes[source]["stage"]
             pool = producer._output_lanes if data["kind"] == "data" else producer._event_lanes
             if data["output"] < len(pool):
                 lanes.append((data["position"], pool[data["output"]]))
+    if len(lanes) == 1:
+        return [lanes[0][1]]
     lanes.sort(key=lambda item: item[0])
     result: list[str] = []
     last_position = None
@@ -99,6 +102,19 @@ def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> d
     ui_info = _copy(stage.ui_info)
     if position is not None and stage._key_order is None and ui_info.get("xPos") is None:
         ui_info["xPos"], ui_info["yPos"] = position
+    if stage._key_order is None and not stage._extra:
+        return {  # an authored stage: the engine's key order, nothing else to merge
+            "instanceName": stage.instance_name,
+            "library": stage.library,
+            "stageName": stage.stage_name,
+            "stageVersion": stage.version,
+            "configuration": _copy(stage._configs),
+            "uiInfo": ui_info,
+            "inputLanes": _input_lanes(flow, stage),
+            "outputLanes": list(stage._output_lanes),
+            "eventLanes": list(stage._event_lanes),
+            "services": _copy(stage._services),
+        }
     values: dict[str, Any] = {
         "instanceName": stage.instance_name,
         "library": stage.library,

@@ -533,7 +533,10 @@ def _entries_diff(original: Any, built: Any) -> dict[str, Any] | None:
         str(e.get("name")): e.get("value")
         for e in original
         if isinstance(e, Mapping)
-        and (str(e.get("name")) not in built_values or not _same(built_values[str(e.get("name"))], e.get("value")))
+        and (
+            str(e.get("name")) not in built_values
+            or not _same(built_values[str(e.get("name"))], e.get("value"))
+        )
     }
     spec: dict[str, Any] = {}
     order = [str(e.get("name")) for e in original if isinstance(e, Mapping)]

@@ -104,10 +104,14 @@ def from_file(path: str | Path, *, catalog: Catalog | None = None, cls: type[F] 
 
 def _engine(definition: Mapping[str, Any]) -> str:
     mode = None
-    for entry in definition.get("configuration") or []:
+    configuration = definition.get("configuration")
+    for entry in configuration if isinstance(configuration, list) else []:
         if isinstance(entry, Mapping) and entry.get("name") == "executionMode":
             mode = entry.get("value")
-    libraries = [s.get("library", "") for s in definition.get("stages") or [] if isinstance(s, Mapping)]
+    stages = definition.get("stages")
+    libraries = [
+        s.get("library", "") for s in (stages if isinstance(stages, list) else []) if isinstance(s, Mapping)
+    ]
     if mode == "SNOWPARK" or any(str(lib).startswith("streamsets-snowpark") for lib in libraries):
         return "snowflake"
     if mode in ("BATCH", "STREAMING") or any(str(lib).startswith("streamsets-spark") for lib in libraries):
