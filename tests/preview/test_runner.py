@@ -435,3 +435,14 @@ def test_every_corpus_flow_previews_or_says_why_it_cannot(path: Path) -> None:
     else:
         origin = next(stage for stage in flow.stages if stage.type == "origin")
         assert [r.value for r in result[origin.instance_name].records] == [{"a": 1, "text": "x"}]
+
+
+def test_an_unsupported_function_is_named_with_its_stage_and_config() -> None:
+    selector = Flow("fn").source("Dev Raw Data Source").to("Stream Selector")
+    selector.when("${uuid:uuid() == 'x'}").to("Trash")
+    selector.otherwise().to("Trash")
+    with pytest.raises(PreviewError) as raised:
+        preview(selector.flow, records=[{}])
+    message = str(raised.value)
+    assert message.startswith("Flow 'fn', stage StreamSelector_01: config 'condition'")
+    assert "calls uuid:uuid(), which the preview runner does not support" in message
