@@ -24,6 +24,7 @@ from .errors import (
 )
 from .flow import Flow, Parameters
 from .path import Path, merge
+from .preview import preview
 from .project import Environment, Project, StreamsetsFlow
 from .stage import Stage, Stages
 
@@ -54,4 +55,5 @@ __all__ = [
     "StreamsetsFlow",
     "UnknownConfigError",
     "merge",
+    "preview",
 ]
