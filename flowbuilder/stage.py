@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from typing_extensions import Self
@@ -24,6 +25,9 @@ SPECIAL_ROLES = {
     "stop": "_StopEventStage",
     "test_origin": "_TestOriginStage",
 }
+
+# Shared by every stage without extra instance keys (authored ones): flows hold 100,000s.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 _OWN = frozenset(
     {
@@ -104,11 +108,11 @@ class Stage:
         set_(self, "_output_lanes", output_lanes)
         set_(self, "_event_lanes", event_lanes)
         set_(self, "_role", role)
-        set_(self, "_extra", extra or {})
+        set_(self, "_extra", extra or _NOTHING)
         set_(self, "_key_order", key_order)
         set_(self, "_flow", None)
         set_(self, "_node", instance_name)
-        set_(self, "_dangling", [])
+        set_(self, "_dangling", ())
         set_(self, "_nulls", frozenset())
         set_(self, "_configuration", None)
 
@@ -123,11 +127,11 @@ class Stage:
     _output_lanes: list[str]
     _event_lanes: list[str]
     _role: str | None
-    _extra: dict[str, Any]
+    _extra: Mapping[str, Any]
     _key_order: tuple[str, ...] | None
     _flow: Flow | None
     _node: str
-    _dangling: list[tuple[int, str]]
+    _dangling: Sequence[tuple[int, str]]
     _nulls: frozenset[str]
     _configuration: Configuration | None
 

@@ -16,7 +16,6 @@ from ..errors import ConfigError, FlowFormatError
 from ._format import Call, Raw, format_statement, literal
 from ._pipeline import to_dict
 from ._reader import _stage as _read_stage
-from ._reader import _wire
 
 if TYPE_CHECKING:
     from ..flow import Flow
@@ -110,7 +109,7 @@ def restore_details(flow: Flow, details: Mapping[str, Any]) -> Flow:
 def _special_stage(flow: Flow, raw: Any, role: str) -> Stage:
     stage = _read_stage(raw, flow.catalog, role, role=role)
     object.__setattr__(stage, "_flow", flow)
-    stage._dangling.extend(enumerate(raw.get("inputLanes") or []))
+    stage._dangling = list(enumerate(raw.get("inputLanes") or []))
     return stage
 
 
@@ -152,8 +151,7 @@ def _restore_stage(flow: Flow, stage: Stage, fields: Mapping[str, Any]) -> None:
             attribute = {"library": "library", "stageName": "stage_name", "stageVersion": "version"}[key]
             object.__setattr__(stage, attribute, fields[key])
     if "extra" in fields:
-        stage._extra.clear()
-        stage._extra.update(copy.deepcopy(fields["extra"]))
+        stage._extra = copy.deepcopy(dict(fields["extra"]))
     if "keys" in fields:
         object.__setattr__(stage, "_key_order", tuple(fields["keys"]))
     if "nulls" in fields:
@@ -165,7 +163,7 @@ def _rewire(flow: Flow, inputs: Mapping[str, list[str]]) -> None:
     for name in inputs:
         for source, target, key in list(graph.in_edges(name, keys=True)):
             graph.remove_edge(source, target, key)
-        graph.nodes[name]["stage"]._dangling.clear()
+        graph.nodes[name]["stage"]._dangling = ()
     stages = [data["stage"] for _, data in graph.nodes(data=True)]
     targets = [graph.nodes[name]["stage"] for name in inputs]
     producers: dict[str, list[tuple[Stage, str, int]]] = {}
@@ -175,13 +173,15 @@ def _rewire(flow: Flow, inputs: Mapping[str, list[str]]) -> None:
         for index, lane in enumerate(stage._event_lanes):
             producers.setdefault(lane, []).append((stage, "event", index))
     for stage in targets:
+        dangling: list[tuple[int, str]] = []
         for position, lane in enumerate(inputs[stage._node]):
             found = producers.get(lane)
             if not found:
-                stage._dangling.append((position, lane))
+                dangling.append((position, lane))
             for producer, kind, index in found or []:
                 graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
-    _ = _wire
+        if dangling:
+            stage._dangling = dangling
 
 
 # -- generation ------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
 def _special(flow: Flow, raw: Any, catalog: Catalog, where: str, role: str) -> Stage:
     stage = _stage(raw, catalog, where, role=role)
     object.__setattr__(stage, "_flow", flow)
-    stage._dangling.extend(enumerate(raw.get("inputLanes") or []))
+    stage._dangling = list(enumerate(raw.get("inputLanes") or []))
     return stage
 
 
@@ -250,10 +250,13 @@ def _wire(flow: Flow, stages: list[Stage], inputs: list[list[str]]) -> None:
             producers.setdefault(lane, []).append((stage, "event", index))
     graph = flow._graph
     for stage, lanes in zip(stages, inputs, strict=True):
+        dangling: list[tuple[int, str]] = []
         for position, lane in enumerate(lanes):
             found = producers.get(lane)
             if not found:
-                stage._dangling.append((position, lane))
+                dangling.append((position, lane))
                 continue
             for producer, kind, index in found:
                 graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
+        if dangling:
+            stage._dangling = dangling
