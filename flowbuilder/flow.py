@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, MutableMapping, Sequence
+from functools import lru_cache
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,11 @@ _SPECIAL_LABELS = {
     "test_origin": "Test Origin - {}",
 }
 DISCARD = "com_streamsets_pipeline_stage_destination_devnull_ToErrorNullDTarget"
+
+
+@lru_cache(maxsize=4096)
+def _base(label: str) -> str:
+    return instance_base(label)
 
 
 class Flow:
@@ -242,7 +248,7 @@ class Flow:
         return self._add(definition, instance_name)
 
     def _add(self, definition: StageDefinition, instance_name: str | None = None) -> Stage:
-        base = instance_base(definition.label)
+        base = _base(definition.label)
         if instance_name is not None:
             if instance_name in self._graph:
                 raise LaneError(
@@ -542,7 +548,7 @@ class Flow:
                     hint="Only stages that produce events have an event lane.",
                 )
             if not source._event_lanes:
-                source._event_lanes.append(f"{source.instance_name}_EventLane")
+                source._event_lanes = [f"{source.instance_name}_EventLane"]
         existing = self._graph.get_edge_data(source._node, target._node) or {}
         if any(d["kind"] == kind and d["output"] == output for d in existing.values()):
             return

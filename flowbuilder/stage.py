@@ -28,6 +28,7 @@ SPECIAL_ROLES = {
 
 # Shared by every stage without extra instance keys (authored ones): flows hold 100,000s.
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
+_NO_NULLS: frozenset[str] = frozenset()
 
 _OWN = frozenset(
     {
@@ -91,7 +92,7 @@ class Stage:
         services: list[dict[str, Any]],
         ui_info: dict[str, Any],
         output_lanes: list[str],
-        event_lanes: list[str],
+        event_lanes: Sequence[str],
         role: str | None = None,
         extra: dict[str, Any] | None = None,
         key_order: tuple[str, ...] | None = None,
@@ -113,7 +114,7 @@ class Stage:
         set_(self, "_flow", None)
         set_(self, "_node", instance_name)
         set_(self, "_dangling", ())
-        set_(self, "_nulls", frozenset())
+        set_(self, "_nulls", _NO_NULLS)
         set_(self, "_configuration", None)
 
     definition: StageDefinition | None
@@ -125,7 +126,7 @@ class Stage:
     _configs: list[dict[str, Any]]
     _services: list[dict[str, Any]]
     _output_lanes: list[str]
-    _event_lanes: list[str]
+    _event_lanes: Sequence[str]
     _role: str | None
     _extra: Mapping[str, Any]
     _key_order: tuple[str, ...] | None
@@ -177,7 +178,7 @@ class Stage:
             services=services,
             ui_info={"label": label, "description": "", "stageType": definition.stage_type},
             output_lanes=lanes,
-            event_lanes=[],
+            event_lanes=(),
             role=role,
         )
         if definition.has_predicates and role is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from ._gc import paused_gc
 from ._lanes import incoming, outgoing, topological_order
 from .catalog import ConfigDefinition, StageDefinition
 from .configuration import check_value
@@ -181,6 +182,11 @@ def validate(flow: Flow) -> ValidationResult:
     >>> validate(flow).issues
     []
     """
+    with paused_gc():
+        return _validate(flow)
+
+
+def _validate(flow: Flow) -> ValidationResult:
     out = _Collector(imported=flow._key_order is not None)
     graph = flow._graph
     fragment = flow._envelope_key == "pipelineFragmentConfig" or "fragmentId" in flow._document
@@ -422,6 +428,8 @@ def _check_predicates(stage: Stage, out: _Collector) -> None:
 
 
 def _check_services(stage: Stage, definition: StageDefinition, out: _Collector) -> None:
+    if not stage._services and not definition.service_dependencies:
+        return
     wanted = {provides for provides, _ in definition.service_dependencies}
     present = {block.get("service") for block in stage._services}
     if wanted != present:
@@ -471,7 +479,7 @@ def _check_configs(
     out: _Collector,
     pipeline: bool = False,
 ) -> None:
-    if definition is None:
+    if definition is None or not (configs or services or definition.config_refs):
         return
     value_of: dict[str, Any] = {}
     entries: list[tuple[str | None, Mapping[str, Any]]] = [

@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from .._gc import paused_gc
 from .._lanes import incoming, node_attributes
 from ._layout import auto_arrange
 
@@ -152,6 +153,11 @@ def to_dict(flow: Flow) -> dict[str, Any]:
     >>> [s["instanceName"] for s in definition["stages"]], definition["stages"][1]["inputLanes"]
     (['DevRawDataSource_01', 'Trash_01'], ['DevRawDataSource_01OutputLane1'])
     """
+    with paused_gc():
+        return _to_dict(flow)
+
+
+def _to_dict(flow: Flow) -> dict[str, Any]:
     positions = auto_arrange(flow)
     stages = [
         _stage_dict(flow, data["stage"], positions.get(node)) for node, data in flow._graph.nodes(data=True)

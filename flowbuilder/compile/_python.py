@@ -135,7 +135,7 @@ def _restore_stage(flow: Flow, stage: Stage, fields: Mapping[str, Any]) -> None:
         renames = dict(zip(stage._output_lanes, fields["outputLanes"], strict=False))
         stage._output_lanes[:] = list(fields["outputLanes"])
     if "eventLanes" in fields:
-        stage._event_lanes[:] = list(fields["eventLanes"])
+        stage._event_lanes = list(fields["eventLanes"])
     if renames:
         for entry in stage._configs:
             if entry.get("name") == "lanePredicates" and isinstance(entry.get("value"), list):
@@ -673,5 +673,14 @@ def _secrets(flow: Flow) -> dict[str, str]:
                 continue
             value = stage.configuration.get(ref.name)
             if isinstance(value, str) and value and "${" not in value:
+                if "\x00" in value:  # no environment variable can carry it, so no code can read it
+                    raise ConfigError(
+                        "holds a NUL character, which an environment variable cannot carry",
+                        flow=flow.name,
+                        stage=stage.instance_name,
+                        config=ref.python_name,
+                        hint="Remove the NUL character from the secret, or use a credential function "
+                        "such as ${credential:get(...)}.",
+                    )
                 found[secret_variable(stage.instance_name, ref.python_name)] = value
     return found

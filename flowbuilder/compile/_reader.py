@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .._gc import paused_gc
 from ..catalog import Catalog
 from ..errors import FlowFormatError
 from ..flow import Flow
@@ -85,7 +86,8 @@ def from_json(
     else:
         document = data
     try:
-        return _read(document, catalog or Catalog.default(), cls)
+        with paused_gc():
+            return _read(document, catalog or Catalog.default(), cls)
     except FlowFormatError as error:
         if location and not error.location:
             error.location = location
