@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..flow import Flow
     from ..stage import Stage
 
-__all__ = ["PIPELINE_CONFIG_VERSION", "SCHEMA_VERSION", "to_dict", "to_envelope", "to_json"]
+__all__ = ["PIPELINE_CONFIG_VERSION", "SCHEMA_VERSION", "STAGE_KEYS", "to_dict", "to_envelope", "to_json"]
 
 SCHEMA_VERSION = 6
 #: ``PipelineConfigBean.VERSION`` of the Data Collector sources the catalog was extracted from.
@@ -44,7 +44,8 @@ _TOP_LEVEL = (
     "valid",
     "previewable",
 )
-_STAGE_KEYS = (
+#: Keys of a stage instance, in the engine's order.
+STAGE_KEYS = (
     "instanceName",
     "library",
     "stageName",
@@ -103,19 +104,6 @@ def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> d
     ui_info = _copy(stage.ui_info)
     if position is not None and stage._key_order is None and ui_info.get("xPos") is None:
         ui_info["xPos"], ui_info["yPos"] = position
-    if stage._key_order is None and not stage._extra:
-        return {  # an authored stage: the engine's key order, nothing else to merge
-            "instanceName": stage.instance_name,
-            "library": stage.library,
-            "stageName": stage.stage_name,
-            "stageVersion": stage.version,
-            "configuration": _copy(stage._configs),
-            "uiInfo": ui_info,
-            "inputLanes": _input_lanes(flow, stage),
-            "outputLanes": list(stage._output_lanes),
-            "eventLanes": list(stage._event_lanes),
-            "services": _copy(stage._services),
-        }
     values: dict[str, Any] = {
         "instanceName": stage.instance_name,
         "library": stage.library,
@@ -128,12 +116,14 @@ def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> d
         "eventLanes": list(stage._event_lanes),
         "services": _copy(stage._services),
     }
+    if stage._key_order is None and not stage._extra:
+        return values  # an authored stage: built in the engine's key order, nothing to merge
     values.update(_copy(stage._extra))
     for key in stage._nulls:
         if not values.get(key):
             values[key] = None
     if stage._key_order is None:
-        return {key: values[key] for key in (*_STAGE_KEYS, *stage._extra)}
+        return {key: values[key] for key in (*STAGE_KEYS, *stage._extra)}
     keys = list(stage._key_order)
     for key, optional in (("eventLanes", stage._event_lanes), ("services", stage._services)):
         if key not in keys and optional:

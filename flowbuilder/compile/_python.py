@@ -16,6 +16,7 @@ from ..errors import ConfigError, FlowFormatError
 from ._format import Call, Raw, format_statement, literal
 from ._pipeline import to_dict
 from ._reader import _stage as _read_stage
+from ._reader import _wire
 
 if TYPE_CHECKING:
     from ..flow import Flow
@@ -163,25 +164,7 @@ def _rewire(flow: Flow, inputs: Mapping[str, list[str]]) -> None:
     for name in inputs:
         for source, target, key in list(graph.in_edges(name, keys=True)):
             graph.remove_edge(source, target, key)
-        graph.nodes[name]["stage"]._dangling = ()
-    stages = [data["stage"] for _, data in graph.nodes(data=True)]
-    targets = [graph.nodes[name]["stage"] for name in inputs]
-    producers: dict[str, list[tuple[Stage, str, int]]] = {}
-    for stage in stages:
-        for index, lane in enumerate(stage._output_lanes):
-            producers.setdefault(lane, []).append((stage, "data", index))
-        for index, lane in enumerate(stage._event_lanes):
-            producers.setdefault(lane, []).append((stage, "event", index))
-    for stage in targets:
-        dangling: list[tuple[int, str]] = []
-        for position, lane in enumerate(inputs[stage._node]):
-            found = producers.get(lane)
-            if not found:
-                dangling.append((position, lane))
-            for producer, kind, index in found or []:
-                graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
-        if dangling:
-            stage._dangling = dangling
+    _wire(flow, [graph.nodes[name]["stage"] for name in inputs], list(inputs.values()))
 
 
 # -- generation ------------------------------------------------------------------------------

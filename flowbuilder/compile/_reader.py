@@ -13,6 +13,7 @@ from ..catalog import Catalog
 from ..errors import FlowFormatError
 from ..flow import Flow
 from ..stage import Stage
+from ._pipeline import STAGE_KEYS
 
 __all__ = ["from_file", "from_json", "split_document"]
 
@@ -211,19 +212,7 @@ def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -
         if any(not isinstance(entry, Mapping) for entry in raw.get(key) or []):
             raise FlowFormatError(f"{where}.{key} entries must be objects")
     definition, _exact = catalog.resolve(raw["stageName"], raw.get("stageVersion"), raw.get("library"))
-    known = {
-        "instanceName",
-        "library",
-        "stageName",
-        "stageVersion",
-        "configuration",
-        "uiInfo",
-        "inputLanes",
-        "outputLanes",
-        "eventLanes",
-        "services",
-    }
-    extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in known}
+    extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in STAGE_KEYS}
     stage = Stage(
         definition,
         instance_name=raw["instanceName"],
@@ -239,19 +228,22 @@ def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -
         extra=extra,
         key_order=tuple(raw),
     )
-    object.__setattr__(stage, "_nulls", frozenset(k for k in known if k in raw and raw[k] is None))
+    object.__setattr__(stage, "_nulls", frozenset(k for k in STAGE_KEYS if k in raw and raw[k] is None))
     return stage
 
 
-def _wire(flow: Flow, stages: list[Stage], inputs: list[list[str]]) -> None:
+def _wire(flow: Flow, targets: list[Stage], inputs: list[list[str]]) -> None:
+    """Add the lanes into each of ``targets`` from their input lane names, in order; a lane no
+    stage of the flow produces is kept as a dangling input."""
     producers: dict[str, list[tuple[Stage, str, int]]] = {}
-    for stage in stages:
-        for index, lane in enumerate(stage._output_lanes):
-            producers.setdefault(lane, []).append((stage, "data", index))
-        for index, lane in enumerate(stage._event_lanes):
-            producers.setdefault(lane, []).append((stage, "event", index))
+    for _, data in flow._graph.nodes(data=True):
+        producer: Stage = data["stage"]
+        for index, lane in enumerate(producer._output_lanes):
+            producers.setdefault(lane, []).append((producer, "data", index))
+        for index, lane in enumerate(producer._event_lanes):
+            producers.setdefault(lane, []).append((producer, "event", index))
     graph = flow._graph
-    for stage, lanes in zip(stages, inputs, strict=True):
+    for stage, lanes in zip(targets, inputs, strict=True):
         dangling: list[tuple[int, str]] = []
         for position, lane in enumerate(lanes):
             found = producers.get(lane)
@@ -260,5 +252,4 @@ def _wire(flow: Flow, stages: list[Stage], inputs: list[list[str]]) -> None:
                 continue
             for producer, kind, index in found:
                 graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
-        if dangling:
-            stage._dangling = dangling
+        stage._dangling = dangling if dangling else ()
