@@ -158,6 +158,7 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     configuration = definition.get("configuration")
     if configuration is not None and not isinstance(configuration, list):
         raise FlowFormatError(f"'configuration' must be a list; got {type(configuration).__name__}")
+    _check_entries(configuration or [], "configuration")
     flow._configs[:] = copy.deepcopy(configuration or [])
     flow._special = dict.fromkeys(flow._special)
     stages = definition.get("stages")
@@ -208,9 +209,17 @@ def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -
             raise FlowFormatError(f"{where}.{key} must be a list; got {type(raw[key]).__name__}")
     if raw.get("uiInfo") is not None and not isinstance(raw["uiInfo"], Mapping):
         raise FlowFormatError(f"{where}.uiInfo must be an object")
-    for key in ("configuration", "services"):
-        if any(not isinstance(entry, Mapping) for entry in raw.get(key) or []):
-            raise FlowFormatError(f"{where}.{key} entries must be objects")
+    _check_entries(raw.get("configuration") or [], f"{where}.configuration")
+    for index, service in enumerate(raw.get("services") or []):
+        inner = f"{where}.services[{index}]"
+        if not isinstance(service, Mapping) or not isinstance(service.get("service"), str):
+            raise FlowFormatError(f"{inner} must be an object with a string 'service'")
+        if service.get("configuration") is not None and not isinstance(service["configuration"], list):
+            raise FlowFormatError(f"{inner}.configuration must be a list")
+        _check_entries(service.get("configuration") or [], f"{inner}.configuration")
+    for key in ("inputLanes", "outputLanes", "eventLanes"):
+        if any(not isinstance(lane, str) for lane in raw.get(key) or []):
+            raise FlowFormatError(f"{where}.{key} must hold lane names (strings)")
     definition, _exact = catalog.resolve(raw["stageName"], raw.get("stageVersion"), raw.get("library"))
     extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in STAGE_KEYS}
     stage = Stage(
@@ -230,6 +239,16 @@ def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -
     )
     object.__setattr__(stage, "_nulls", frozenset(k for k in STAGE_KEYS if k in raw and raw[k] is None))
     return stage
+
+
+def _check_entries(entries: list[Any], where: str) -> None:
+    # Every reader of configs looks entries up by name; one without a string name cannot be read.
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise FlowFormatError(
+                f"{where}[{index}] must be an object with a string 'name'",
+                hint='Config entries look like {"name": "conf.dataFormat", "value": "JSON"}.',
+            )
 
 
 def _wire(flow: Flow, targets: list[Stage], inputs: list[list[str]]) -> None:
