@@ -4,29 +4,115 @@ A Python file is run in isolation (``runpy``, its own globals, its folder on ``s
 while it runs, its sibling modules forgotten afterwards). Its flows are the value of a
 ``flows()`` function when it defines one, else every module-level ``Flow``. An exception in the
 file becomes a FlowbuilderError naming the file and line.
+
+Each flow comes with the line that defines it and, where it can be found cheaply, the line of
+each of its stages (see :func:`read_flows`), so that messages can say ``file:line``.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import os
+import re
 import runpy
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from ..errors import FlowbuilderError
-from ..flow import Flow
+from .compile import from_json
+from .errors import FlowbuilderError, FlowFormatError
+from .flow import Flow
+from .path import Path as FlowPath
 
-__all__ = ["SOURCE_SUFFIXES", "load_flows"]
+__all__ = [
+    "FLOW_JSON_KEYS",
+    "SOURCE_SUFFIXES",
+    "FileFlows",
+    "LocatedFlow",
+    "load_flows",
+    "looks_like_flow",
+    "read_flows",
+]
 
-#: File suffixes ``render_file`` reads.
+#: File suffixes that hold flows.
 SOURCE_SUFFIXES = (".json", ".py")
+#: Top-level keys of the JSON shapes the importer reads (definition, envelopes, GET-shaped).
+FLOW_JSON_KEYS = frozenset(
+    {"pipelineConfig", "pipelineFragmentConfig", "pipeline_definition", "flow", "stages", "schemaVersion"}
+)
 _RUN_NAME = "__flowbuilder_source__"
+# DSL and classic-API calls that add a stage by label (or stage name) given as a string literal.
+_ADDING_CALLS = frozenset({"source", "to", "add_stage"})
+_ERROR_STAGE_CALLS = frozenset({"on_error", "set_error_stage"})
+
+
+class LocatedFlow(NamedTuple):
+    """A flow read from a file, with the line that defines it and the lines of its stages."""
+
+    flow: Flow
+    line: int
+    stage_lines: Mapping[str, int]
+
+
+class FileFlows(NamedTuple):
+    """What a file defines: its flows, and the module-level DSL Paths whose flow it does not
+    define (``name = Flow(...).to(...)`` without ``.flow``) as ``(name, line)``."""
+
+    flows: list[LocatedFlow]
+    lost_paths: list[tuple[str, int]]
 
 
 def load_flows(path: Path) -> list[Flow]:
-    """The flows that ``path`` (a ``.json`` or ``.py`` file) defines, in definition order."""
+    """The flows that ``path`` (a ``.json`` or ``.py`` file) defines, in definition order.
+
+    A file that defines no flow is an error.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "empty.py").write_text("x = 1\\n")
+    >>> load_flows(folder / "empty.py")
+    Traceback (most recent call last):
+    ...
+    flowbuilder.errors.FlowbuilderError: .../empty.py: defines no flows. Assign each Flow to ...
+    """
+    flows = [located.flow for located in read_flows(path).flows]
+    if not flows:
+        raise FlowbuilderError(
+            "defines no flows",
+            location=str(path),
+            hint="Assign each Flow to a module-level name (flow = Flow(...)) or define flows() returning "
+            "them. A chain that ends in .to(...) is a Path: keep its .flow.",
+        )
+    return flows
+
+
+def read_flows(path: Path) -> FileFlows:
+    """The flows that ``path`` defines with their lines (none is not an error here).
+
+    Lines: for a ``.py`` file, the module-level assignment of the flow (else the ``Flow("name")``
+    call that created it, else ``def flows``); a stage's line is the ``.source``/``.to``/
+    ``add_stage`` call that added it when the calls with its label match its instances one to
+    one, else the flow's line. For a ``.json`` file, the line of the stage's ``"instanceName"``;
+    the flow itself is line 1.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "orders.py").write_text(
+    ...     'from flowbuilder import Flow\\n'
+    ...     '\\n'
+    ...     'orders = (\\n'
+    ...     '    Flow("orders")\\n'
+    ...     '    .source("Dev Raw Data Source")\\n'
+    ...     '    .to("Trash")\\n'
+    ...     '    .flow\\n'
+    ...     ')\\n')
+    >>> found = read_flows(folder / "orders.py").flows
+    >>> [(item.flow.name, item.line, dict(item.stage_lines)) for item in found]
+    [('orders', 3, {'DevRawDataSource_01': 5, 'Trash_01': 6})]
+    """
     suffix = path.suffix.lower()
     if suffix not in SOURCE_SUFFIXES:
         raise FlowbuilderError(
@@ -37,11 +123,62 @@ def load_flows(path: Path) -> list[Flow]:
     if not path.is_file():
         raise FlowbuilderError("no such file", location=str(path), hint="Check the path.")
     if suffix == ".json":
-        return [Flow.from_file(path)]
+        return FileFlows([_from_json(path)], [])
     return _from_python(path)
 
 
-def _from_python(path: Path) -> list[Flow]:
+def looks_like_flow(document: object) -> bool:
+    """True when a parsed JSON document has the shape of a flow (so a folder's other JSON is skipped).
+
+    >>> looks_like_flow({"pipelineConfig": {}}), looks_like_flow({"name": "package"})
+    (True, False)
+    """
+    return isinstance(document, Mapping) and not FLOW_JSON_KEYS.isdisjoint(document)
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
+
+
+def _from_json(path: Path) -> LocatedFlow:
+    data = _read_bytes(path)
+    flow: Flow = from_json(data, location=str(path))
+    names = [stage.instance_name for stage in flow.stages]
+    names += [stage.instance_name for stage in _special_stages(flow)]
+    return LocatedFlow(flow, 1, _instance_lines(data.decode("utf-8", errors="replace"), names))
+
+
+def _special_stages(flow: Flow) -> list[Any]:
+    return [
+        stage
+        for stage in (flow.error_stage, flow.stats_aggregator_stage, flow.start_event, flow.stop_event)
+        if stage is not None
+    ]
+
+
+def _instance_lines(text: str, names: Iterable[str]) -> dict[str, int]:
+    """The line of each stage's ``"instanceName": "<name>"`` in the JSON text (first occurrence)."""
+    lines: dict[str, int] = {}
+    for name in names:
+        pattern = r'"instanceName"\s*:\s*' + re.escape(json.dumps(name, ensure_ascii=False))
+        match = re.search(pattern, text) or re.search(
+            r'"instanceName"\s*:\s*' + re.escape(json.dumps(name)), text
+        )
+        if match is not None:
+            lines[name] = text.count("\n", 0, match.start()) + 1
+    return lines
+
+
+# -- Python ----------------------------------------------------------------------------------------
+
+
+def _from_python(path: Path) -> FileFlows:
     folder = str(path.resolve().parent)
     before = set(sys.modules)
     saved_path = list(sys.path)
@@ -65,14 +202,27 @@ def _from_python(path: Path) -> list[Flow]:
             origin = getattr(sys.modules[name], "__file__", None) or ""
             if origin.startswith(folder + os.sep) and name.partition(".")[0] != "flowbuilder":
                 del sys.modules[name]
+    lost = [] if callable(factory) else _lost_paths(path, namespace, flows)
     if not flows:
-        raise FlowbuilderError(
-            "defines no flows",
-            location=str(path),
-            hint="Assign each Flow to a module-level name (flow = Flow(...)) or define flows() returning "
-            "them. A chain that ends in .to(...) is a Path: keep its .flow.",
-        )
-    return flows
+        return FileFlows([], lost)
+    return FileFlows(_locate(path, namespace, flows), lost)
+
+
+def _lost_paths(path: Path, namespace: Mapping[str, object], flows: list[Flow]) -> list[tuple[str, int]]:
+    """Module-level Paths whose flow no module-level name holds: the flow would be lost."""
+    kept = {id(flow) for flow in flows}
+    names = [
+        name
+        for name, value in namespace.items()
+        if isinstance(value, FlowPath) and id(value.flow) not in kept and not name.startswith("_")
+    ]
+    if not names:
+        return []
+    try:
+        bindings = _module_bindings(ast.parse(_read_bytes(path), filename=str(path)))
+    except (SyntaxError, ValueError):
+        bindings = {}
+    return [(name, bindings[name].lineno if name in bindings else 1) for name in names]
 
 
 def _run(path: Path) -> dict[str, object]:
@@ -136,3 +286,129 @@ def _unique(flows: Iterable[object]) -> list[Flow]:
         if isinstance(flow, Flow):
             found.setdefault(id(flow), flow)
     return list(found.values())
+
+
+# -- lines of flows and stages in Python source -----------------------------------------------------
+
+
+def _locate(path: Path, namespace: Mapping[str, object], flows: list[Flow]) -> list[LocatedFlow]:
+    try:
+        tree = ast.parse(_read_bytes(path), filename=str(path))
+    except (SyntaxError, ValueError, FlowFormatError):
+        return [LocatedFlow(flow, 1, {}) for flow in flows]
+    bindings = _module_bindings(tree)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    factory = next(
+        (node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "flows"), None
+    )
+    located = []
+    for flow in flows:
+        statement = _binding_of(flow, namespace, bindings) or _creation_of(flow, tree, parents)
+        fallback = factory.lineno if factory is not None else 1
+        line = statement.lineno if statement is not None else fallback
+        # One flow in the file: its stages may be added anywhere in it (classic API, builder functions).
+        scope: ast.AST | None = tree if len(flows) == 1 else statement
+        located.append(LocatedFlow(flow, line, _stage_lines(flow, scope) if scope is not None else {}))
+    return located
+
+
+def _module_bindings(tree: ast.Module) -> dict[str, ast.stmt]:
+    """Module-level names and the statement that last binds each (assignments and imports)."""
+    bindings: dict[str, ast.stmt] = {}
+
+    def visit(statements: Iterable[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    for name in _target_names(target):
+                        bindings[name] = statement
+            elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+                for name in _target_names(statement.target):
+                    bindings[name] = statement
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                for alias in statement.names:
+                    bindings[(alias.asname or alias.name).partition(".")[0]] = statement
+            elif isinstance(statement, (ast.If, ast.Try, ast.With)):
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(statement, block, []))
+                for handler in getattr(statement, "handlers", []):
+                    visit(handler.body)
+
+    visit(tree.body)
+    return bindings
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    return []
+
+
+def _binding_of(
+    flow: Flow, namespace: Mapping[str, object], bindings: Mapping[str, ast.stmt]
+) -> ast.stmt | None:
+    statements = [bindings[name] for name, value in namespace.items() if value is flow and name in bindings]
+    return min(statements, key=lambda statement: statement.lineno, default=None)
+
+
+def _creation_of(flow: Flow, tree: ast.Module, parents: Mapping[ast.AST, ast.AST]) -> ast.stmt | None:
+    """The statement holding the first ``Flow("<the flow's name>", ...)`` call."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called_name(node) in ("Flow", "StreamsetsFlow"):
+            given = (
+                node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "name"), None)
+            )
+            if isinstance(given, ast.Constant) and given.value == flow.name:
+                found: ast.AST = node
+                while not isinstance(found, ast.stmt) and found in parents:
+                    found = parents[found]
+                return found if isinstance(found, ast.stmt) else None
+    return None
+
+
+def _called_name(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+def _stage_lines(flow: Flow, scope: ast.AST) -> dict[str, int]:
+    """Lines of the calls that added the flow's stages, matched by label in source order.
+
+    A label is matched only when the calls naming it are exactly as many as the flow's stages of
+    that label; otherwise its stages keep the flow's line.
+    """
+    calls: dict[str, list[tuple[int, int]]] = {}
+    error_calls: dict[str, list[tuple[int, int]]] = {}
+    for node in ast.walk(scope):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        name = node.func.attr
+        if name not in _ADDING_CALLS and name not in _ERROR_STAGE_CALLS:
+            continue
+        given = list(node.args if name == "to" else node.args[:1])
+        given += [k.value for k in node.keywords if k.arg in ("label", "name", "stage")]
+        where = (node.func.end_lineno or node.lineno, node.func.end_col_offset or 0)
+        target = error_calls if name in _ERROR_STAGE_CALLS else calls
+        for value in given:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                target.setdefault(value.value.lower(), []).append(where)
+    lines: dict[str, int] = {}
+    by_key: dict[str, list[str]] = {}
+    for stage in flow.stages:
+        if stage.definition is not None:
+            by_key.setdefault(stage.definition.label.lower(), []).append(stage.instance_name)
+    for key, instances in by_key.items():
+        found = sorted(calls.get(key, []))
+        if len(found) == len(instances):
+            lines.update((instance, where[0]) for instance, where in zip(instances, found, strict=True))
+    error_stage = flow.error_stage
+    if error_stage is not None and error_stage.definition is not None:
+        found = sorted(error_calls.get(error_stage.definition.label.lower(), []))
+        if found:
+            lines[error_stage.instance_name] = found[-1][0]
+    return lines

@@ -38,7 +38,7 @@ from ._render._graphviz import FORMATS as _FORMATS
 from ._render._graphviz import dot_available, format_for, run_dot
 from ._render._mermaid import to_mermaid_text
 from ._render._scene import scene
-from ._render._sources import load_flows
+from ._sources import load_flows
 from .errors import FlowbuilderError
 
 if TYPE_CHECKING:
