@@ -1,0 +1,212 @@
+"""Plan and apply over a real local store: actions, readable diffs, idempotence, pruning, failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowbuilder import Flow, FlowbuilderError, Project
+from flowbuilder.discovery import FlowSource
+from flowbuilder.plan import MANAGED_LABEL, SECRET_MASK, apply, is_managed, mask_secrets, plan
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    with Project.local(tmp_path / "store") as opened:
+        yield opened
+
+
+def orders(directory: str = "/data/orders", *, retry: bool = True) -> Flow:
+    flow = (
+        Flow("orders", description="orders to files")
+        .source("Dev Raw Data Source", data_format="JSON", raw_data='{"id": 1}')
+        .to("Expression Evaluator", field_expressions=[{"fieldToSet": "/seen", "expression": "${true}"}])
+        .to("Local FS", data_format="JSON", directory_template=directory)
+        .on_error("Write to File", directory="/data/errors")
+    )
+    flow.configuration["retry_pipeline_on_error"] = retry
+    return flow
+
+
+def simple(name: str) -> Flow:
+    flow = Flow(name).source("Dev Raw Data Source", data_format="JSON").to("Trash").flow
+    flow.set_error_stage("Discard")
+    return flow
+
+
+def revisions(project: Project) -> dict[str, int | None]:
+    return {flow.name: flow.revision for flow in project.flows}
+
+
+def test_first_apply_creates_every_flow_marked_as_managed(project: Project) -> None:
+    planned = plan([orders(), simple("b")], project)
+    assert [(change.action, change.name) for change in planned.changes] == [
+        ("create", "orders"),
+        ("create", "b"),
+    ]
+    result = apply(planned, project)
+    assert result
+    assert result.writes == 2
+    stored = project.flows.get(name="orders")
+    assert stored.description == "orders to files"
+    assert is_managed(stored.to_dict())
+    assert [stage.instance_name for stage in stored.stages] == [s.instance_name for s in orders().stages]
+
+
+def test_a_second_apply_writes_nothing_and_leaves_revisions_alone(project: Project) -> None:
+    apply(plan([orders(), simple("b")], project), project)
+    before = revisions(project)
+    again = plan([orders(), simple("b")], project)
+    assert [change.action for change in again.changes] == ["unchanged", "unchanged"]
+    assert not again.has_changes
+    assert apply(again, project).writes == 0
+    assert revisions(project) == before
+
+
+def test_an_edited_config_shows_its_python_name_and_old_and_new_values(project: Project) -> None:
+    apply(plan([orders()], project), project)
+    planned = plan([orders("/data/orders-v2", retry=False)], project)
+    [change] = planned.changes
+    assert change.action == "update"
+    assert change.diff.lines() == [
+        "~ stage LocalFS_01 (Local FS)",
+        '    directory_template: "/data/orders" -> "/data/orders-v2"',
+        "~ flow configuration",
+        "    retry_pipeline_on_error: true -> false",
+    ]
+    before = revisions(project)["orders"]
+    assert apply(planned, project).writes == 1
+    stored = project.flows.get(name="orders")
+    assert stored.revision == (before or 0) + 1
+    assert stored.stage("LocalFS_01").configuration["directory_template"] == "/data/orders-v2"
+    assert not plan([orders("/data/orders-v2", retry=False)], project).has_changes
+
+
+def test_stages_and_lanes_added_and_removed_are_named_by_instance(project: Project) -> None:
+    before = Flow("f").source("Dev Raw Data Source", data_format="JSON").to("Trash").flow
+    apply(plan([before], project, validate=False), project)
+    after = Flow("f").source("Dev Raw Data Source", data_format="JSON").to("Dev Identity").to("Local FS").flow
+    diff = plan([after], project, validate=False).changes[0].diff
+    assert diff.stages_added == ("DevIdentity_01 (Dev Identity)", "LocalFS_01 (Local FS)")
+    assert diff.stages_removed == ("Trash_01 (Trash)",)
+    assert diff.lanes_added == ("DevRawDataSource_01 -> DevIdentity_01", "DevIdentity_01 -> LocalFS_01")
+    assert diff.lanes_removed == ("DevRawDataSource_01 -> Trash_01",)
+
+
+def test_a_changed_secret_shows_as_changed_without_its_value(project: Project) -> None:
+    def database(password: str) -> Flow:
+        return (
+            Flow("db")
+            .source("JDBC Query Consumer", password=password, username="u", jdbc_connection_string="jdbc:x")
+            .to("Trash")
+            .flow
+        )
+
+    apply(plan([database("first-s3cr3t")], project, validate=False), project)
+    planned = plan([database("second-s3cr3t")], project, validate=False)
+    [change] = planned.changes
+    assert change.action == "update"
+    assert "    password: (secret changed)" in change.diff.lines()
+    text = "\n".join(planned.lines()) + json.dumps(planned.to_dict())
+    assert "s3cr3t" not in text
+
+
+def test_ids_positions_and_metadata_added_by_the_store_do_not_count_as_changes(project: Project) -> None:
+    apply(plan([orders()], project), project)
+    flow_id = project.flows.get(name="orders").flow_id
+    document = project.backend.get_flow(flow_id)
+    definition: dict[str, Any] = document["pipeline_definition"]
+    definition["pipelineId"] = f"testRun__{flow_id}"
+    definition["uuid"] = "0f0e0d0c-0000-4000-8000-000000000000"
+    definition["info"]["lastModified"] = 1758061153670
+    for stage in definition["stages"]:
+        stage["uiInfo"]["xPos"] += 500
+    project.backend.update_flow(
+        flow_id, {"pipeline_definition": definition}, revision=document["flow"]["metadata"]["revision"]
+    )
+    assert [change.action for change in plan([orders()], project).changes] == ["unchanged"]
+
+
+def test_prune_deletes_only_flows_that_apply_stored(project: Project) -> None:
+    apply(plan([orders(), simple("gone")], project), project)
+    project.create_flow(name="hand-made", flow=simple("hand-made"))
+    without = plan([orders()], project)
+    assert [change.action for change in without.changes] == ["unchanged"]
+    planned = plan([orders()], project, prune=True)
+    assert [(change.action, change.name) for change in planned.changes] == [
+        ("unchanged", "orders"),
+        ("delete", "gone"),
+    ]
+    assert planned.left_alone == ("hand-made",)
+    apply(planned, project)
+    assert sorted(flow.name for flow in project.flows) == ["hand-made", "orders"]
+
+
+def test_a_stored_flow_not_made_by_apply_is_adopted_by_an_update(project: Project) -> None:
+    project.create_flow(name="b", flow=simple("b"))
+    [change] = plan([simple("b")], project).changes
+    assert change.action == "update"
+    assert change.diff.details == (
+        f"adopt: not stored by flowbuilder before; gets the {MANAGED_LABEL!r} label",
+    )
+    apply(plan([simple("b")], project), project)
+    assert is_managed(project.flows.get(name="b").to_dict())
+    assert not plan([simple("b")], project).has_changes
+
+
+def test_an_invalid_flow_is_not_applied_but_the_others_are(project: Project, tmp_path: Path) -> None:
+    broken = Flow("broken").source("Dev Raw Data Source").flow  # output lane goes nowhere
+    source = FlowSource(broken, tmp_path / "broken.py", 3, {"DevRawDataSource_01": 4})
+    planned = plan([source, simple("fine")], project)
+    invalid = planned.changes[0]
+    assert invalid.action == "invalid"
+    assert f"{tmp_path / 'broken.py'}:4: OUTPUT_UNCONNECTED DevRawDataSource_01" in invalid.reason
+    result = apply(planned, project)
+    assert [outcome.ok for outcome in result.outcomes] == [False, True]
+    assert str(result.failures[0].error).startswith(f"{tmp_path / 'broken.py'}:3, Flow 'broken'")
+    assert [flow.name for flow in project.flows] == ["fine"]
+
+
+def test_a_flow_changed_since_the_plan_fails_alone_with_a_conflict(project: Project) -> None:
+    apply(plan([orders(), simple("b")], project), project)
+    planned = plan([orders("/elsewhere"), simple("b")], project)
+    stored = project.flows.get(name="orders")
+    stored.description = "edited by someone else"
+    project.update_flow(stored)
+    result = apply(planned, project)
+    [failure] = result.failures
+    assert failure.change.name == "orders"
+    assert "changed since it was read" in str(failure.error)
+    assert project.flows.get(name="orders").description == "edited by someone else"
+
+
+def test_several_stored_flows_of_one_name_are_a_conflict_not_a_guess(project: Project) -> None:
+    project.create_flow(name="b", flow=simple("b"))
+    project.create_flow(name="b", flow=simple("b"))
+    [change] = plan([simple("b")], project).changes
+    assert change.action == "conflict"
+    assert "2 flows named 'b'" in change.reason
+    assert not apply(plan([simple("b")], project), project)
+
+
+def test_one_name_given_twice_is_refused(project: Project) -> None:
+    with pytest.raises(FlowbuilderError, match="defined twice"):
+        plan([simple("b"), simple("b")], project)
+
+
+def test_mask_secrets_hides_credentials_and_keeps_everything_else() -> None:
+    flow = Flow("db").source("JDBC Query Consumer", password="s3cr3t", username="me").to("Trash").flow
+    definition = flow.to_dict()
+    masked = mask_secrets(definition)
+    values = {c["name"]: c["value"] for c in masked["stages"][0]["configuration"]}
+    originals = {c["name"]: c["value"] for c in definition["stages"][0]["configuration"]}
+    credentials = {"hikariConfigBean.connection.password", "hikariConfigBean.connection.username"}
+    assert {name: values[name] for name in credentials} == dict.fromkeys(credentials, SECRET_MASK)
+    assert {k: v for k, v in values.items() if k not in credentials} == {
+        k: v for k, v in originals.items() if k not in credentials
+    }
+    assert "s3cr3t" not in json.dumps(masked)
