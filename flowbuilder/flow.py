@@ -702,18 +702,31 @@ class Flow:
         return repr_mimebundle(self, include=include, exclude=exclude)
 
     @classmethod
-    def from_json(cls, data: str | bytes | dict[str, Any], *, catalog: Catalog | None = None) -> Self:
-        """Read a flow from pipeline JSON (bare, export envelope, or the GET-shaped document)."""
-        from .compile import from_json
+    def from_json(
+        cls,
+        data: str | bytes | dict[str, Any],
+        *,
+        catalog: Catalog | None = None,
+        max_bytes: int | None = None,
+    ) -> Self:
+        """Read a flow from pipeline JSON (bare, export envelope, or the GET-shaped document).
 
-        return from_json(data, catalog=catalog, cls=cls)
+        Text longer than ``max_bytes`` (default ``flowbuilder.compile.MAX_JSON_BYTES``, 64 MiB)
+        is refused with FlowFormatError before it is parsed.
+        """
+        from .compile import MAX_JSON_BYTES, from_json
+
+        return from_json(data, catalog=catalog, cls=cls, max_bytes=max_bytes or MAX_JSON_BYTES)
 
     @classmethod
-    def from_file(cls, path: str | FilePath, *, catalog: Catalog | None = None) -> Self:
-        """Read a flow from a pipeline JSON file."""
-        from .compile import from_file
+    def from_file(
+        cls, path: str | FilePath, *, catalog: Catalog | None = None, max_bytes: int | None = None
+    ) -> Self:
+        """Read a flow from a pipeline JSON file; one larger than ``max_bytes`` (default 64 MiB)
+        is refused without being read."""
+        from .compile import MAX_JSON_BYTES, from_file
 
-        return from_file(path, catalog=catalog, cls=cls)
+        return from_file(path, catalog=catalog, cls=cls, max_bytes=max_bytes or MAX_JSON_BYTES)
 
 
 class Parameters(MutableMapping[str, Any]):

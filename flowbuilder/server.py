@@ -40,7 +40,8 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from .backends import LocalBackend
 from .backends.http import FLOWS_PATH
-from .errors import BackendError, ConfigError, FlowbuilderError
+from .compile._reader import MAX_JSON_BYTES, load_json
+from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError
 
 if TYPE_CHECKING:
     from .project import Project
@@ -51,7 +52,7 @@ _log = logging.getLogger("flowbuilder.server")
 
 _V2_FLOWS_PATH = "/sset/streamsets_flows/v2/streamsets_flows"
 _ENVIRONMENTS_PATH = "/sset/engine_manager/v1/streamsets_environments"
-_MAX_BODY = 64 * 1024 * 1024
+_MAX_BODY = MAX_JSON_BYTES  # the importer's own limit: no body holds a flow it would refuse
 _READY = re.compile(r"listening on (?P<url>http://\S+) \(project (?P<project>[^,]+),")
 _CODES = {
     400: "bad_request",
@@ -151,9 +152,9 @@ class _Request:
     def json(self) -> object:
         data = self.body()
         try:
-            return json.loads(data) if data else None
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise _error_answer(400, f"the body is not valid JSON: {error}", self.id) from None
+            return load_json(data, max_bytes=_MAX_BODY) if data else None
+        except FlowFormatError as error:
+            raise _error_answer(400, f"the body: {error.message}", self.id, error.hint) from None
 
 
 Handler = Callable[[_Request, str], _Answer]

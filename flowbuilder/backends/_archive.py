@@ -123,6 +123,8 @@ def _bad(message: str, where: str | None = None, hint: str | None = None) -> Bac
 
 def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
     """The flows in an export zip, in member order; BackendError (status 400) on a bad archive."""
+    from ..compile._reader import MAX_JSON_BYTES, load_json
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -136,10 +138,12 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
             if info.filename == "manifest.json":
                 continue
             location = f"{where}:{info.filename}"
+            if info.file_size > MAX_JSON_BYTES:
+                raise _bad(f"member is {info.file_size:,} bytes, more than {MAX_JSON_BYTES:,}", location)
             try:
-                document = json.loads(archive.read(info))
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                raise _bad(f"not valid JSON: {error}", location) from None
+                document = load_json(archive.read(info), location=location)
+            except FlowFormatError as error:
+                raise _bad(error.message, error.location or location, error.hint) from None
             except (zipfile.BadZipFile, OSError, RuntimeError) as error:
                 raise _bad(f"cannot read member: {error}", location) from None
             flows.append(_imported(document, info.filename, location))

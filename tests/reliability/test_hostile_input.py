@@ -6,11 +6,23 @@ says what and where; stored data is never lost."""
 from __future__ import annotations
 
 import copy
+import io
+import json
+import socket
+import tracemalloc
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from flowbuilder import Flow, FlowFormatError
+from flowbuilder import BackendError, Flow, FlowFormatError, Project
+from flowbuilder.backends import MemoryBackend
+from flowbuilder.backends.http import FLOWS_PATH
+from flowbuilder.compile import MAX_JSON_BYTES, MAX_JSON_DEPTH, to_python
+from flowbuilder.server import FlowsApp, ServerProcess
 
 
 def _definition() -> dict[str, Any]:
@@ -58,3 +70,239 @@ def test_malformed_config_entries_services_and_lanes_are_named_in_a_format_error
     with pytest.raises(FlowFormatError) as raised:
         Flow.from_json(_broken(change))
     assert where in str(raised.value)
+
+
+# -- huge and deeply nested JSON -------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def _peak_bytes(call: Callable[[], object]) -> tuple[BaseException | None, int]:
+    """Run ``call``; the error it raised and the peak of Python memory it allocated."""
+    tracemalloc.start()
+    try:
+        call()
+    except BaseException as error:  # returned for the caller to check
+        raised: BaseException | None = error
+    else:
+        raised = None
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return raised, peak
+
+
+def _huge_flow_text(size: int) -> bytes:
+    """A syntactically valid flow document of about ``size`` bytes (one huge raw_data value)."""
+    definition = _definition()
+    definition["stages"][0]["configuration"].append({"name": "padding", "value": "PAD"})
+    text = json.dumps(definition).encode()
+    return text.replace(b'"PAD"', b'"' + b"x" * (size - len(text) + 3) + b'"')
+
+
+def test_a_100_mb_flow_is_refused_before_parsing_with_bounded_memory(tmp_path: Path) -> None:
+    data = _huge_flow_text(100 * MB)
+    raised, peak = _peak_bytes(lambda: Flow.from_json(data))
+    assert isinstance(raised, FlowFormatError)
+    assert "104,857,600 bytes, more than the 67,108,864" in str(raised)
+    assert "max_bytes=" in str(raised)
+    assert peak < 1 * MB  # parsing it would have taken hundreds of MB
+
+    path = tmp_path / "huge.json"
+    path.write_bytes(data)
+    raised, peak = _peak_bytes(lambda: Flow.from_file(path))
+    assert isinstance(raised, FlowFormatError)
+    assert str(path) in str(raised)
+    assert peak < 1 * MB  # refused from the file's size: not even read
+
+
+def test_the_size_limit_is_documented_and_callers_can_raise_it(tmp_path: Path) -> None:
+    assert MAX_JSON_BYTES == 64 * MB
+    data = _huge_flow_text(3 * MB)
+    with pytest.raises(FlowFormatError, match="more than the 2,097,152"):
+        Flow.from_json(data, max_bytes=2 * MB)
+    assert len(Flow.from_json(data, max_bytes=4 * MB).stages) == 2
+    path = tmp_path / "big.json"
+    path.write_bytes(data)
+    with pytest.raises(FlowFormatError, match="more than the 2,097,152"):
+        Flow.from_file(path, max_bytes=2 * MB)
+    assert (
+        Flow.from_file(path, max_bytes=4 * MB).to_dict() == Flow.from_json(data, max_bytes=4 * MB).to_dict()
+    )
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [101, 1_000, 100_000])
+def test_deeply_nested_json_is_a_format_error_with_bounded_memory(depth: int) -> None:
+    definition = json.dumps(_definition())
+    for text in (_nested(depth), definition.replace('"STANDALONE"', _nested(depth), 1)):
+        raised, peak = _peak_bytes(lambda text=text: Flow.from_json(text))  # type: ignore[misc]
+        assert isinstance(raised, FlowFormatError), raised
+        assert "nests more than 100 levels deep" in str(raised)
+        assert peak < 20 * MB
+
+
+def test_deeply_nested_parsed_documents_are_refused_without_recursion() -> None:
+    value: list[Any] = []
+    for _ in range(100_000):
+        value = [value]
+    definition = _definition()
+    definition["stages"][0]["configuration"][0]["value"] = value
+    with pytest.raises(FlowFormatError, match=r"levels deep at stages\[0\]\.configuration\[0\]\.value"):
+        Flow.from_json(definition)
+
+
+def test_a_flow_at_the_nesting_limit_is_read_compiled_validated_drawn_and_generated() -> None:
+    definition = _definition()
+    depth_of_config_value = 4  # definition > stages > [0] > configuration > [0] > value
+    definition["stages"][0]["configuration"].append({"name": "deep", "value": None})
+    value: object = "leaf"
+    for _ in range(MAX_JSON_DEPTH - depth_of_config_value - 1):
+        value = [value]
+    definition["stages"][0]["configuration"][-1]["value"] = value
+    flow = Flow.from_json(json.dumps(definition))
+    assert Flow.from_json(flow.to_json()).to_json() == flow.to_json()
+    assert not flow.validate().errors
+    assert "DevRawDataSource_01" in flow.to_dot()
+    assert "DevRawDataSource_01" in flow.to_mermaid()
+    assert "deep" in to_python(flow)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b'{"stages": [], "title": "\xff\xfe"}', "is not UTF-8 text"),
+        ('{"stages": [], "title": "\\ud800"}', "unpaired surrogate '\\ud800' at title"),
+        ('{"stages": [{"\\udfff": 1}]}', "unpaired surrogate '\\udfff' at stages[0]"),
+        ('{"stages": [], "version": ' + "9" * 5000 + "}", "4300 digits"),
+        ('{"stages": [', "not valid JSON"),
+    ],
+)
+def test_undecodable_text_surrogates_and_giant_numbers_are_format_errors(
+    text: str | bytes, message: str
+) -> None:
+    with pytest.raises(FlowFormatError) as raised:
+        Flow.from_json(text)
+    assert message in str(raised.value)
+
+
+def _app() -> tuple[FlowsApp, MemoryBackend]:
+    backend = MemoryBackend()
+    return FlowsApp(backend, token="t"), backend  # type: ignore[arg-type]
+
+
+def _post(app: FlowsApp, body: bytes, length: str | None = None) -> tuple[int, dict[str, Any]]:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": FLOWS_PATH,
+        "QUERY_STRING": f"project_id={app.backend.project_id}",
+        "HTTP_AUTHORIZATION": "Bearer t",
+        "CONTENT_LENGTH": str(len(body)) if length is None else length,
+        "wsgi.input": io.BytesIO(body),
+    }
+    setup_testing_defaults(environ)
+    answer: dict[str, int] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        answer["status"] = int(status.split()[0])
+
+    content = b"".join(app(environ, start_response))
+    return answer["status"], json.loads(content) if content else {}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_nested(100_000).encode(), "the body: JSON nests more than 100 levels deep"),
+        (b'{"name": "' + b"[" * 200 + b'"}', None),
+        (b'{"name": {"a": ' + _nested(150).encode() + b"}}", "levels deep at name.a"),
+        (b'{"name": "\\ud800"}', "unpaired surrogate '\\ud800' at name"),
+        (b'{"name": "\xff"}', "is not UTF-8 text"),
+        (b'{"name": ' + b"1" * 5000 + b"}", "4300 digits"),
+    ],
+)
+def test_the_server_answers_hostile_bodies_with_400_and_stores_nothing(
+    body: bytes, message: str | None
+) -> None:
+    app, backend = _app()
+    status, answer = _post(app, body)
+    if message is None:  # '[' inside a string is just text
+        assert status == 201
+        return
+    assert status == 400
+    assert message in answer["errors"][0]["message"]
+    assert backend.list_flows().total_count == 0
+
+
+def test_the_server_refuses_a_body_over_the_importers_limit_before_reading_it() -> None:
+    app, backend = _app()
+    status, answer = _post(app, b"{}", length=str(MAX_JSON_BYTES + 1))
+    assert status == 413
+    assert answer["errors"][0]["code"] == "payload_too_large"
+    assert backend.list_flows().total_count == 0
+
+
+def _peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc to read the server's memory")
+def test_a_100_mb_upload_to_flowbuilder_serve_is_refused_with_413_in_bounded_memory(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path / "store") as server:
+        before = _peak_rss_kib(server.pid)
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        head = (
+            f"POST {FLOWS_PATH}?project_id={server.project_id} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {server.token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {100 * MB}\r\n\r\n"
+        )
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(head.encode())
+            chunk = b" " * MB
+            try:
+                for _ in range(100):
+                    connection.sendall(chunk)
+            except OSError:
+                pass  # the server closed the connection after answering: what we want
+            answer = connection.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413")
+        assert _peak_rss_kib(server.pid) - before < 50 * 1024
+        assert len(server.connect().flows) == 0
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        (_nested(100_000).encode(), "JSON nests more than 100 levels deep"),
+        (b'{"stages": [], "title": "\\udc00"}', "unpaired surrogate"),
+        (b'{"stages": [], "title": "\xc3\x28"}', "is not UTF-8 text"),
+        (b" " * (MAX_JSON_BYTES + 1), "more than 67,108,864"),
+    ],
+)
+def test_import_refuses_hostile_archive_members_and_keeps_the_stored_flows(
+    member: bytes, message: str
+) -> None:
+    project = Project.memory()
+    kept = project.create_flow(name="kept", flow=Flow("kept").source("Dev Raw Data Source").to("Trash").flow)
+    archive = _zip({"flows/good.json": json.dumps(_definition()).encode(), "flows/bad.json": member})
+    with pytest.raises(BackendError) as raised:
+        project.import_flows(archive)
+    assert raised.value.status == 400
+    assert message in str(raised.value)
+    assert "flows/bad.json" in str(raised.value)
+    assert [flow.name for flow in project.flows] == ["kept"]
+    assert project.flows.get(flow_id=kept.flow_id).to_json() == kept.to_json()
