@@ -256,7 +256,8 @@ class Stage:
     def predicates(self) -> list[dict[str, str]]:
         """Stream Selector conditions: ``[{"outputLane": ..., "predicate": ...}]``, default last."""
         value = self.configuration.get("lanePredicates")
-        return [dict(p) for p in value] if isinstance(value, list) else []
+        # Imported JSON may hold anything here; validate() reports what is not a condition.
+        return [dict(p) for p in value if isinstance(p, Mapping)] if isinstance(value, list) else []
 
     @predicates.setter
     def predicates(self, value: Sequence[str | dict[str, str]]) -> None:

@@ -306,3 +306,21 @@ def test_import_refuses_hostile_archive_members_and_keeps_the_stored_flows(
     assert "flows/bad.json" in str(raised.value)
     assert [flow.name for flow in project.flows] == ["kept"]
     assert project.flows.get(flow_id=kept.flow_id).to_json() == kept.to_json()
+
+
+@pytest.mark.parametrize(
+    "conditions", [["x", ["a", "b"], 3], [[]], "default", [{"outputLane": 1, "predicate": []}]]
+)
+def test_stream_selector_conditions_that_are_not_objects_are_reported_not_crashed_on(conditions: Any) -> None:
+    selector = Flow("routes").source("Dev Raw Data Source").to("Stream Selector")
+    selector.when("${true}").to("Trash")
+    selector.otherwise().to("Trash")
+    definition = selector.flow.to_dict()
+    entry = next(e for e in definition["stages"][1]["configuration"] if e["name"] == "lanePredicates")
+    entry["value"] = conditions
+    flow = Flow.from_json(definition)
+    codes = {issue.code for issue in flow.validate().errors}
+    assert codes & {"SELECTOR_NO_DEFAULT", "CONFIG_TYPE"}
+    assert "StreamSelector_01" in flow.to_dot()
+    assert "StreamSelector_01" in flow.to_mermaid()
+    assert Flow.from_json(flow.to_json()).to_json() == flow.to_json()
