@@ -743,9 +743,9 @@ def mask_secrets(
 ) -> dict[str, Any]:
     """A copy of a pipeline definition with every secret value (non-empty) replaced by ``replacement``.
 
-    Secrets are the CREDENTIAL configs of known stages and flow configs (in list configs, only
-    the CREDENTIAL fields of each row); for stages the catalog does not know, configs named like
-    a password, token or key.
+    Secrets are the values of the CREDENTIAL configs of known stages and flow configs (in list
+    configs, only the CREDENTIAL fields of each row) other than their catalog default; for
+    stages the catalog does not know, configs named like a password, token or key.
 
     >>> from flowbuilder import Flow
     >>> flow = Flow("db").source("JDBC Query Consumer", password="s3cr3t").to("Trash").flow
@@ -818,8 +818,8 @@ _EMPTY: tuple[Any, ...] = (None, "", [], {})
 def _masked(config: ConfigDefinition, value: Any, replacement: str) -> Any:
     """``value`` with its secret parts replaced: the whole value of a CREDENTIAL config, the
     CREDENTIAL fields of each row of a list config."""
-    if config.is_secret:
-        return value if value in _EMPTY else replacement
+    if config.is_secret:  # the catalog default (a placeholder such as an example ARN) is no secret
+        return value if value in _EMPTY or value == config.default else replacement
     secret_fields = [sub for sub in config.sub_configs if _holds_secret(sub)]
     if not secret_fields or not isinstance(value, list):
         return value
