@@ -1,0 +1,293 @@
+"""The commands' output and files, run in-process (fast); tests/test_cli.py runs the executable."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from flowbuilder import Flow, Project
+from flowbuilder.cli import main
+from flowbuilder.plan import SECRET_MASK
+
+DATABASE = """\
+from flowbuilder import Flow
+
+db = (
+    Flow("db")
+    .source("JDBC Query Consumer", password="s3cr3t", username="me", jdbc_connection_string="jdbc:x")
+    .to("Trash")
+    .flow
+)
+"""
+
+BROKEN = """\
+from flowbuilder import Flow
+
+orders = (
+    Flow("broken")
+    .source("Dev Raw Data Source", data_format="JSON")
+    .to("Local FS")
+    .flow
+)
+"""
+
+TWO = """\
+from flowbuilder import Flow
+
+a = Flow("a").source("Dev Raw Data Source", data_format="JSON").to("Trash").flow
+b = Flow("b b").source("Dev Raw Data Source", data_format="JSON").to("Trash").flow
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("FLOWBUILDER_PROJECT", "FLOWBUILDER_PROJECT_ID", "FLOWBUILDER_API_KEY", "FLOWBUILDER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def stored(*flows: Flow) -> Project:
+    project = Project.local(".flowbuilder")
+    for flow in flows:
+        project.create_flow(name=flow.name, description=f"{flow.name} flow", flow=flow)
+    return project
+
+
+def simple(name: str) -> Flow:
+    return Flow(name).source("Dev Raw Data Source", data_format="JSON").to("Trash").flow
+
+
+# -- validate / plan as JSON ----------------------------------------------------------------------
+
+
+def test_validate_json_lists_every_issue_with_file_line_code_and_hint(tmp_path: Path) -> None:
+    write(tmp_path / "bad.py", BROKEN)
+    write(tmp_path / "two.py", TWO)
+    result = run("validate", "--format", "json", "bad.py", "two.py")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["valid"] is False
+    assert [(flow["name"], flow["line"], flow["errors"]) for flow in report["flows"]] == [
+        ("broken", 3, 1),
+        ("a", 3, 0),
+        ("b b", 4, 0),
+    ]
+    [issue] = report["flows"][0]["issues"]
+    assert issue == {
+        "file": "bad.py",
+        "line": 6,
+        "code": "CONFIG_REQUIRED",
+        "severity": "error",
+        "stage": "LocalFS_01",
+        "config": "data_format",
+        "message": "is required",
+        "hint": "Set it, e.g. data_format=...",
+        "engine_code": "VALIDATION_0007",
+    }
+
+
+def test_plan_json_describes_each_change_for_machines(tmp_path: Path) -> None:
+    write(tmp_path / "two.py", TWO)
+    result = run("plan", "--format", "json", "--no-validate", "two.py")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [(c["action"], c["name"], c["file"], c["line"]) for c in report["changes"]] == [
+        ("create", "a", "two.py", 3),
+        ("create", "b b", "two.py", 4),
+    ]
+    assert report["summary"]["create"] == 2
+
+
+def test_a_broken_file_stops_plan_before_anything_is_planned(tmp_path: Path) -> None:
+    write(tmp_path / "flows" / "ok.py", TWO)
+    write(tmp_path / "flows" / "bad.py", "x = (\n")
+    result = run("plan", "flows")
+    assert result.exit_code == 1
+    assert "flows/bad.py:1: invalid Python" in result.output
+    assert "nothing was planned" in result.output
+
+
+# -- compile / import ---------------------------------------------------------------------------
+
+
+def test_compile_to_standard_output_masks_secrets(tmp_path: Path) -> None:
+    write(tmp_path / "db.py", DATABASE)
+    result = run("compile", "db.py")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["title"] == "db"
+    assert "s3cr3t" not in result.output
+    assert SECRET_MASK in result.output
+
+
+def test_compile_to_a_folder_writes_the_exact_json_of_each_flow(tmp_path: Path) -> None:
+    write(tmp_path / "two.py", TWO)
+    result = run("compile", "two.py", "-o", "out")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["out/a.json", "out/b_b.json"]
+    assert Flow.from_file(tmp_path / "out" / "b_b.json").to_dict() == json.loads(
+        (tmp_path / "out" / "b_b.json").read_text()
+    )
+    assert json.loads((tmp_path / "out" / "a.json").read_text()) == simple("a").to_dict()
+
+
+def test_compile_of_several_flows_needs_a_folder(tmp_path: Path) -> None:
+    write(tmp_path / "two.py", TWO)
+    assert run("compile", "two.py").exit_code == 2
+    assert run("compile", "two.py", "-o", "one.json").exit_code == 2
+
+
+def test_import_writes_python_that_rebuilds_the_flow(tmp_path: Path) -> None:
+    flow = Flow("orders").source("Dev Raw Data Source", raw_data='{"a": 1}').to("Trash").flow
+    write(tmp_path / "orders.json", flow.to_json())
+    result = run("import", "orders.json", "-o", "orders.py")
+    assert result.exit_code == 0, result.output
+    namespace: dict[str, object] = {}
+    exec((tmp_path / "orders.py").read_text(), namespace)
+    rebuilt = namespace["flow"]
+    assert isinstance(rebuilt, Flow)
+    assert rebuilt.to_dict() == flow.to_dict()
+
+
+def test_import_of_a_file_that_is_not_a_flow_exits_1_naming_it(tmp_path: Path) -> None:
+    write(tmp_path / "x.json", '{"name": "package"}')
+    result = run("import", "x.json")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: x.json")
+
+
+# -- flows ------------------------------------------------------------------------------------------
+
+
+def test_flows_list_shows_names_ids_stage_counts_and_who_manages_them(tmp_path: Path) -> None:
+    with stored(simple("hand")) as project:
+        write(tmp_path / "flows" / "m.py", TWO.replace('"b b"', '"b"'))
+        assert run("apply", "flows", "--yes", "--no-validate").exit_code == 0
+        ids = {flow.name: flow.flow_id for flow in project.flows}
+    result = run("flows", "list")
+    assert result.exit_code == 0, result.output
+    assert [line.split()[:4] for line in result.output.splitlines()] == [
+        ["NAME", "FLOW", "ID", "STAGES"],
+        ["hand", ids["hand"], "2", "no"],
+        ["a", ids["a"], "2", "yes"],
+        ["b", ids["b"], "2", "yes"],
+    ]
+    listed = json.loads(run("flows", "list", "--format", "json").output)
+    assert [(row["name"], row["managed"]) for row in listed] == [("hand", False), ("a", True), ("b", True)]
+
+
+def test_flows_show_summarises_one_flow_and_masks_secrets_in_json() -> None:
+    database = Flow("db").source("JDBC Query Consumer", password="s3cr3t").to("Trash").flow
+    with stored(database) as project:
+        flow_id = project.flows.get(name="db").flow_id
+    text = run("flows", "show", "db")
+    assert text.exit_code == 0, text.output
+    assert f"flow id:      {flow_id}" in text.output
+    assert "  JDBCQueryConsumer_01 -> Trash_01" in text.output
+    by_id = run("flows", "show", flow_id, "--format", "json")
+    assert json.loads(by_id.output)["flow"]["metadata"]["name"] == "db"
+    assert "s3cr3t" not in by_id.output + text.output
+
+
+def test_flows_export_writes_a_zip_or_one_file_per_flow_without_secrets(tmp_path: Path) -> None:
+    database = Flow("db").source("JDBC Query Consumer", password="s3cr3t").to("Trash").flow
+    with stored(database, simple("plain")) as project:
+        plain = project.flows.get(name="plain").to_dict()
+    archive = run("flows", "export", "--all", "-o", "flows.zip")
+    assert archive.exit_code == 0, archive.output
+    with zipfile.ZipFile(tmp_path / "flows.zip") as opened:
+        assert "s3cr3t" not in "".join(opened.read(name).decode() for name in opened.namelist())
+    as_json = run("flows", "export", "db", "plain", "-o", "out")
+    assert as_json.output.splitlines() == ["out/db.json", "out/plain.json"]
+    assert "s3cr3t" not in (tmp_path / "out" / "db.json").read_text()
+    assert json.loads((tmp_path / "out" / "plain.json").read_text()) == plain
+    as_python = run("flows", "export", "db", "-o", "py", "--format", "py")
+    assert as_python.output.splitlines() == ["py/db.py"]
+    assert "s3cr3t" not in (tmp_path / "py" / "db.py").read_text()
+    assert run("flows", "export", "-o", "x.zip").exit_code == 2
+
+
+def test_flows_delete_and_duplicate_act_on_one_flow_by_name() -> None:
+    with stored(simple("a")) as project:
+        copied = run("flows", "duplicate", "a", "a copy", "--description", "the copy")
+        assert copied.exit_code == 0, copied.output
+        assert project.flows.get(name="a copy").description == "the copy"
+        refused = run("flows", "delete", "a")
+        assert refused.exit_code == 2
+        deleted = run("flows", "delete", "a", "--yes")
+        assert deleted.exit_code == 0, deleted.output
+        assert [flow.name for flow in project.flows] == ["a copy"]
+    missing = run("flows", "show", "nope")
+    assert missing.exit_code == 1
+    assert "no flow named 'nope'" in missing.output
+
+
+# -- catalog ----------------------------------------------------------------------------------------
+
+
+def test_catalog_search_lists_matching_stages_best_first() -> None:
+    result = run("catalog", "search", "trash")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1].split()[:2] == ["Trash", "destination"]
+    assert run("catalog", "search", "no such stage anywhere").exit_code == 1
+
+
+def test_catalog_show_picks_among_kinds_with_type_and_finds_error_stages() -> None:
+    ambiguous = run("catalog", "show", "Amazon S3")
+    assert ambiguous.exit_code == 1
+    assert "--type" in ambiguous.output
+    origin = run("catalog", "show", "Amazon S3", "--type", "origin", "--format", "json")
+    definition = json.loads(origin.output)
+    assert definition["type"] == "origin"
+    assert any(config["python_name"] == "bucket" for config in definition["configs"])
+    error_stage = run("catalog", "show", "Write to File")
+    assert error_stage.exit_code == 0
+    assert error_stage.output.splitlines()[0] == "Write to File (error stage)"
+    unknown = run("catalog", "show", "Local F")
+    assert unknown.exit_code == 1
+    assert "Did you mean 'Local FS'?" in unknown.output
+
+
+# -- settings ---------------------------------------------------------------------------------------
+
+
+def test_pyproject_settings_give_the_paths_and_the_project(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        '[tool.flowbuilder]\nproject = "state/store"\npaths = ["flows"]\n',
+    )
+    write(tmp_path / "flows" / "a.py", TWO.replace('"b b"', '"b"'))
+    (tmp_path / "sub").mkdir()
+    result = CliRunner().invoke(main, ["apply", "--yes", "--no-validate"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with Project.local(tmp_path / "state" / "store") as project:
+        assert sorted(flow.name for flow in project.flows) == ["a", "b"]
+
+
+def test_credentials_in_pyproject_are_refused_without_echoing_them(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[tool.flowbuilder]\napi_key = "k3y-value"\n')
+    result = run("plan", ".")
+    assert result.exit_code == 2
+    assert "FLOWBUILDER_API_KEY" in result.output
+    assert "k3y-value" not in result.output
+
+
+def test_an_unknown_environment_is_a_usage_error(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", TWO)
+    result = run("apply", "a.py", "--yes", "--no-validate", "--environment", "prod")
+    assert result.exit_code == 2
+    assert "Environments: 'local'" in result.output
