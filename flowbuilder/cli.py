@@ -520,8 +520,8 @@ def _progress(total: int) -> Iterator[Callable[[Outcome], None]]:
     if total <= _PROGRESS_OVER or not _is_terminal(sys.stderr):
 
         def plain(outcome: Outcome) -> None:
-            if outcome.change.writes or not outcome.ok:
-                click.echo(outcome.line(), err=not outcome.ok)
+            if outcome.ok and outcome.change.writes:  # failures are listed once, at the end
+                click.echo(outcome.line())
 
         yield plain
         return
@@ -535,7 +535,7 @@ def _progress(total: int) -> Iterator[Callable[[Outcome], None]]:
         task = progress.add_task("apply", total=total)
 
         def bar(outcome: Outcome) -> None:
-            if outcome.change.writes or not outcome.ok:
+            if outcome.ok and outcome.change.writes:
                 progress.console.print(outcome.line(), markup=False, highlight=False)
             if outcome.change.writes or outcome.change.action in ("invalid", "conflict"):
                 progress.advance(task)

@@ -331,8 +331,9 @@ def plan(
 
     ``flows`` are FlowSource objects (from :func:`flowbuilder.discovery.discover`, so that
     reports name files and lines) or plain Flow objects. With ``validate`` (the default) a flow
-    with validation errors is planned as ``invalid`` and not applied. Two flows of one name are
-    a FlowbuilderError.
+    that would be created or updated but has validation errors is planned as ``invalid`` and
+    not applied (unchanged flows are not validated: applying them writes nothing). Two flows of
+    one name are a FlowbuilderError.
     """
     given = [(item.flow, item) if isinstance(item, FlowSource) else (item, None) for item in flows]
     wanted: dict[str, FlowSource | None] = {}
@@ -489,7 +490,7 @@ def _checked(change: Change, validate: bool) -> Change:
         source,
         change.flow,
         flow_id=change.flow_id,
-        reason=f"{len(errors)} validation error{_s(errors)}; not applied:\n" + "\n".join(listing),
+        reason=f"{len(errors)} validation error{_s(errors)}, not applied:\n" + "\n".join(listing),
     )
 
 
@@ -853,7 +854,7 @@ class Outcome:
         where = f" ({self.change.location})" if self.change.location else ""
         if self.ok:
             return f"{done.get(self.change.action, self.change.action)} {self.change.name}{where}"
-        return f"FAILED {self.change.action} {self.change.name}{where}: {self.error}"
+        return f"FAILED {self.change.action} {self.change.name}: {self.error}"  # the error says where
 
 
 @dataclass(frozen=True)
@@ -923,7 +924,12 @@ def _located(error: FlowbuilderError, change: Change) -> FlowbuilderError:
 def _perform(change: Change, project: Project, environment: Environment | None) -> str | None:
     backend = project.backend
     if change.action in ("invalid", "conflict"):
-        raise FlowbuilderError(change.reason.splitlines()[0], flow=change.name)
+        hint = (
+            "Fix the issues the plan lists (flowbuilder validate shows them too)."
+            if change.action == "invalid"
+            else None
+        )
+        raise FlowbuilderError(change.reason.splitlines()[0].rstrip(":"), flow=change.name, hint=hint)
     if change.action == "unchanged":
         return change.flow_id
     if change.action == "delete":

@@ -266,7 +266,10 @@ def test_a_failing_flow_is_named_with_its_file_and_the_others_are_still_applied(
     assert result.returncode == 1
     assert "created fine (flows/fine.py:3)" in result.stdout
     assert "flows/broken.py:6: CONFIG_REQUIRED LocalFS_01 [data_format]" in result.stdout
-    assert "FAILED invalid broken (flows/broken.py:3)" in result.stderr
+    assert (
+        "FAILED invalid broken: flows/broken.py:3, Flow 'broken': 1 validation error, not applied"
+        in result.stderr
+    )
     with Project.local(tmp_path / ".flowbuilder") as project:
         assert [flow.name for flow in project.flows] == ["fine"]
 
