@@ -297,13 +297,12 @@ def _locate(path: Path, namespace: Mapping[str, object], flows: list[Flow]) -> l
     except (SyntaxError, ValueError, FlowFormatError):
         return [LocatedFlow(flow, 1, {}) for flow in flows]
     bindings = _module_bindings(tree)
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     factory = next(
         (node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "flows"), None
     )
     located = []
     for flow in flows:
-        statement = _binding_of(flow, namespace, bindings) or _creation_of(flow, tree, parents)
+        statement = _binding_of(flow, namespace, bindings) or _creation_of(flow, tree)
         fallback = factory.lineno if factory is not None else 1
         line = statement.lineno if statement is not None else fallback
         # One flow in the file: its stages may be added anywhere in it (classic API, builder functions).
@@ -353,7 +352,7 @@ def _binding_of(
     return min(statements, key=lambda statement: statement.lineno, default=None)
 
 
-def _creation_of(flow: Flow, tree: ast.Module, parents: Mapping[ast.AST, ast.AST]) -> ast.stmt | None:
+def _creation_of(flow: Flow, tree: ast.Module) -> ast.stmt | None:
     """The statement holding the first ``Flow("<the flow's name>", ...)`` call."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _called_name(node) in ("Flow", "StreamsetsFlow"):
@@ -361,6 +360,9 @@ def _creation_of(flow: Flow, tree: ast.Module, parents: Mapping[ast.AST, ast.AST
                 node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "name"), None)
             )
             if isinstance(given, ast.Constant) and given.value == flow.name:
+                parents = {
+                    child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)
+                }
                 found: ast.AST = node
                 while not isinstance(found, ast.stmt) and found in parents:
                     found = parents[found]

@@ -641,6 +641,8 @@ def diff_definitions(
     >>> diff_definitions(before.to_dict(), after.to_dict()).lines()
     ['~ stage LocalFS_01 (Local FS)', '    directory_template: "/a" -> "/b"']
     """
+    if old == new and old_description == new_description:
+        return FlowDiff()  # what apply stored, untouched since: the common case, decided at C speed
     catalog = catalog or Catalog.default()
     old_doc: Mapping[str, Any] = old if isinstance(old, Mapping) else {}
     new_doc: Mapping[str, Any] = new if isinstance(new, Mapping) else {}
