@@ -3,6 +3,7 @@ literals flowbuilder generates (double quotes, magic trailing commas, 88 columns
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,8 @@ def literal(value: Any) -> str:
 
     >>> literal({"a": [1, "b", None, True]})
     '{"a": [1, "b", None, True]}'
+    >>> literal([1.5, float("inf"), float("nan")])
+    '[1.5, float("inf"), float("nan")]'
     """
     return _flat(value)
 
@@ -71,6 +74,8 @@ def _flat(node: Node) -> str:
     if isinstance(node, tuple):
         inner = ", ".join(_flat(v) for v in node)
         return f"({inner},)" if len(node) == 1 else f"({inner})"
+    if isinstance(node, float) and not math.isfinite(node):  # repr gives inf/nan: not Python names
+        return f'float("{node!r}")'
     return repr(node)
 
 

@@ -324,3 +324,17 @@ def test_stream_selector_conditions_that_are_not_objects_are_reported_not_crashe
     assert "StreamSelector_01" in flow.to_dot()
     assert "StreamSelector_01" in flow.to_mermaid()
     assert Flow.from_json(flow.to_json()).to_json() == flow.to_json()
+
+
+def test_non_finite_numbers_in_imported_json_give_python_that_runs_and_rebuilds_the_flow() -> None:
+    definition = _definition()
+    definition["stages"][0]["configuration"].append({"name": "odd", "value": [float("inf"), -1e999, 2.5]})
+    definition["stages"][0]["uiInfo"]["yPos"] = float("nan")
+    flow = Flow.from_json(json.dumps(definition))  # Python's json reads Infinity and NaN
+    source = to_python(flow)
+    assert 'float("inf")' in source
+    assert 'float("-inf")' in source
+    assert 'float("nan")' in source
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    assert namespace["flow"].to_json() == flow.to_json()
