@@ -193,11 +193,30 @@ class Configuration(Mapping[str, Any]):
         return ref is not None and ref.definition.is_secret
 
     def masked(self) -> dict[str, Any]:
-        """A plain dict of the values with every secret replaced by ``SECRET_MASK``."""
-        return {key: SECRET_MASK if self.is_secret(key) and self[key] else self[key] for key in self}
+        """A plain dict of the values with every secret replaced by ``SECRET_MASK``: CREDENTIAL
+        configs, and the CREDENTIAL fields of list-of-rows configs (users and their passwords)."""
+        shown = {}
+        for key in self:
+            ref = self._ref(key)
+            shown[key] = _masked(ref.definition, self[key]) if ref is not None else self[key]
+        return shown
 
     def __repr__(self) -> str:
         return f"Configuration({self.masked()!r})"
+
+
+def _masked(definition: ConfigDefinition, value: Any) -> Any:
+    if definition.is_secret:
+        return SECRET_MASK if value else value
+    secret = {sub.name for sub in definition.sub_configs if sub.is_secret}
+    if not secret or not isinstance(value, list):
+        return value
+    return [
+        {k: SECRET_MASK if k in secret and v else v for k, v in row.items()}
+        if isinstance(row, Mapping)
+        else row
+        for row in value
+    ]
 
 
 def _type_name(value: object) -> str:
