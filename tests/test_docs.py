@@ -4,8 +4,10 @@ Per page, in a scratch directory holding a copy of ``examples/`` (and links to t
 scripts, read only), in page order and sharing one namespace:
 
 - ``pycon`` blocks run as doctests;
-- ``python`` blocks are executed (a block that only includes an example file with
-  ``--8<-- "examples/x.py"`` names a file that ``tests/test_examples.py`` runs);
+- ``python`` blocks are executed; a block with a title (```` ```python title="flows/test_x.py" ````)
+  is a file: it is written there for the commands that follow, not executed; a block that only
+  includes an example file (``--8<-- "examples/x.py"``) names a file that
+  ``tests/test_examples.py`` runs;
 - ``console``, ``bash`` and ``sh`` blocks run in bash: ``$ command`` lines (``\\`` continues
   a line) are run and the lines after each one, when there are any, are compared with its
   output (stdout and stderr, doctest-style: ``...`` matches anything). A command must exit 0,
@@ -50,6 +52,7 @@ MAX_NOT_RUN = 4
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^`\n]*)$")
 _NOT_RUN = re.compile(r"<!--\s*not run:\s*(?P<why>[^>]*?)\s*-->")
 _SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$')
+_TITLE = re.compile(r'title="([^"]+)"')
 _EXIT = re.compile(r"#\s*exit (\d+)\s*$")
 _FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
@@ -62,6 +65,7 @@ class Block:
     code: str
     line: int  # of the first line of code, 1-based
     not_run: str | None  # the reason given by a <!-- not run: ... --> marker right above it
+    title: str | None = None  # the title="..." of the fence: the file the block is
 
 
 def blocks(text: str) -> list[Block]:
@@ -76,6 +80,7 @@ def blocks(text: str) -> list[Block]:
             continue
         indent, fence = match["indent"], match["fence"]
         lang = match["info"].strip().split(" ")[0].lower()
+        title = _TITLE.search(match["info"])
         previous = next((line for line in reversed(lines[:index]) if line.strip()), "")
         marker = _NOT_RUN.search(previous)
         end = index + 1
@@ -85,7 +90,8 @@ def blocks(text: str) -> list[Block]:
             line[len(indent) :] if line.startswith(indent) else line.lstrip()
             for line in lines[index + 1 : end]
         ]
-        found.append(Block(lang, "\n".join(code) + "\n", index + 2, marker["why"] if marker else None))
+        why = marker["why"] if marker else None
+        found.append(Block(lang, "\n".join(code) + "\n", index + 2, why, title[1] if title else None))
         index = end + 1
     return found
 
@@ -152,7 +158,7 @@ def _environment(folder: Path) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FLOWBUILDER_")}
     scripts = Path(sys.executable).parent
     environment["PATH"] = os.pathsep.join([str(folder / ".bin"), str(scripts), environment.get("PATH", "")])
-    environment["COLUMNS"] = "200"
+    environment["COLUMNS"] = "80"
     return environment
 
 
@@ -236,6 +242,9 @@ def run_page(path: Path, folder: Path, *, skip: frozenset[str] = frozenset()) ->
                 found, tries = run_pycon(block, namespace, where)
                 problems += found
                 checks += tries
+            elif block.lang == "python" and block.title:
+                (folder / block.title).parent.mkdir(parents=True, exist_ok=True)
+                (folder / block.title).write_text(block.code, encoding="utf-8")
             elif block.lang == "python":
                 problems += run_python(block, namespace, where)
                 checks += 1
