@@ -2,7 +2,7 @@
 
 ``_scene`` turns a flow into a neutral scene of nodes and edges; ``_dot`` and ``_mermaid`` write
 a scene in their language; ``_escape`` keeps user text from breaking either; ``_graphviz`` runs
-the ``dot`` program; ``_sources`` finds the flows in ``.py`` and ``.json`` files.
+the ``dot`` program. Finding the flows in ``.py`` and ``.json`` files is ``flowbuilder._sources``'s job.
 """
 
 __all__: list[str] = []
