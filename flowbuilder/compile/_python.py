@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._names import instance_base
-from ..catalog import Catalog, StageDefinition
+from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
 from ..errors import ConfigError, FlowFormatError
 from ._format import Call, Raw, format_statement, literal
@@ -183,12 +183,127 @@ def _variable(label: str, taken: set[str]) -> str:
     return name
 
 
+class _Secrets:
+    """Puts ``os.environ.get(VARIABLE, "")`` in generated code wherever a secret would be written
+    (a CREDENTIAL config, or a CREDENTIAL field of a list-of-rows config), and remembers what each
+    variable must hold: the environment the generated code needs."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.environment: dict[str, str] = {}
+
+    def value(self, owner: str, ref: ConfigRef, value: Any) -> Any:
+        """``value`` of config ``ref`` of ``owner`` (an instance name, or ``flow``) as code writes it."""
+        config = ref.definition
+        if config.is_secret:
+            return self._hidden(owner, ref.python_name, value, ref.python_name)
+        fields = {sub.name for sub in config.sub_configs if sub.is_secret}
+        if not fields or not isinstance(value, list):
+            return value
+        return [
+            {
+                key: self._hidden(owner, f"{ref.python_name}_{index}_{key}", item, ref.python_name)
+                if key in fields
+                else item
+                for key, item in row.items()
+            }
+            if isinstance(row, Mapping)
+            else row
+            for index, row in enumerate(value)
+        ]
+
+    def _hidden(self, owner: str, name: str, value: Any, config: str) -> Any:
+        if not isinstance(value, str) or not value or "${" in value:
+            return value  # empty, or an expression such as ${credential:get(...)}: nothing to hide
+        if "\x00" in value:  # no environment variable can carry it, so no code can read it
+            raise ConfigError(
+                "holds a NUL character, which an environment variable cannot carry",
+                flow=self.flow.name,
+                stage=None if owner == "flow" else owner,
+                config=config,
+                hint="Remove the NUL character from the secret, or use a credential function "
+                "such as ${credential:get(...)}.",
+            )
+        variable = secret_variable(owner, name)
+        self.environment[variable] = value
+        return Call("os.environ.get", [variable, ""])
+
+    def entries(self, owner: str, definition: StageDefinition | None, entries: Any) -> Any:
+        """Config entries (``[{"name", "value"}]``) with their secrets hidden."""
+        if definition is None or not isinstance(entries, list):
+            return entries
+        hidden = []
+        for entry in entries:
+            ref = definition.resolve(str(entry.get("name"))) if isinstance(entry, Mapping) else None
+            if ref is not None and "value" in entry:
+                entry = {**entry, "value": self.value(owner, ref, entry["value"])}
+            hidden.append(entry)
+        return hidden
+
+    def stage_json(self, raw: Any) -> Any:
+        """A stage as pipeline JSON with the secrets of its configs and services hidden."""
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("stageName"), str):
+            return raw
+        definition, _ = self.flow.catalog.resolve(
+            raw["stageName"], raw.get("stageVersion"), raw.get("library")
+        )
+        owner = str(raw.get("instanceName"))
+        hidden = dict(raw)
+        if "configuration" in raw:
+            hidden["configuration"] = self.entries(owner, definition, raw["configuration"])
+        if isinstance(raw.get("services"), list):
+            hidden["services"] = [self.service(owner, definition, block) for block in raw["services"]]
+        return hidden
+
+    def service(self, owner: str, definition: StageDefinition | None, block: Any) -> Any:
+        if not isinstance(block, Mapping) or "configuration" not in block:
+            return block
+        return {**block, "configuration": self.entries(owner, definition, block["configuration"])}
+
+    def details(self, details: dict[str, Any]) -> dict[str, Any]:
+        """The ``restore_details`` argument with every secret in it hidden."""
+        hidden = dict(details)
+        pipeline = self.flow.catalog.pipeline_definition(self.flow.engine)
+        if "configuration" in details:
+            hidden["configuration"] = self.spec("flow", pipeline, details["configuration"])
+        if "stages" in details:
+            hidden["stages"] = {}
+            for name, fields in details["stages"].items():
+                definition = self.flow.stage(name).definition if name in self.flow._graph else None
+                changed = dict(fields)
+                if "configuration" in fields:
+                    changed["configuration"] = self.spec(name, definition, fields["configuration"])
+                if isinstance(fields.get("services"), list):
+                    changed["services"] = [self.service(name, definition, b) for b in fields["services"]]
+                hidden["stages"][name] = changed
+        if "special" in details:
+            hidden["special"] = {
+                slot: [self.stage_json(raw) for raw in value]
+                if isinstance(value, list)
+                else self.stage_json(value)
+                for slot, value in details["special"].items()
+            }
+        return hidden
+
+    def spec(self, owner: str, definition: StageDefinition | None, spec: Mapping[str, Any]) -> dict[str, Any]:
+        hidden = dict(spec)
+        if "entries" in spec:
+            hidden["entries"] = self.entries(owner, definition, spec["entries"])
+        if "values" in spec and definition is not None:
+            hidden["values"] = {}
+            for name, value in spec["values"].items():
+                ref = definition.resolve(name)
+                hidden["values"][name] = self.value(owner, ref, value) if ref is not None else value
+        return hidden
+
+
 class _Writer:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
         self.default = Catalog.default()
         self.lines: list[str] = []
         self.variables: dict[str, str] = {}
+        self.secrets = _Secrets(flow)
         self.needs_os = False
         self.needs_json_helpers = False
         self.hints: dict[str, int] = {}
@@ -227,13 +342,14 @@ class _Writer:
                     continue
             except ConfigError:
                 continue
-            if ref.definition.is_secret and isinstance(value, str) and value and "${" not in value:
-                self.needs_os = True
-                variable = secret_variable(stage.instance_name, ref.python_name)
-                args.append((ref.python_name, Call("os.environ.get", [variable, ""])))
-            else:
-                args.append((ref.python_name, value))
+            args.append((ref.python_name, self.hide(stage.instance_name, ref, value)))
         return args
+
+    def hide(self, owner: str, ref: ConfigRef, value: Any) -> Any:
+        known = len(self.secrets.environment)
+        shown = self.secrets.value(owner, ref, value)
+        self.needs_os = self.needs_os or len(self.secrets.environment) > known
+        return shown
 
     @staticmethod
     def initial(stage: Stage, definition: StageDefinition, name: str) -> Any:
@@ -297,7 +413,7 @@ class _Writer:
                     continue
             except ConfigError:
                 continue
-            changes[ref.python_name] = value
+            changes[ref.python_name] = self.hide("flow", ref, value)
         if changes:
             self.lines.append(format_statement(None, Call("flow.configuration.update", [changes])))
         parameters = flow.configuration.get("constants")
@@ -316,7 +432,8 @@ class _Writer:
         definition = self.readable_definition(stage)
         if definition is None or stage._node != stage.instance_name:
             self.needs_json_helpers = True
-            raw = to_dict_stage(self.flow, stage)
+            raw = self.secrets.stage_json(to_dict_stage(self.flow, stage))
+            self.needs_os = self.needs_os or bool(self.secrets.environment)
             comment = "not in the bundled catalog" if definition is None else "kept as JSON"
             self.lines.append(f"# {stage.instance_name}: {comment}")
             self.lines.append(format_statement(variable, Call("add_stage_json", [Raw("flow"), raw])))
@@ -593,14 +710,24 @@ def to_python(flow: Flow) -> str:
     dev_raw_data_source_1 >> trash_1
     <BLANKLINE>
     '''
-    source = _Writer(flow).write()
-    built = _run(source, flow)
+    return _generate(flow)[0]
+
+
+def _generate(flow: Flow) -> tuple[str, dict[str, str]]:
+    """The source :func:`to_python` writes, and the environment its secrets are read from."""
+    writer = _Writer(flow)
+    source = writer.write()
+    built = _run(source, flow, writer.secrets.environment)
     original = to_dict(flow)
     details = _details(original, to_dict(built), imported=flow._key_order is not None)
     if not details:
-        return source
+        return source, writer.secrets.environment
+    details = writer.secrets.details(details)
     lines = source.rstrip("\n").split("\n")
     position = next(i for i, line in enumerate(lines) if line.startswith("from flowbuilder import Flow"))
+    if writer.secrets.environment and "import os" not in lines:
+        lines[position:position] = ["import os", ""]
+        position += 2
     helpers = (
         "from flowbuilder.compile import add_stage_json, restore_details"
         if any("from flowbuilder.compile import add_stage_json" in line for line in lines)
@@ -614,12 +741,11 @@ def to_python(flow: Flow) -> str:
         "# flow.to_dict() gives it back exactly. Delete this call if you do not need them.",
         format_statement(None, Call("restore_details", [Raw("flow"), details])),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", writer.secrets.environment
 
 
-def _run(source: str, flow: Flow) -> Flow:
+def _run(source: str, flow: Flow, environment: dict[str, str]) -> Flow:
     namespace: dict[str, Any] = {}
-    environment = _secrets(flow)
     import os
 
     saved = {k: os.environ.get(k) for k in environment}
@@ -645,25 +771,4 @@ def _run(source: str, flow: Flow) -> Flow:
 
 def _secrets(flow: Flow) -> dict[str, str]:
     """The environment the generated code of ``flow`` reads its secrets from."""
-    found = {}
-    stages = [data["stage"] for _, data in flow._graph.nodes(data=True)]
-    stages += [s for s in flow._special.values() if s is not None]
-    for stage in stages:
-        if stage.definition is None:
-            continue
-        for ref in stage.definition.config_refs:
-            if not ref.definition.is_secret:
-                continue
-            value = stage.configuration.get(ref.name)
-            if isinstance(value, str) and value and "${" not in value:
-                if "\x00" in value:  # no environment variable can carry it, so no code can read it
-                    raise ConfigError(
-                        "holds a NUL character, which an environment variable cannot carry",
-                        flow=flow.name,
-                        stage=stage.instance_name,
-                        config=ref.python_name,
-                        hint="Remove the NUL character from the secret, or use a credential function "
-                        "such as ${credential:get(...)}.",
-                    )
-                found[secret_variable(stage.instance_name, ref.python_name)] = value
-    return found
+    return _generate(flow)[1]
