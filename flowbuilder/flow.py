@@ -735,24 +735,30 @@ class Parameters(MutableMapping[str, Any]):
     def __init__(self, flow: Flow) -> None:
         self._flow = flow
 
-    def _entries(self) -> list[dict[str, Any]]:
+    def _entries(self, *, create: bool = False) -> list[Any]:
+        # Reading never rewrites the config: an imported flow keeps whatever its JSON held.
         value = self._flow.configuration.get("constants")
-        if not isinstance(value, list):
-            value = []
-            self._flow.configuration["constants"] = value
-            value = self._flow.configuration["constants"]
-        return value  # type: ignore[no-any-return]
+        if isinstance(value, list):
+            return value
+        if not create:
+            return []
+        self._flow.configuration["constants"] = []
+        return self._flow.configuration["constants"]  # type: ignore[no-any-return]
+
+    def _pairs(self) -> list[dict[str, Any]]:
+        """The entries that are parameters: objects with a string ``key``."""
+        return [e for e in self._entries() if isinstance(e, dict) and isinstance(e.get("key"), str)]
 
     def __getitem__(self, key: str) -> Any:
-        for entry in self._entries():
-            if entry.get("key") == key:
+        for entry in self._pairs():
+            if entry["key"] == key:
                 return entry.get("value")
         raise KeyError(key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        entries = self._entries()
+        entries = self._entries(create=True)
         for entry in entries:
-            if entry.get("key") == key:
+            if isinstance(entry, dict) and entry.get("key") == key:
                 entry["value"] = value
                 return
         entries.append({"key": key, "value": value})
@@ -760,16 +766,16 @@ class Parameters(MutableMapping[str, Any]):
     def __delitem__(self, key: str) -> None:
         entries = self._entries()
         for position, entry in enumerate(entries):
-            if entry.get("key") == key:
+            if isinstance(entry, dict) and entry.get("key") == key:
                 del entries[position]
                 return
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter([str(entry.get("key")) for entry in self._entries()])
+        return iter([entry["key"] for entry in self._pairs()])
 
     def __len__(self) -> int:
-        return len(self._entries())
+        return len(self._pairs())
 
     def __repr__(self) -> str:
         return f"Parameters({dict(self)!r})"
