@@ -183,6 +183,16 @@ def _variable(label: str, taken: set[str]) -> str:
     return name
 
 
+def _sound_predicates(stage: Stage) -> bool:
+    """True when ``stage.predicates = [...]`` can rebuild the Stream Selector's conditions."""
+    value = stage.configuration.get("lanePredicates")
+    if not isinstance(value, list) or not value or not all(isinstance(p, Mapping) for p in value):
+        return False
+    if value[-1].get("predicate") != "default" or not all(isinstance(p.get("predicate"), str) for p in value):
+        return False
+    return [p.get("outputLane") for p in value] == list(stage._output_lanes)
+
+
 class _Secrets:
     """Puts ``os.environ.get(VARIABLE, "")`` in generated code wherever a secret would be written
     (a CREDENTIAL config, or a CREDENTIAL field of a list-of-rows config), and remembers what each
@@ -315,6 +325,8 @@ class _Writer:
             return None
         if definition.variable_output_streams and not definition.has_predicates:
             return None  # lanes driven by other configs (HTTP Router, fragments): keep as JSON
+        if definition.has_predicates and not _sound_predicates(stage):
+            return None  # conditions the DSL cannot set (no 'default' last, other lanes): keep as JSON
         known = {ref.name for ref in definition.config_refs}
         if any(str(entry.get("name")) not in known for entry in stage._configs):
             return None
@@ -421,6 +433,7 @@ class _Writer:
             isinstance(parameters, list)
             and parameters
             and all(isinstance(p, Mapping) and set(p) == {"key", "value"} for p in parameters)
+            and all(isinstance(p["key"], str) for p in parameters)
             and len({p["key"] for p in parameters}) == len(parameters)
         ):
             pairs = {p["key"]: p["value"] for p in parameters}

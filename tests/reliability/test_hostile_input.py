@@ -22,6 +22,7 @@ from flowbuilder import BackendError, Flow, FlowFormatError, Project
 from flowbuilder.backends import MemoryBackend
 from flowbuilder.backends.http import FLOWS_PATH
 from flowbuilder.compile import MAX_JSON_BYTES, MAX_JSON_DEPTH, to_python
+from flowbuilder.preview import preview
 from flowbuilder.server import FlowsApp, ServerProcess
 
 
@@ -324,6 +325,36 @@ def test_stream_selector_conditions_that_are_not_objects_are_reported_not_crashe
     assert "StreamSelector_01" in flow.to_dot()
     assert "StreamSelector_01" in flow.to_mermaid()
     assert Flow.from_json(flow.to_json()).to_json() == flow.to_json()
+    assert _rebuilt(flow).to_json() == flow.to_json()  # kept as JSON: the DSL cannot say it
+
+
+def _rebuilt(flow: Flow) -> Flow:
+    namespace: dict[str, Any] = {}
+    exec(compile(to_python(flow), "<generated>", "exec"), namespace)
+    rebuilt = namespace["flow"]
+    assert isinstance(rebuilt, Flow)
+    return rebuilt
+
+
+@pytest.mark.parametrize(
+    "constants",
+    [
+        {"A": 1},
+        "A=1",
+        [1.5, "s", {"key": {"x": 1}, "value": 2}, {"key": 3, "value": 4}, {"key": "OK", "value": 5}],
+    ],
+)
+def test_malformed_parameters_are_skipped_by_readers_and_kept_in_the_json(constants: Any) -> None:
+    definition = Flow("p").source("Dev Raw Data Source", raw_data='{"a": 1}').to("Trash").flow.to_dict()
+    next(e for e in definition["configuration"] if e["name"] == "constants")["value"] = constants
+    flow = Flow.from_json(definition)
+    before = flow.to_json()
+    expected = {"OK": 5} if isinstance(constants, list) else {}
+    assert dict(flow.parameters) == expected
+    assert len(flow.parameters) == len(expected)
+    assert preview(flow)["Trash_01"].input[0].value == {"a": 1}
+    assert _rebuilt(flow).to_json() == before
+    assert flow.to_json() == before  # reading the parameters never rewrote them
 
 
 def test_non_finite_numbers_in_imported_json_give_python_that_runs_and_rebuilds_the_flow() -> None:
