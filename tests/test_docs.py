@@ -320,13 +320,15 @@ def test_blocks_that_do_not_run_are_few_and_say_why() -> None:
     assert all(len(why or "") >= 10 for _, why in reasons), reasons
 
 
-def test_a_wrong_output_a_wrong_status_and_a_raising_block_are_reported(tmp_path: Path) -> None:
+def test_runner_reports_wrong_output_status_and_errors_and_writes_titled_blocks(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
         "```console\n$ echo hello\nbye\n$ false\n$ sh -c 'exit 3'   # exit 3\n```\n\n"
         "```python\nraise ValueError('boom')\n```\n\n"
         "```pycon\n>>> 1 + 1\n3\n\n```\n\n"
-        "<!-- not run: shows a command that needs a real cluster -->\n```console\n$ false\n```\n",
+        "<!-- not run: shows a command that needs a real cluster -->\n```console\n$ false\n```\n\n"
+        '```python title="sub/hello.py"\nprint("hi from a file")\n```\n\n'
+        "```console\n$ python sub/hello.py\nhi from a file\n```\n",
         encoding="utf-8",
     )
     _scratch(tmp_path / "scratch")
@@ -338,7 +340,7 @@ def test_a_wrong_output_a_wrong_status_and_a_raising_block_are_reported(tmp_path
     assert "ValueError: boom" in joined
     assert "Expected:\n    3\nGot:\n    2" in joined
     assert len(problems) == 4
-    assert checks == 5
+    assert checks == 6
 
 
 def test_blocks_are_found_with_their_fence_indentation_and_marker() -> None:
