@@ -98,6 +98,30 @@ def _server_message(response: requests.Response) -> str:
     return str(body)[:300]
 
 
+_ID_HEADERS = {header.lower() for header in _REQUEST_ID_HEADERS}
+
+
+def _holds(document: object, fields: Mapping[str, Any], revision: int) -> bool:
+    """True when a stored flow document is at ``revision`` and holds every field of an update."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("flow"), Mapping):
+        return False
+    metadata = document["flow"].get("metadata") or {}
+    entity = (document["flow"].get("entity") or {}).get("streamsets_flow") or {}
+    if metadata.get("revision") != revision:
+        return False
+    for key, value in fields.items():
+        stored = (
+            document.get(key)
+            if key == "pipeline_definition"
+            else metadata.get(key)
+            if key in ("name", "description")
+            else entity.get(key)
+        )
+        if stored != value and not (value in (None, "") and stored in (None, "")):
+            return False
+    return True
+
+
 def _start_of(next_link: object) -> str | None:
     if isinstance(next_link, Mapping):
         if next_link.get("start") is not None:
@@ -225,9 +249,15 @@ class HttpBackend:
         headers: Mapping[str, str] | None = None,
         idempotent: bool,
         stream: bool = False,
+        settle: Callable[[requests.Response], requests.Response | None] | None = None,
     ) -> requests.Response:
+        """Send with retries. ``settle`` decides an error answer to a retry that followed a lost
+        answer (the connection dropped after the request was sent): the first attempt may have
+        taken effect, so a DELETE answers 404 and an If-Match PUT 412 although they succeeded.
+        It returns the success response to use instead, or None to raise the error."""
         query = {"project_id": self._project_id, **{k: v for k, v in (params or {}).items() if v is not None}}
         refreshed = False
+        lost = False  # an earlier attempt may have reached the server
         attempt = 0
         while True:
             attempt += 1
@@ -246,6 +276,7 @@ class HttpBackend:
                 response = self._transport.send(prepared, timeout=self._timeout, stream=stream)
             except requests.RequestException as error:
                 what = f"{method} {path}: could not reach {self.url} ({type(error).__name__})"
+                lost = lost or not isinstance(error, requests.exceptions.ConnectTimeout)
                 if idempotent and attempt < self.retry.attempts:
                     wait = self.retry.delay(attempt - 1, None)
                     wait = 0.0 if wait is None else wait
@@ -258,11 +289,23 @@ class HttpBackend:
                     )
                     self._sleep(wait)
                     continue
+                if not idempotent:
+                    raise BackendError(
+                        what,
+                        hint=f"{method} is not retried automatically (it is not idempotent) and the "
+                        "server may have done it before the connection failed: check whether it took "
+                        "effect (list the flows) before trying again.",
+                    ) from None
                 raise BackendError(what, hint="Check the URL and the network, then retry.") from None
             request_id = _request_id(response)
             _log.debug("%s %s -> %d (request id %s)", method, path, response.status_code, request_id)
             if response.status_code < 400:
                 return response
+            if lost and settle is not None:
+                settled = settle(response)
+                if settled is not None:
+                    _log.info("%s %s: the attempt whose answer was lost had taken effect", method, path)
+                    return settled
             if response.status_code == 401 and not refreshed and self._auth.refresh():
                 refreshed = True  # a 401 means the request was not processed, so even a POST may go again
                 attempt -= 1
@@ -382,8 +425,22 @@ class HttpBackend:
     ) -> requests.Response:
         """``PUT …/streamsets_flows/{flow_id}`` with ``If-Match`` when the revision is known."""
         headers = {"If-Match": f'"{revision}"'} if revision is not None else None
+
+        def settle(response: requests.Response) -> requests.Response | None:
+            # A 412 after a lost answer: our own earlier attempt may be the change it reports.
+            if response.status_code not in (409, 412) or revision is None:
+                return None
+            stored = self._request("GET", self._flow_path(flow_id), idempotent=True)
+            body = self._json(stored, "update flow")
+            return stored if _holds(body, fields, revision + 1) else None
+
         return self._request(
-            "PUT", self._flow_path(flow_id), json=dict(fields), headers=headers, idempotent=True
+            "PUT",
+            self._flow_path(flow_id),
+            json=dict(fields),
+            headers=headers,
+            idempotent=True,
+            settle=settle,
         )
 
     def duplicate_flow(self, flow_id: str, name: str, description: str) -> dict[str, Any]:
@@ -398,7 +455,16 @@ class HttpBackend:
 
     def delete_flow(self, flow_id: str) -> requests.Response:
         """``DELETE …/streamsets_flows/{flow_id}``."""
-        return self._request("DELETE", self._flow_path(flow_id), idempotent=True)
+
+        def settle(response: requests.Response) -> requests.Response | None:
+            if response.status_code != 404:  # a 404 after a lost answer: our first attempt deleted it
+                return None
+            done = requests.Response()
+            done.status_code, done.reason, done.url, done._content = 204, "No Content", response.url, b""
+            done.headers.update({k: v for k, v in response.headers.items() if k.lower() in _ID_HEADERS})
+            return done
+
+        return self._request("DELETE", self._flow_path(flow_id), idempotent=True, settle=settle)
 
     # -- environments and definitions -----------------------------------------------------------
 
