@@ -10,6 +10,7 @@ import html
 import json
 import re
 import textwrap
+from collections.abc import Callable
 
 __all__ = [
     "clean",
@@ -40,6 +41,8 @@ _MERMAID_ENTITIES = {
 }
 _MERMAID_SPECIAL = re.compile("[" + re.escape("".join(_MERMAID_ENTITIES)) + "]")
 _ELLIPSIS = "…"
+# Graphviz's lexer refuses a quoted string over 16,384 bytes ("longer than 16384?").
+_DOT_LIMIT = 16_000
 _BACKSLASH = "\u29f5"
 
 
@@ -68,13 +71,29 @@ def wrap(text: str, width: int, max_lines: int) -> list[str]:
     return lines
 
 
+def _fit(text: str, escape: Callable[[str], str]) -> str:
+    """``escape(text)``, with ``text`` cut (and an ellipsis added) until the result fits the
+    longest string Graphviz's lexer reads: dot fails on a longer name, label or tooltip."""
+    escaped = escape(text)
+    size = len(escaped.encode("utf-8"))
+    while size > _DOT_LIMIT:
+        text = text[: max(0, len(text) * _DOT_LIMIT // size - 2)].rstrip() + _ELLIPSIS
+        escaped = escape(text)
+        size = len(escaped.encode("utf-8"))
+    return escaped
+
+
 def dot_string(text: str) -> str:
     r"""The body of a DOT ``escString``: backslashes and quotes escaped, newlines as ``\n``.
 
     ``&`` becomes ``&amp;``: Graphviz reads entities in these strings (``&lt;`` is drawn ``<``),
-    so a user's own ``&lt;`` must stay text.
+    so a user's own ``&lt;`` must stay text. Text too long for Graphviz ends in an ellipsis.
     """
-    escaped = clean(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
+    return _fit(clean(text), _dot_escape)
+
+
+def _dot_escape(text: str) -> str:
+    escaped = text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
     return escaped.replace("\n", "\\n")
 
 
@@ -91,9 +110,9 @@ def dot_html(text: str) -> str:
     r"""Text for a Graphviz HTML-like label: XML entities for ``& < > "``, backslashes doubled.
 
     Graphviz expands ``\N``, ``\G`` and friends even inside HTML labels (entities too), and
-    reads ``\\`` as one backslash.
+    reads ``\\`` as one backslash. Text too long for Graphviz ends in an ellipsis.
     """
-    return html.escape(clean(text), quote=True).replace("\\", "\\\\")
+    return _fit(clean(text), lambda cut: html.escape(cut, quote=True).replace("\\", "\\\\"))
 
 
 def mermaid_text(text: str) -> str:

@@ -8,21 +8,26 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import socket
+import subprocess
+import sys
 import tracemalloc
+import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from flowbuilder import BackendError, Flow, FlowFormatError, Project
-from flowbuilder.backends import MemoryBackend
+from flowbuilder import BackendError, Flow, FlowFormatError, NotFoundError, PreviewError, Project
+from flowbuilder.backends import LocalBackend, MemoryBackend
 from flowbuilder.backends.http import FLOWS_PATH
 from flowbuilder.compile import MAX_JSON_BYTES, MAX_JSON_DEPTH, to_python
 from flowbuilder.preview import preview
+from flowbuilder.render import render
 from flowbuilder.server import FlowsApp, ServerProcess
 
 
@@ -369,3 +374,234 @@ def test_non_finite_numbers_in_imported_json_give_python_that_runs_and_rebuilds_
     namespace: dict[str, Any] = {}
     exec(compile(source, "<generated>", "exec"), namespace)
     assert namespace["flow"].to_json() == flow.to_json()
+
+
+# -- hostile names through every backend, the renderers and the CLI --------------------------------
+
+#: Names users (or files written by others) may hold; each is data, never a path, SQL or markup.
+HOSTILE = [
+    "../../etc/passwd",
+    "..\\..\\windows\\system32",
+    "/absolute/path",
+    "quote ' double \" backtick `",
+    "'; DROP TABLE flows; --",
+    "Robert'); DELETE FROM meta WHERE ('1'='1",
+    "<script>alert(1)</script>",
+    "&amp; <b>bold</b> ]]> <!--",
+    "${record:value('/a')} {{jinja}} %s %(x)s",
+    "%2F%2e%2e%2F name?project_id=other&x=1#frag",
+    "a\u202eb right-to-left \u200b zero width",
+    "emoji 😀 漢字 é",
+    "digraph G { a -> b } subgraph end; click x",
+    "x" * 512,
+]
+#: Names a store refuses (control characters, over 512 characters): a 400, never stored.
+REFUSED = ["line\nbreak", "tab\there", "nul\x00byte", "\x1b[31mred", "x" * 513, "y" * 100_000]
+
+
+def _hostile_flow(name: str) -> Flow:
+    flow = (
+        Flow(name, description=name)
+        .source("Dev Raw Data Source", raw_data=json.dumps({"name": name}))
+        .to("Trash")
+        .flow
+    )
+    flow.stages[0].label = name
+    flow.stages[1].label = name[::-1]
+    return flow
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with ServerProcess(tmp_path_factory.mktemp("hostile")) as server:
+        yield server
+
+
+@pytest.fixture(params=["memory", "local", "http"])
+def project(request: pytest.FixtureRequest, tmp_path: Path, served: ServerProcess) -> Iterator[Project]:
+    if request.param == "memory":
+        opened = Project.memory()
+    elif request.param == "local":
+        opened = Project.local(tmp_path / "store")
+    else:
+        opened = served.connect()
+    with opened:
+        yield opened
+
+
+def test_hostile_names_are_stored_and_read_back_as_data_by_every_backend(
+    project: Project, tmp_path: Path
+) -> None:
+    ids = {}
+    for name in HOSTILE:
+        stored = project.create_flow(name=name, description=name, flow=_hostile_flow(name))
+        ids[name] = stored.flow_id
+        [read] = project.flows.get_all(name=name)
+        assert read.flow_id == stored.flow_id
+        assert (read.name, read.description) == (name, name)
+        assert read.to_json() == stored.to_json()
+        assert read.stages[0].label == name
+    copy_ = project.duplicate_flow(project.flows.get(flow_id=ids[HOSTILE[0]]), name=HOSTILE[1] + " copy")
+    assert copy_.name == HOSTILE[1] + " copy"
+    archive = project.export_flows(list(project.flows), destination=tmp_path / "out.zip")
+    with zipfile.ZipFile(archive) as opened:
+        assert all(not member.startswith(("/", "..")) and ".." not in member for member in opened.namelist())
+    assert sorted(f.name for f in Project.memory().import_flows(archive)) == sorted(
+        f.name for f in project.flows
+    )
+    if isinstance(project.backend, LocalBackend):
+        assert (
+            sorted(p.name for p in project.backend.path.iterdir() if not p.name.startswith("flows.sqlite3"))
+            == []
+        )
+    for name in HOSTILE:
+        project.delete_flow(project.flows.get(flow_id=ids[name]))
+        assert project.flows.get_all(name=name) == []
+
+
+@pytest.mark.parametrize("name", REFUSED, ids=lambda name: repr(name[:12]))
+def test_names_a_store_cannot_hold_are_refused_with_a_400_and_nothing_is_stored(
+    project: Project, name: str
+) -> None:
+    before = len(project.flows)
+    with pytest.raises(BackendError) as raised:
+        project.create_flow(name=name, flow=_hostile_flow("ok"))
+    assert raised.value.status == 400
+    assert "flow name must be at most 512 characters without control characters" in str(raised.value)
+    assert len(project.flows) == before
+
+
+@pytest.mark.parametrize(
+    "flow_id", ["../../etc/passwd", "x/../../y", "%2e%2e", "' OR '1'='1", "a" * 10_000, "é\u202e"]
+)
+def test_hostile_flow_ids_are_not_found_not_paths(project: Project, flow_id: str) -> None:
+    with pytest.raises(NotFoundError):
+        project.flows.get(flow_id=flow_id)
+
+
+@pytest.mark.parametrize("name", [*HOSTILE, *REFUSED], ids=lambda name: repr(name[:12]))
+def test_renderers_escape_hostile_names_and_labels(tmp_path: Path, name: str) -> None:
+    flow = _hostile_flow(name)
+    dot = flow.to_dot()
+    mermaid = flow.to_mermaid()
+    # One statement per line: no name can open a new node, edge or directive.
+    assert sum(1 for line in dot.splitlines() if "->" in line and "Trash_01" in line) == 1
+    assert [line.strip() for line in mermaid.splitlines() if "-->" in line] == [
+        "s_DevRawDataSource_01 --> s_Trash_01"
+    ]
+    if set(name) & set('"#&<>%`:|\n'):  # Mermaid syntax: must be escaped, never raw
+        assert name not in mermaid
+    if set(name) & set('"\\\n'):  # DOT string syntax
+        assert name not in dot
+    svg = render(flow, tmp_path / "flow.svg").read_text(encoding="utf-8")
+    root = ET.fromstring(svg)  # well-formed XML whatever the name held
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "<script>" not in svg
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowbuilder.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
+def test_the_cli_validates_renders_and_applies_hostile_names_without_escaping_its_folders(
+    tmp_path: Path,
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for number, name in enumerate([*HOSTILE, *REFUSED[:4]]):
+        (flows / f"flow{number:02d}.json").write_text(_hostile_flow(name).to_json(), encoding="utf-8")
+    validated = _cli("validate", "flows", cwd=tmp_path)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "Traceback" not in validated.stderr
+
+    out = tmp_path / "drawn"
+    out.mkdir()  # a folder: each drawing is named after its flow
+    for number in range(len(HOSTILE) + 4):
+        drawn = _cli(
+            "render", f"flows/flow{number:02d}.json", "-o", str(out), "--format", "svg", cwd=tmp_path
+        )
+        assert drawn.returncode == 0, drawn.stderr
+        [written] = drawn.stdout.splitlines()
+        assert Path(written).resolve().parent == out.resolve()  # never beside or above the folder
+    python = tmp_path / "named.py"  # a .py file's drawings are named after its flows
+    python.write_text(
+        "from flowbuilder import Flow\n\n"
+        + "".join(
+            f"flow_{number} = Flow({name!r}).source('Dev Raw Data Source').to('Trash').flow\n"
+            for number, name in enumerate(HOSTILE[:-1])
+        ),
+        encoding="utf-8",
+    )
+    drawn = _cli("render", "named.py", "-o", str(out / "named"), cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    assert len(drawn.stdout.splitlines()) == len(HOSTILE) - 1
+    assert {p.resolve().parent for p in tmp_path.rglob("*.svg")} == {out.resolve(), (out / "named").resolve()}
+
+    applied = _cli("apply", "flows", "--yes", "--project", "store", cwd=tmp_path)
+    assert "Traceback" not in applied.stderr
+    assert applied.returncode == 1  # the four names with control characters cannot be stored...
+    assert applied.stderr.count("flow name must be at most 512 characters without control characters") == 4
+    with Project.local(tmp_path / "store") as store:
+        assert sorted(f.name for f in store.flows) == sorted(HOSTILE)  # ...and the others are
+    again = _cli("apply", "flows", "--yes", "--project", "store", cwd=tmp_path)
+    assert f"{len(HOSTILE)} unchanged" in again.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drawn", "flows", "named.py", "store"]
+
+
+def test_the_cli_refuses_huge_and_deep_json_files_with_a_message(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text(_nested(100_000))
+    (tmp_path / "huge.json").write_bytes(_huge_flow_text(100 * MB))
+    for file, message in (
+        ("deep.json", "nests more than 100 levels deep"),
+        ("huge.json", "more than the 67,108,864"),
+    ):
+        for command in (["validate", file], ["render", file], ["apply", file, "--yes", "--project", "store"]):
+            result = _cli(*command, cwd=tmp_path)
+            assert result.returncode in (1, 2), (command, result.stdout, result.stderr)
+            assert message in result.stdout + result.stderr, (command, result.stderr)
+            assert "Traceback" not in result.stderr
+
+
+# -- cycles and self-loops in imported JSON ------------------------------------------------------------
+
+
+def _cyclic(kind: str) -> dict[str, Any]:
+    flow = Flow("loops").source("Dev Raw Data Source").to("Dev Identity").to("Dev Identity").to("Trash").flow
+    definition = flow.to_dict()
+    first, second = definition["stages"][1], definition["stages"][2]
+    if kind == "self-loop":
+        first["inputLanes"].append(first["outputLanes"][0])
+    else:  # DevIdentity_02 feeds DevIdentity_01 back
+        first["inputLanes"].append(second["outputLanes"][0])
+    return definition
+
+
+@pytest.mark.parametrize("kind", ["self-loop", "cycle"])
+def test_cycles_and_self_loops_in_imported_json_are_reported_drawn_and_kept(
+    tmp_path: Path, kind: str
+) -> None:
+    flow = Flow.from_json(_cyclic(kind))
+    issues = [issue for issue in flow.validate().errors if issue.code == "FLOW_CYCLE"]
+    assert issues
+    assert "DevIdentity_01" in str(issues[0])
+    assert Flow.from_json(flow.to_json()).to_json() == flow.to_json()
+    assert _rebuilt(flow).to_json() == flow.to_json()
+    assert "DevIdentity_01" in flow.to_dot()
+    assert "DevIdentity_01" in flow.to_mermaid()
+    ET.fromstring(render(flow, tmp_path / "loop.svg").read_text())
+    with pytest.raises(PreviewError):
+        preview(flow)
+    (tmp_path / "loop.json").write_text(flow.to_json())
+    result = _cli("validate", "loop.json", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FLOW_CYCLE" in result.stdout + result.stderr
+    with Project.memory() as project:
+        stored = project.create_flow(name="loops", flow=flow)
+        assert project.flows.get(flow_id=stored.flow_id).to_json() == flow.to_json()
