@@ -243,67 +243,99 @@ def test_two_processes_updating_one_flow_one_wins_the_other_conflicts_nothing_is
 
 # -- killed apply runs --------------------------------------------------------------------------------
 
-_APPLY = textwrap.dedent(
+_FLOWS = textwrap.dedent(
     """
-    import sys
-    from flowbuilder import Flow, Project
+    from flowbuilder import Flow
+
+    def flows():
+        for number in range(40):
+            flow = Flow(f"flow {number:02d}", description="version VERSION")
+            flow.source("Dev Raw Data Source", raw_data=f'{{"n": {number}, "v": VERSION}}').to("Trash")
+            yield flow
+    """
+)
+_LIBRARY = textwrap.dedent(
+    """
+    import runpy, sys
+    from flowbuilder import Project
     from flowbuilder.plan import apply, plan
 
-    def flows(version):
-        for number in range(40):
-            flow = Flow(f"flow {number:02d}", description=f"version {version}")
-            flow.source("Dev Raw Data Source", raw_data=f'{{"n": {number}}}').to("Trash")
-            yield flow
-
+    flows = list(runpy.run_path(sys.argv[2])["flows"]())
     project = Project.local(sys.argv[1])
-    report = lambda outcome: print(outcome.line(), flush=True)
-    result = apply(plan(list(flows(sys.argv[2])), project), project, progress=report)
+    result = apply(plan(flows, project), project, progress=lambda outcome: print(outcome.line(), flush=True))
     print("done", len(result.outcomes), flush=True)
     """
 )
 
 
-def _apply(store: Path, version: str, kill_after: int | None = None) -> list[str]:
+def _apply(how: str, folder: Path, version: str, kill_after: int | None = None) -> list[str]:
+    """Apply the 40 flows of ``version`` to the store in ``folder``; with ``kill_after``, SIGKILL
+    the process once it has reported that many flows written. Returns its output lines."""
+    source = folder / "flows" / "many.py"
+    source.parent.mkdir(exist_ok=True)
+    source.write_text(_FLOWS.replace("VERSION", version), encoding="utf-8")
+    if how == "cli":
+        command = [sys.executable, "-m", "flowbuilder.cli", "apply", "flows", "--yes", "--project", "store"]
+    else:
+        command = [sys.executable, "-c", _LIBRARY, str(folder / "store"), str(source)]
     process = subprocess.Popen(
-        [sys.executable, "-c", _APPLY, str(store), version],
+        command,
+        cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert process.stdout is not None
-    lines = []
+    lines, written = [], 0
     for line in process.stdout:
         lines.append(line.rstrip())
-        if kill_after is not None and len(lines) == kill_after:
+        written += line.startswith(("created ", "updated "))
+        if kill_after is not None and written == kill_after:
             process.send_signal(signal.SIGKILL)
             break
-    process.wait(60)
+    process.wait(120)
     if kill_after is None:
         assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    else:
+        assert process.returncode == -signal.SIGKILL
     return lines
 
 
-def test_an_apply_killed_midway_leaves_every_flow_whole_and_a_rerun_finishes_it(tmp_path: Path) -> None:
-    store = tmp_path / "store"
-    killed = _apply(store, "1", kill_after=12)
-    assert len(killed) == 12
-    with Project.local(store) as project:
-        names = [flow.name for flow in project.flows]
-        assert len(names) == len(set(names)) >= 12  # what was applied is stored once
-        for flow in project.flows:
-            assert not flow.validate().errors  # each stored flow is whole, none half-written
-    rerun = _apply(store, "1")
-    assert rerun[-1] == "done 40"
-    killed_update = _apply(store, "2", kill_after=20)
-    assert len(killed_update) == 20
-    final = _apply(store, "2")
-    assert final[-1] == "done 40"
-    with Project.local(store) as project:
-        flows = list(project.flows)
+def _stored(folder: Path) -> list[Any]:
+    with Project.local(folder / "store") as project:
+        return list(project.flows)
+
+
+@pytest.mark.parametrize("how", ["cli", "library"])
+def test_an_apply_killed_midway_leaves_every_flow_whole_and_a_rerun_finishes_it(
+    tmp_path: Path, how: str
+) -> None:
+    _apply(how, tmp_path, "1", kill_after=12)
+    flows = _stored(tmp_path)
+    names = [flow.name for flow in flows]
+    assert len(names) == len(set(names)) >= 12  # what was applied is stored, once
+    assert all(not flow.validate().errors and flow.description == "version 1" for flow in flows)
+
+    _apply(how, tmp_path, "1")  # the rerun creates the rest and nothing twice
+    assert sorted(flow.name for flow in _stored(tmp_path)) == [f"flow {n:02d}" for n in range(40)]
+
+    _apply(how, tmp_path, "2", kill_after=20)  # killed in the middle of updates
+    flows = _stored(tmp_path)
+    assert len(flows) == 40
+    for flow in flows:  # each flow is one version or the other, whole: never half of each
+        version = flow.description.removeprefix("version ")
+        assert (
+            flow.stages[0].configuration["raw_data"]
+            == f'{{"n": {int(flow.name.split()[1])}, "v": {version}}}'
+        )
+    assert sum(flow.description == "version 2" for flow in flows) >= 20
+
+    _apply(how, tmp_path, "2")
+    flows = _stored(tmp_path)
     assert sorted(flow.name for flow in flows) == [f"flow {n:02d}" for n in range(40)]
     assert {flow.description for flow in flows} == {"version 2"}
     for flow in flows:
-        number = int(flow.name.split()[1])
-        assert flow.stages[0].configuration["raw_data"] == f'{{"n": {number}}}'
-    assert "\n".join(_apply(store, "2")).count("unchanged") == 40  # a third apply writes nothing
+        assert flow.stages[0].configuration["raw_data"] == f'{{"n": {int(flow.name.split()[1])}, "v": 2}}'
+    again = "\n".join(_apply(how, tmp_path, "2"))
+    assert "No changes." in again if how == "cli" else again.count("unchanged") == 40
