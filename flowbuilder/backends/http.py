@@ -26,13 +26,16 @@ from ..errors import AuthError, BackendError, ConflictError, NotFoundError
 from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, redact
 from .protocol import FlowPage
 
-__all__ = ["FLOWS_PATH", "HttpBackend", "RetryPolicy"]
+__all__ = ["FLOWS_PATH", "MAX_RESPONSE_BYTES", "HttpBackend", "RetryPolicy"]
 
 FLOWS_PATH = "/sset/streamsets_flows/v1/streamsets_flows"
 _ENVIRONMENTS_PATH = "/sset/engine_manager/v1/streamsets_environments"
 _DEFINITIONS_PATH = "/sset/engine_manager/v2/streamsets_engine_versions/{engine}/{version}/definitions"
 _REQUEST_ID_HEADERS = ("X-Request-Id", "x-global-transaction-id", "X-Correlation-Id", "Transaction-Id")
 _log = logging.getLogger("flowbuilder.backends.http")
+#: Answers longer than this are refused while they are read (``max_response_bytes=`` raises it):
+#: the largest flow the importer reads (``MAX_JSON_BYTES``, 64 MiB) and room for its metadata.
+MAX_RESPONSE_BYTES = 65 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ class HttpBackend:
 
     Pass ``api_key`` (exchanged at IBM Cloud IAM, cached and refreshed) or ``token`` (a bearer
     token). ``transport`` replaces the ``requests.Session`` (tests); ``sleep`` and ``clock`` replace
-    the real ones.
+    the real ones. An answer longer than ``max_response_bytes`` (default 65 MiB) is refused while
+    it is read, so a runaway server cannot exhaust memory.
 
     >>> backend = HttpBackend("https://api.dataplatform.cloud.ibm.com", project_id="p1", token="t0ken")
     >>> backend
@@ -159,6 +163,7 @@ class HttpBackend:
         transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise BackendError(
@@ -179,6 +184,7 @@ class HttpBackend:
         self._timeout = timeout
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
+        self.max_response_bytes = max_response_bytes
         self._sleep = sleep
         self._auth: Credentials
         if api_key is not None:
@@ -273,7 +279,10 @@ class HttpBackend:
                 method, self.url + path, params=query, json=json, data=data, headers=sent_headers
             ).prepare()
             try:
-                response = self._transport.send(prepared, timeout=self._timeout, stream=stream)
+                # Always streamed: a body is read here, up to max_response_bytes, never whole first.
+                response = self._transport.send(prepared, timeout=self._timeout, stream=True)
+                if not stream or response.status_code >= 400:
+                    self._read(response, method, path)
             except requests.RequestException as error:
                 what = f"{method} {path}: could not reach {self.url} ({type(error).__name__})"
                 lost = lost or not isinstance(error, requests.exceptions.ConnectTimeout)
@@ -334,6 +343,36 @@ class HttpBackend:
                 )
                 failure.args = (failure._render(),)
             raise failure
+
+    def _read(self, response: requests.Response, method: str, path: str) -> None:
+        """Load the body, refusing one longer than ``max_response_bytes`` as soon as it is."""
+        limit = self.max_response_bytes
+        loaded: Any = getattr(response, "_content", False)
+        if loaded is not False:  # a transport that hands over bodies already read
+            too_large = len(loaded or b"") > limit
+        else:
+            declared = response.headers.get("Content-Length", "")
+            too_large = declared.isdigit() and int(declared) > limit
+            chunks: list[bytes] = []
+            size = 0
+            if not too_large:
+                for chunk in response.iter_content(1 << 16):
+                    size += len(chunk)
+                    if size > limit:
+                        too_large = True
+                        break
+                    chunks.append(chunk)
+            if not too_large:
+                response._content = b"".join(chunks)
+                return
+            response.close()
+        if too_large:
+            raise BackendError(
+                f"{method} {path}: the answer is larger than {limit:,} bytes",
+                status=response.status_code,
+                request_id=_request_id(response),
+                hint="If the flow really is that large, pass max_response_bytes= to HttpBackend.",
+            )
 
     @staticmethod
     def _json(response: requests.Response, what: str) -> Any:

@@ -21,10 +21,11 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+import requests
 
 from flowbuilder import BackendError, Flow, FlowFormatError, NotFoundError, PreviewError, Project
-from flowbuilder.backends import LocalBackend, MemoryBackend
-from flowbuilder.backends.http import FLOWS_PATH
+from flowbuilder.backends import HttpBackend, LocalBackend, MemoryBackend
+from flowbuilder.backends.http import FLOWS_PATH, MAX_RESPONSE_BYTES
 from flowbuilder.compile import MAX_JSON_BYTES, MAX_JSON_DEPTH, to_python
 from flowbuilder.preview import preview
 from flowbuilder.render import render
@@ -605,3 +606,51 @@ def test_cycles_and_self_loops_in_imported_json_are_reported_drawn_and_kept(
     with Project.memory() as project:
         stored = project.create_flow(name="loops", flow=flow)
         assert project.flows.get(flow_id=stored.flow_id).to_json() == flow.to_json()
+
+
+# -- answers too large for the HTTP backend -----------------------------------------------------------
+
+
+class _Endless:
+    """A response body that streams ``size`` bytes without holding them (a runaway server)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.sent = 0
+
+    def read(self, amount: int | None = None, **kwargs: Any) -> bytes:
+        chunk = min(self.left, amount or 65536)
+        self.left -= chunk
+        self.sent += chunk
+        return b" " * chunk
+
+    def close(self) -> None:
+        self.left = 0
+
+
+class _Runaway:
+    def __init__(self, size: int, declare: bool) -> None:
+        self.size, self.declare, self.bodies = size, declare, []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 200
+        response.raw = _Endless(self.size)
+        self.bodies.append(response.raw)
+        if self.declare:
+            response.headers["Content-Length"] = str(self.size)
+        return response
+
+
+@pytest.mark.parametrize("declare", [True, False])
+def test_the_http_backend_refuses_a_100_mb_answer_while_reading_it(declare: bool) -> None:
+    transport = _Runaway(100 * MB, declare)
+    backend = HttpBackend("https://runaway.test", project_id="p", token="t", transport=transport)
+    assert backend.max_response_bytes == MAX_RESPONSE_BYTES > MAX_JSON_BYTES
+    backend.max_response_bytes = 2 * MB  # the default is 65 MiB; a small one keeps the test light
+    raised, peak = _peak_bytes(lambda: Project(backend).flows.get(flow_id="x"))
+    assert isinstance(raised, BackendError)
+    assert "the answer is larger than 2,097,152 bytes" in str(raised)
+    assert "max_response_bytes=" in str(raised)
+    assert peak < 6 * MB  # what it read, up to the limit; never the 100 MB
+    assert transport.bodies[0].sent <= (0 if declare else 2 * MB + 65536)  # declared: not even read
