@@ -9,7 +9,9 @@ value reaches SQLite as a bound parameter, never as SQL text.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -125,7 +127,11 @@ class LocalBackend(DocumentStore):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            # The store holds CREDENTIAL values in clear (the engine needs them): owner-only.
+            self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.database.exists():  # created empty and private; SQLite keeps the mode
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(self.database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except OSError as error:
             raise BackendError(
                 f"cannot create the store directory: {error.strerror}",

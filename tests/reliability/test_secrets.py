@@ -341,3 +341,13 @@ def test_a_secret_no_environment_variable_can_carry_is_refused_by_name() -> None
     assert "JDBCQueryConsumer_01" in str(raised.value)
     assert "'password' holds a NUL character" in str(raised.value)
     assert "pass" not in str(raised.value).replace("password", "")
+
+
+def test_the_local_store_that_holds_secrets_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    flow, _ = _secret_flow()
+    with Project.local(tmp_path / "store") as project:
+        project.create_flow(name="secrets", flow=flow)
+        files = list((tmp_path / "store").iterdir())
+        assert {path.name for path in files} >= {"flows.sqlite3", "flows.sqlite3-wal"}
+        for path in [tmp_path / "store", *files]:
+            assert path.stat().st_mode & 0o077 == 0, f"{path.name} is open to others"
