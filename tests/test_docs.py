@@ -4,10 +4,11 @@ Per page, in a scratch directory holding a copy of ``examples/`` (and links to t
 scripts, read only), in page order and sharing one namespace:
 
 - ``pycon`` blocks run as doctests;
-- ``python`` blocks are executed; a block with a title (```` ```python title="flows/test_x.py" ````)
-  is a file: it is written there for the commands that follow, not executed; a block that only
-  includes an example file (``--8<-- "examples/x.py"``) names a file that
-  ``tests/test_examples.py`` runs;
+- a block with a title that is not a session (```` ```python title="flows/test_x.py" ````,
+  ```` ```toml title="pyproject.toml" ````) is a file: it is written there for the commands that
+  follow, not executed;
+- other ``python`` blocks are executed; a block that only includes an example file
+  (``--8<-- "examples/x.py"``) names a file that ``tests/test_examples.py`` runs;
 - ``console``, ``bash`` and ``sh`` blocks run in bash: ``$ command`` lines (``\\`` continues
   a line) are run and the lines after each one, when there are any, are compared with its
   output (stdout and stderr, doctest-style: ``...`` matches anything). A command must exit 0,
@@ -44,8 +45,6 @@ SHELL = frozenset({"console", "bash", "sh", "shell"})
 RUN_ELSEWHERE = {
     # tests/test_docs_flows.py runs them against the local store and against flowbuilder serve.
     "flows.md": frozenset({"pycon"}),
-    # tests/test_cli.py runs the main-job session; the others show commands on your own flows/.
-    "cli.md": SHELL,
 }
 PAGES = sorted(DOCS.rglob("*.md"))
 MAX_NOT_RUN = 4
@@ -238,13 +237,13 @@ def run_page(path: Path, folder: Path, *, skip: frozenset[str] = frozenset()) ->
         for block in blocks(path.read_text(encoding="utf-8")):
             if block.not_run is not None or block.lang in skip:
                 continue
-            if block.lang == "pycon":
+            if block.title and block.lang not in SHELL | {"pycon"}:
+                (folder / block.title).parent.mkdir(parents=True, exist_ok=True)
+                (folder / block.title).write_text(block.code, encoding="utf-8")
+            elif block.lang == "pycon":
                 found, tries = run_pycon(block, namespace, where)
                 problems += found
                 checks += tries
-            elif block.lang == "python" and block.title:
-                (folder / block.title).parent.mkdir(parents=True, exist_ok=True)
-                (folder / block.title).write_text(block.code, encoding="utf-8")
             elif block.lang == "python":
                 problems += run_python(block, namespace, where)
                 checks += 1
@@ -328,7 +327,9 @@ def test_runner_reports_wrong_output_status_and_errors_and_writes_titled_blocks(
         "```pycon\n>>> 1 + 1\n3\n\n```\n\n"
         "<!-- not run: shows a command that needs a real cluster -->\n```console\n$ false\n```\n\n"
         '```python title="sub/hello.py"\nprint("hi from a file")\n```\n\n'
-        "```console\n$ python sub/hello.py\nhi from a file\n```\n",
+        "```console\n$ python sub/hello.py\nhi from a file\n```\n\n"
+        '```toml title="sub/settings.toml"\nkey = 1\n```\n\n'
+        "```console\n$ cat sub/settings.toml\nkey = 1\n```\n",
         encoding="utf-8",
     )
     _scratch(tmp_path / "scratch")
@@ -340,7 +341,7 @@ def test_runner_reports_wrong_output_status_and_errors_and_writes_titled_blocks(
     assert "ValueError: boom" in joined
     assert "Expected:\n    3\nGot:\n    2" in joined
     assert len(problems) == 4
-    assert checks == 6
+    assert checks == 7
 
 
 def test_blocks_are_found_with_their_fence_indentation_and_marker() -> None:
