@@ -132,9 +132,10 @@ def from_file(
 
 def _too_large(size: int, limit: int, unit: str, location: str | None) -> FlowFormatError:
     return FlowFormatError(
-        f"flow JSON is {size:,} {unit}, more than the {limit:,} that flowbuilder reads by default",
+        f"flow JSON is {size:,} {unit}, more than the limit of {limit:,}",
         location=location,
-        hint="If it really is a flow, pass max_bytes= (Flow.from_json or Flow.from_file) to read it.",
+        hint="If it really is a flow, pass a larger max_bytes= to Flow.from_json or Flow.from_file "
+        f"(the default is {MAX_JSON_BYTES:,}).",
     )
 
 

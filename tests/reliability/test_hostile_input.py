@@ -111,7 +111,7 @@ def test_a_100_mb_flow_is_refused_before_parsing_with_bounded_memory(tmp_path: P
     data = _huge_flow_text(100 * MB)
     raised, peak = _peak_bytes(lambda: Flow.from_json(data))
     assert isinstance(raised, FlowFormatError)
-    assert "104,857,600 bytes, more than the 67,108,864" in str(raised)
+    assert "104,857,600 bytes, more than the limit of 67,108,864" in str(raised)
     assert "max_bytes=" in str(raised)
     assert peak < 1 * MB  # parsing it would have taken hundreds of MB
 
@@ -126,12 +126,12 @@ def test_a_100_mb_flow_is_refused_before_parsing_with_bounded_memory(tmp_path: P
 def test_the_size_limit_is_documented_and_callers_can_raise_it(tmp_path: Path) -> None:
     assert MAX_JSON_BYTES == 64 * MB
     data = _huge_flow_text(3 * MB)
-    with pytest.raises(FlowFormatError, match="more than the 2,097,152"):
+    with pytest.raises(FlowFormatError, match="more than the limit of 2,097,152"):
         Flow.from_json(data, max_bytes=2 * MB)
     assert len(Flow.from_json(data, max_bytes=4 * MB).stages) == 2
     path = tmp_path / "big.json"
     path.write_bytes(data)
-    with pytest.raises(FlowFormatError, match="more than the 2,097,152"):
+    with pytest.raises(FlowFormatError, match="more than the limit of 2,097,152"):
         Flow.from_file(path, max_bytes=2 * MB)
     assert (
         Flow.from_file(path, max_bytes=4 * MB).to_dict() == Flow.from_json(data, max_bytes=4 * MB).to_dict()
@@ -561,7 +561,7 @@ def test_the_cli_refuses_huge_and_deep_json_files_with_a_message(tmp_path: Path)
     (tmp_path / "huge.json").write_bytes(_huge_flow_text(100 * MB))
     for file, message in (
         ("deep.json", "nests more than 100 levels deep"),
-        ("huge.json", "more than the 67,108,864"),
+        ("huge.json", "more than the limit of 67,108,864"),
     ):
         for command in (["validate", file], ["render", file], ["apply", file, "--yes", "--project", "store"]):
             result = _cli(*command, cwd=tmp_path)
