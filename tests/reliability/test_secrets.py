@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -351,3 +353,43 @@ def test_the_local_store_that_holds_secrets_is_readable_by_its_owner_only(tmp_pa
         assert {path.name for path in files} >= {"flows.sqlite3", "flows.sqlite3-wal"}
         for path in [tmp_path / "store", *files]:
             assert path.stat().st_mode & 0o077 == 0, f"{path.name} is open to others"
+
+
+def test_the_cli_plan_and_apply_never_print_a_secret(tmp_path: Path) -> None:
+    source = tmp_path / "flows" / "secret.py"
+    source.parent.mkdir()
+
+    def write(password: str) -> None:
+        source.write_text(
+            "from flowbuilder import Flow\n\n"
+            "orders = (\n"
+            "    Flow('orders')\n"
+            "    .source('JDBC Query Consumer', jdbc_connection_string='jdbc:postgresql://db/orders',"
+            f" username='ada', password={password!r})\n"
+            "    .to('Trash')\n"
+            "    .flow\n"
+            ")\n",
+            encoding="utf-8",
+        )
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "flowbuilder.cli", *args, "--project", "store"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout + done.stderr
+
+    write("S3cr3t-one-Zq")
+    shown = cli("apply", "flows", "--yes")
+    write("S3cr3t-two-Zq")
+    plan_text = cli("plan", "flows")
+    shown += plan_text + cli("plan", "flows", "--format", "json") + cli("apply", "flows", "--yes")
+    assert "password: (secret changed)" in plan_text
+    assert not _leaks(shown, ["S3cr3t-one-Zq", "S3cr3t-two-Zq"])
+    with Project.local(tmp_path / "store") as project:  # applied all the same
+        assert project.flows.get(name="orders").stages[0].configuration["password"] == "S3cr3t-two-Zq"
