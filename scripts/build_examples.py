@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 from flowbuilder import Flow
 from flowbuilder.compile import from_file, to_python
 from flowbuilder.render import to_dot
-from scripts.build_gallery import _HASH, _sha, _svg  # the gallery's SVG stamping, reused
+from scripts.build_gallery import dot_hash, draw_svg, svg_stamp
 
 __all__ = [
     "DIAGRAMS",
@@ -85,7 +85,7 @@ def build() -> list[Path]:
         dot = to_dot(example_flow(path))
         for target, text in (
             (DIAGRAMS / f"{path.stem}.dot", dot),
-            (DIAGRAMS / f"{path.stem}.svg", _svg(dot)),
+            (DIAGRAMS / f"{path.stem}.svg", draw_svg(dot)),
         ):
             target.write_text(text, encoding="utf-8")
             written.append(target)
@@ -108,8 +108,7 @@ def stale() -> list[str]:
         wanted |= {dot_file.name, svg_file.name}
         if not dot_file.exists() or dot_file.read_text(encoding="utf-8") != dot:
             problems.append(f"{dot_file.relative_to(ROOT)} differs from the flow of {path.name}")
-        match = _HASH.search(svg_file.read_text(encoding="utf-8")) if svg_file.exists() else None
-        if match is None or match.group(1) != _sha(dot):
+        if svg_stamp(svg_file) != dot_hash(dot):
             problems.append(f"{svg_file.relative_to(ROOT)} was not drawn from the flow of {path.name}")
     if DIAGRAMS.exists():
         extra = {p.name for p in DIAGRAMS.glob("*") if p.suffix in (".dot", ".svg")} - wanted

@@ -7,6 +7,10 @@ The DOT and Mermaid files are compared as text: flowbuilder writes them determin
 SVGs depend on the Graphviz version, so each one carries the SHA-256 of the DOT it was drawn
 from (an XML comment), and manifest.json records which Graphviz drew them; with that same
 version the SVGs are also redrawn and compared byte for byte.
+
+:func:`draw_svg`, :func:`svg_stamp` and :func:`dot_hash` are that stamping, for any script that
+commits diagrams (``scripts/build_examples.py`` uses them too): a committed SVG is up to date when
+``svg_stamp(svg_file) == dot_hash(dot_text)``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,16 @@ from pathlib import Path
 from flowbuilder import Flow
 from flowbuilder.render import to_dot, to_mermaid
 
-__all__ = ["build", "graphviz_version", "main", "stale", "svg_differences"]
+__all__ = [
+    "build",
+    "dot_hash",
+    "draw_svg",
+    "graphviz_version",
+    "main",
+    "stale",
+    "svg_differences",
+    "svg_stamp",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = ROOT / "docs" / "gallery"
@@ -45,15 +58,24 @@ def graphviz_version() -> str:
     return match.group(1) if match else "unknown"
 
 
-def _svg(dot: str) -> str:
-    """The SVG ``dot`` draws for ``dot``, stamped with the DOT text's hash after the XML header."""
+def draw_svg(dot: str) -> str:
+    """The SVG that ``dot`` draws for the DOT text ``dot``, stamped with its :func:`dot_hash`."""
     svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
     header, _, rest = svg.partition("\n")
-    return f"{header}\n<!-- flowbuilder dot sha256 {_sha(dot)} -->\n{rest}"
+    return f"{header}\n<!-- flowbuilder dot sha256 {dot_hash(dot)} -->\n{rest}"
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def dot_hash(dot: str) -> str:
+    """The SHA-256 (hex) of a DOT text: what :func:`draw_svg` stamps into the SVG it draws."""
+    return hashlib.sha256(dot.encode("utf-8")).hexdigest()
+
+
+def svg_stamp(svg: Path) -> str | None:
+    """The :func:`dot_hash` stamped into the SVG file ``svg``; None when it is missing or unstamped."""
+    if not svg.is_file():
+        return None
+    match = _HASH.search(svg.read_text(encoding="utf-8"))
+    return match.group(1) if match else None
 
 
 def _expected() -> dict[str, str]:
@@ -80,7 +102,7 @@ def build() -> list[Path]:
         written.append(path)
         if name.endswith(".dot"):
             svg = GALLERY / f"{name[:-4]}.svg"
-            svg.write_text(_svg(content), encoding="utf-8")
+            svg.write_text(draw_svg(content), encoding="utf-8")
             written.append(svg)
     wanted = set(expected) | {f"{n[:-4]}.svg" for n in expected if n.endswith(".dot")}
     for path in sorted(GALLERY.glob("*")):
@@ -104,10 +126,10 @@ def stale() -> list[str]:
             problems.append(f"{name} differs from what flowbuilder writes now")
     for name in (n for n in expected if n.endswith(".dot")):
         svg = GALLERY / f"{name[:-4]}.svg"
-        match = _HASH.search(svg.read_text(encoding="utf-8")) if svg.exists() else None
-        if match is None:
+        stamp = svg_stamp(svg)
+        if stamp is None:
             problems.append(f"{svg.name} is missing or was not made by this script")
-        elif match.group(1) != _sha(expected[name]):
+        elif stamp != dot_hash(expected[name]):
             problems.append(f"{svg.name} was drawn from another DOT text than {name}")
     extra = (
         {p.name for p in GALLERY.glob("*") if p.suffix in (".dot", ".mmd", ".svg")}
@@ -125,7 +147,7 @@ def svg_differences() -> list[str]:
     differences = []
     for dot in sorted(GALLERY.glob("*.dot")):
         svg = dot.with_suffix(".svg")
-        if svg.read_text(encoding="utf-8") != _svg(dot.read_text(encoding="utf-8")):
+        if svg.read_text(encoding="utf-8") != draw_svg(dot.read_text(encoding="utf-8")):
             differences.append(svg.name)
     return differences
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ import pytest
 
 from flowbuilder import Flow, Project
 from flowbuilder.preview import preview
+from flowbuilder.render import to_dot
 from flowbuilder.testing import assert_valid
+from scripts.build_gallery import draw_svg
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -99,6 +102,23 @@ def test_example_flow_is_valid(path: Path) -> None:
 
 def test_example_diagrams_are_up_to_date() -> None:
     assert _script().stale() == [], "run: python scripts/build_examples.py"
+
+
+def test_an_example_diagram_drawn_from_another_flow_is_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = _script()
+    diagrams = tmp_path / "docs" / "examples"
+    shutil.copytree(script.DIAGRAMS, diagrams)
+    monkeypatch.setattr(script, "ROOT", tmp_path)
+    monkeypatch.setattr(script, "DIAGRAMS", diagrams)
+    other = to_dot(script.example_flow(EXAMPLES / "payment_errors.py"))
+    (diagrams / "order_routing.svg").write_text(draw_svg(other), encoding="utf-8")
+    (diagrams / "nightly_export.svg").unlink()
+    assert script.stale() == [
+        "docs/examples/nightly_export.svg was not drawn from the flow of nightly_export.py",
+        "docs/examples/order_routing.svg was not drawn from the flow of order_routing.py",
+    ]
 
 
 def test_examples_page_shows_every_diagram() -> None:

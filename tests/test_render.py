@@ -787,6 +787,21 @@ def test_gallery_is_up_to_date() -> None:
         assert stage_nodes(parse(svg)), name
 
 
+def test_gallery_svg_stamp_names_the_dot_text_it_was_drawn_from(tmp_path: Path) -> None:
+    gallery = _gallery_script()
+    dot = to_dot(linear_flow())
+    svg = tmp_path / "flow.svg"
+    assert gallery.svg_stamp(svg) is None  # missing
+    svg.write_text(gallery.draw_svg(dot), encoding="utf-8")
+    assert stage_nodes(parse(svg.read_text(encoding="utf-8")))
+    assert gallery.svg_stamp(svg) == gallery.dot_hash(dot)
+    other = dot.replace("Expression Evaluator", "Field Remover")
+    assert other != dot
+    assert gallery.svg_stamp(svg) != gallery.dot_hash(other)
+    svg.write_text(repr_svg(linear_flow()) or "", encoding="utf-8")  # drawn, but not by the script
+    assert gallery.svg_stamp(svg) is None
+
+
 def test_gallery_svgs_are_what_this_dot_draws_when_its_version_matches() -> None:
     gallery = _gallery_script()
     recorded = json.loads((ROOT / "docs" / "gallery" / "manifest.json").read_text(encoding="utf-8"))
