@@ -183,6 +183,17 @@ def _variable(label: str, taken: set[str]) -> str:
     return name
 
 
+def _fits(definition: StageDefinition, role: str) -> bool:
+    """True when the setter of ``role`` (``set_error_stage``...) accepts a stage of ``definition``."""
+    if role == "error":
+        return definition.error_stage
+    if role == "stats":
+        return definition.stats_aggregator_stage
+    if role in ("start", "stop"):
+        return definition.pipeline_lifecycle_stage
+    return definition.type == "origin"  # the test origin
+
+
 def _sound_predicates(stage: Stage) -> bool:
     """True when ``stage.predicates = [...]`` can rebuild the Stream Selector's conditions."""
     value = stage.configuration.get("lanePredicates")
@@ -552,8 +563,8 @@ class _Writer:
             if stage is None:
                 continue
             definition = self.readable_definition(stage)
-            if definition is None:
-                continue
+            if definition is None or not _fits(definition, role):
+                continue  # given whole to restore_details: its setter would refuse it
             values = self.value_args(stage, definition)
             if role == "error" and definition.name.endswith("ToErrorNullDTarget") and not values:
                 continue

@@ -654,3 +654,17 @@ def test_the_http_backend_refuses_a_100_mb_answer_while_reading_it(declare: bool
     assert "max_response_bytes=" in str(raised)
     assert peak < 6 * MB  # what it read, up to the limit; never the 100 MB
     assert transport.bodies[0].sent <= (0 if declare else 2 * MB + 65536)  # declared: not even read
+
+
+@pytest.mark.parametrize(
+    "slot", ["errorStage", "statsAggregatorStage", "startEventStages", "testOriginStage"]
+)
+def test_an_off_canvas_slot_holding_the_wrong_kind_of_stage_is_reported_and_rebuilt(slot: str) -> None:
+    definition = _definition()
+    odd = copy.deepcopy(definition["stages"][1])  # Trash: not an error, stats, lifecycle or test origin
+    odd["instanceName"], odd["inputLanes"] = "Trash_Elsewhere", []
+    definition[slot] = [odd] if slot == "startEventStages" else odd
+    flow = Flow.from_json(definition)
+    if slot in ("errorStage", "startEventStages"):  # ERROR_STAGE_INVALID, LIFECYCLE_STAGE_INVALID
+        assert flow.validate().errors
+    assert _rebuilt(flow).to_json() == flow.to_json()
