@@ -323,7 +323,9 @@ class _LocalFS(StageRun):
 
     Files are ``<directory>/<files_prefix>-<n><files_suffix>``; at the end of the preview a
     ``file-closed`` event (``filepath``, ``filename``, ``length``) is emitted per file. A TEXT
-    record without the text field writes an empty line.
+    record without the text field writes an empty line. DELIMITED with ``header_line`` WITH_HEADER
+    starts each new file with a header line: the field names of the first record written to it,
+    as the engine's delimited generator does (IGNORE_HEADER and NO_HEADER write none).
     """
 
     def __init__(self, ctx: StageContext) -> None:
@@ -334,6 +336,9 @@ class _LocalFS(StageRun):
         self.prefix = str(ctx.static(ctx.config("configs.uniquePrefix", "sdc"), "configs.uniquePrefix"))
         self.suffix = str(ctx.static(ctx.config("configs.fileNameSuffix", ""), "configs.fileNameSuffix"))
         self.data_format = ctx.config("configs.dataFormat")
+        self.header = self.data_format == "DELIMITED" and (
+            ctx.config("configs.dataGeneratorFormatConfig.csvHeader", "NO_HEADER") == "WITH_HEADER"
+        )
         self.files: dict[Path, int] = {}
         if ctx.write_to_destinations and self.data_format not in ("JSON", "TEXT", "DELIMITED"):
             raise ctx.fail(
@@ -354,8 +359,10 @@ class _LocalFS(StageRun):
                 )
                 continue
             line = self._line(record)
-            target = self._file(directory)
+            target, new = self._file(directory)
             with target.open("a", encoding="utf-8") as handle:
+                if new and self.header:
+                    handle.write(",".join(_csv_cell(name) for name in self._names(record)) + "\n")
                 handle.write(line + "\n")
         if batch.last:
             for path in self.files:
@@ -366,16 +373,22 @@ class _LocalFS(StageRun):
                     )
                 )
 
-    def _file(self, directory: Path) -> Path:
+    def _file(self, directory: Path) -> tuple[Path, bool]:
+        """The file written in ``directory``, and whether this call created it."""
         for known in self.files:
             if known.parent == directory:
-                return known
+                return known, False
         directory.mkdir(parents=True, exist_ok=True)
         number = len(self.files) + 1
         path = directory / f"{self.prefix}-{number}{self.suffix}"
         self.files[path] = number
         path.write_text("", encoding="utf-8")
-        return path
+        return path, True
+
+    @staticmethod
+    def _names(record: Record) -> list[str]:
+        root = record.root
+        return [] if root is None or not root.is_map else [str(name) for name in root.value]
 
     def _line(self, record: Record) -> str:
         if self.data_format == "JSON":

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import struct
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -638,6 +639,52 @@ def test_json_parser_parses_a_string_field_into_a_target(run_stage: RunStage) ->
 def test_json_parser_errors(run_stage: RunStage, record: dict[str, Any], code: str) -> None:
     result = run_stage("JSON Parser", [record], field_to_parse="/raw", target_field="/parsed")
     assert [e.error_code for e in result.errors] == [code]
+
+
+# -- Local FS -----------------------------------------------------------------------------------
+
+
+def _delimited_files(folder: Path, **config: Any) -> dict[str, str]:
+    """What Local FS writes as DELIMITED, one folder per /region: relative file name -> text."""
+    flow = (
+        Flow("files")
+        .source("Dev Raw Data Source")
+        .to(
+            "Local FS",
+            data_format="DELIMITED",
+            directory_template=f"{folder}/${{record:value('/region')}}",
+            files_prefix="part",
+            **config,
+        )
+        .flow
+    )
+    records = [
+        {"id": 1, "region": "eu", "note": "big, red"},
+        {"id": 2, "region": "eu", "note": "small"},
+        {"id": 3, "region": "us", "note": "blue"},
+    ]
+    preview(flow, records=records, write_to_destinations=True)
+    return {path.relative_to(folder).as_posix(): path.read_text() for path in sorted(folder.rglob("part-*"))}
+
+
+def test_local_fs_delimited_with_header_line_starts_each_new_file_with_the_field_names(
+    tmp_path: Path,
+) -> None:
+    assert _delimited_files(tmp_path, header_line="WITH_HEADER") == {
+        "eu/part-1": 'id,region,note\n1,eu,"big, red"\n2,eu,small\n',
+        "us/part-2": "id,region,note\n3,us,blue\n",
+    }
+
+
+@pytest.mark.parametrize("header_line", ["NO_HEADER", "IGNORE_HEADER", None])
+def test_local_fs_delimited_without_header_line_writes_only_the_values(
+    tmp_path: Path, header_line: str | None
+) -> None:
+    config = {} if header_line is None else {"header_line": header_line}
+    assert _delimited_files(tmp_path, **config) == {
+        "eu/part-1": '1,eu,"big, red"\n2,eu,small\n',
+        "us/part-2": "3,us,blue\n",
+    }
 
 
 # -- older stage versions -------------------------------------------------------------------------
