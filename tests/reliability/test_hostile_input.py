@@ -668,3 +668,34 @@ def test_an_off_canvas_slot_holding_the_wrong_kind_of_stage_is_reported_and_rebu
     if slot in ("errorStage", "startEventStages"):  # ERROR_STAGE_INVALID, LIFECYCLE_STAGE_INVALID
         assert flow.validate().errors
     assert _rebuilt(flow).to_json() == flow.to_json()
+
+
+@pytest.mark.parametrize(
+    "instance",
+    [
+        "../../x",
+        'a"b',
+        "<script>",
+        "'; DROP TABLE flows;--",
+        "x" * 20_000,
+        "a\nb",
+        "-->",
+        "%%{init}%%",
+        "end",
+    ],
+    ids=lambda name: repr(name[:12]),
+)
+def test_hostile_instance_names_in_imported_json_are_drawn_generated_and_stored_as_data(
+    tmp_path: Path, instance: str
+) -> None:
+    definition = _definition()
+    old = definition["stages"][0]["instanceName"]
+    flow = Flow.from_json(json.dumps(definition).replace(json.dumps(old)[1:-1], json.dumps(instance)[1:-1]))
+    assert flow.stages[0].instance_name == instance
+    mermaid = flow.to_mermaid()
+    assert len([line for line in mermaid.splitlines() if "-->" in line]) == 1  # still one edge
+    ET.fromstring(render(flow, tmp_path / "flow.svg").read_text(encoding="utf-8"))
+    assert _rebuilt(flow).to_json() == flow.to_json()
+    with Project.local(tmp_path / "store") as store:
+        stored = store.create_flow(name="instances", flow=flow)
+        assert store.flows.get(flow_id=stored.flow_id).to_json() == flow.to_json()
