@@ -587,7 +587,7 @@ def flows_list(project: str | None, project_id: str | None, format_: str) -> Non
                     "name": flow.name,
                     "flow_id": flow.flow_id,
                     "stages": len(flow.stages),
-                    "managed": is_managed(flow.to_dict()),
+                    "managed": is_managed(flow.to_dict(), flow.name),
                     "engine_version": flow.engine_version,
                     "description": flow.description or "",
                 }
@@ -640,7 +640,7 @@ def flows_show(flow: str, project: str | None, project_id: str | None, format_: 
     click.echo(f"engine:       {stored.engine_type} {stored.engine_version}")
     click.echo(f"environment:  {environment.name if environment else '(none)'}")
     click.echo(f"revision:     {stored.revision if stored.revision is not None else '(none)'}")
-    click.echo(f"managed:      {'yes (stored by flowbuilder apply)' if is_managed(definition) else 'no'}")
+    click.echo(f"managed:      {'yes (stored by flowbuilder apply)' if is_managed(definition, stored.name) else 'no'}")
     click.echo("stages:" + ("" if stored.stages else " (none)"))
     for stage in stored.stages:
         kind = stage.definition.label if stage.definition is not None else stage.stage_name

@@ -357,7 +357,7 @@ def plan(
             for asset in stored[name]:
                 flow_id = str(_metadata(asset).get("asset_id") or "")
                 document = project.backend.get_flow(flow_id)
-                if is_managed(document.get("pipeline_definition")):
+                if is_managed(document.get("pipeline_definition"), name):
                     changes.append(
                         Change(
                             "delete",
@@ -405,13 +405,22 @@ def _labels(definition: object) -> list[str]:
     return [str(label) for label in labels] if isinstance(labels, list) else []
 
 
-def is_managed(definition: object) -> bool:
-    """True when a pipeline definition carries the :data:`MANAGED_LABEL` (stored by :func:`apply`).
+def is_managed(definition: object, name: str | None = None) -> bool:
+    """True when a pipeline definition carries the :data:`MANAGED_LABEL` (stored by :func:`apply`)
+    and, given the stored flow's ``name``, was compiled under that name.
+
+    The name check keeps copies out: duplicating a managed flow copies its definition, label and
+    title included, under a new name, and a copy is the user's, never to be pruned.
 
     >>> is_managed({"metadata": {"labels": ["flowbuilder-managed"]}}), is_managed({"metadata": None})
     (True, False)
+    >>> copy = {"title": "orders", "metadata": {"labels": ["flowbuilder-managed"]}}
+    >>> is_managed(copy, "orders"), is_managed(copy, "orders copy")
+    (True, False)
     """
-    return MANAGED_LABEL in _labels(definition)
+    if MANAGED_LABEL not in _labels(definition):
+        return False
+    return name is None or (isinstance(definition, Mapping) and definition.get("title") == name)
 
 
 def _desired(flow: Flow) -> dict[str, Any]:

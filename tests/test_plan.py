@@ -146,6 +146,15 @@ def test_prune_deletes_only_flows_that_apply_stored(project: Project) -> None:
     assert sorted(flow.name for flow in project.flows) == ["hand-made", "orders"]
 
 
+def test_prune_leaves_a_copy_of_a_managed_flow_alone(project: Project) -> None:
+    apply(plan([orders()], project), project)
+    stored = project.flows.get(name="orders")
+    project.duplicate_flow(stored, name="orders copy")
+    planned = plan([orders()], project, prune=True)
+    assert [(change.action, change.name) for change in planned.changes] == [("unchanged", "orders")]
+    assert planned.left_alone == ("orders copy",)
+
+
 def test_a_stored_flow_not_made_by_apply_is_adopted_by_an_update(project: Project) -> None:
     project.create_flow(name="b", flow=simple("b"))
     [change] = plan([simple("b")], project).changes
