@@ -640,7 +640,8 @@ def flows_show(flow: str, project: str | None, project_id: str | None, format_: 
     click.echo(f"engine:       {stored.engine_type} {stored.engine_version}")
     click.echo(f"environment:  {environment.name if environment else '(none)'}")
     click.echo(f"revision:     {stored.revision if stored.revision is not None else '(none)'}")
-    click.echo(f"managed:      {'yes (stored by flowbuilder apply)' if is_managed(definition, stored.name) else 'no'}")
+    managed = is_managed(definition, stored.name)
+    click.echo(f"managed:      {'yes (stored by flowbuilder apply)' if managed else 'no'}")
     click.echo("stages:" + ("" if stored.stages else " (none)"))
     for stage in stored.stages:
         kind = stage.definition.label if stage.definition is not None else stage.stage_name
