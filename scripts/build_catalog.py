@@ -126,8 +126,12 @@ def build(source: Path) -> dict[str, Any]:
 
 
 def pack(stages: list[dict[str, Any]]) -> list[list[str]]:
-    """Stages as ``[name, version, label, compact JSON]``: the catalog parses each on first use."""
-    return [[s["name"], s["version"], s["label"], json.dumps(s, separators=(",", ":"))] for s in stages]
+    """Stages as ``[name, version, label, engine, compact JSON]``: the catalog parses each on first use."""
+    packed = []
+    for stage in stages:
+        text = json.dumps(stage, separators=(",", ":"))
+        packed.append([stage["name"], stage["version"], stage["label"], stage["engine"], text])
+    return packed
 
 
 def encode(data: dict[str, Any]) -> bytes:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._names import did_you_mean
 from ..errors import FlowFormatError, StageNotFoundError
-from ._compact import compact_definitions
+from ._compact import compact_definitions, engine_of_library
 from ._definitions import STAGE_TYPES, ConfigDefinition, ServiceDefinition, StageDefinition, version_key
 
 __all__ = ["ENGINES", "Catalog"]
@@ -67,14 +67,19 @@ class Catalog:
     ) -> None:
         # Definitions are kept as JSON text until first used: a parsed catalog is ~100,000 objects
         # the garbage collector would walk on every full collection of a large flow's lifetime.
-        self._raw: dict[tuple[str, str], tuple[str, str]] = {}
+        # Each entry: (label, engine, JSON text), so lookups by label need not parse anything.
+        self._raw: dict[tuple[str, str], tuple[str, str, str]] = {}
         for stage in stages:
             if isinstance(stage, Mapping):
                 key = (stage["name"], str(stage["version"]))
-                packed = (str(stage.get("label") or stage["name"]), json.dumps(stage, separators=(",", ":")))
+                packed = (
+                    str(stage.get("label") or stage["name"]),
+                    str(stage.get("engine") or engine_of_library(str(stage.get("library") or ""))),
+                    json.dumps(stage, separators=(",", ":")),
+                )
             else:
-                name, version, label, text = stage
-                key, packed = (name, str(version)), (label, text)
+                name, version, label, engine, text = stage
+                key, packed = (name, str(version)), (label, engine, text)
             self._raw.setdefault(key, packed)
         self._extra_libraries = dict(libraries or {})
         self._raw_services: dict[tuple[str, str], Mapping[str, Any]] = {}
@@ -87,7 +92,7 @@ class Catalog:
         self._parent = parent
         self._built: dict[tuple[str, str], StageDefinition] = {}
         self._newest_cache: dict[str | None, dict[str, StageDefinition]] = {}
-        self._label_cache: dict[str | None, dict[str, list[StageDefinition]]] = {}
+        self._label_cache: dict[str | None, dict[str, list[str]]] = {}
         self._get_cache: dict[tuple[Any, ...], StageDefinition] = {}
         self._lock = threading.RLock()
 
@@ -199,7 +204,7 @@ class Catalog:
         built = self._built.get(key)
         if built is None:
             with self._lock:
-                raw = json.loads(self._raw[key][1])
+                raw = json.loads(self._raw[key][2])
                 extra = self._extra_libraries.get(name, ())
                 raw["libraries"] = list(
                     dict.fromkeys([raw.get("library") or "", *raw.get("libraries", []), *extra])
@@ -324,26 +329,25 @@ class Catalog:
             self._newest_cache[engine] = cached
         return cached
 
-    def _labels(self, engine: str | None) -> dict[str, list[StageDefinition]]:
-        """Lower-cased label (of any version) -> newest definitions of the stages with it."""
+    def _labels(self, engine: str | None) -> dict[str, list[str]]:
+        """Lower-cased label (of any version) -> names of the stages (of ``engine``) with it.
+
+        Read from the packed entries, so finding one stage by label parses only that stage.
+        """
         cached = self._label_cache.get(engine)
         if cached is None:
             cached = {}
-            newest = self._newest(engine)
             catalogs: list[Catalog] = []
             current: Catalog | None = self
             while current is not None:
                 catalogs.append(current)
                 current = current._parent
             for catalog in reversed(catalogs):
-                for (name, _version), (raw_label, _text) in catalog._raw.items():
-                    definition = newest.get(name)
-                    if definition is None:
-                        continue
-                    for label in {raw_label.lower(), definition.label.lower()}:
-                        bucket = cached.setdefault(label, [])
-                        if definition not in bucket:
-                            bucket.append(definition)
+                for (name, _version), (raw_label, raw_engine, _text) in catalog._raw.items():
+                    if engine is None or raw_engine == engine:
+                        bucket = cached.setdefault(raw_label.lower(), [])
+                        if name not in bucket:
+                            bucket.append(name)
             self._label_cache[engine] = cached
         return cached
 
@@ -429,8 +433,8 @@ class Catalog:
         wanted_types = {_stage_type(type)} if type else {_stage_type(t) for t in types} if types else None
         candidates: list[StageDefinition] = []
         if name is not None:
-            newest = self._newest(engine).get(name)
-            if newest is not None:
+            newest = self.definition(name)
+            if newest is not None and (engine is None or newest.engine == engine):
                 candidates = [newest]
             else:
                 resolved, _ = self.resolve(name, version, library)
@@ -438,7 +442,10 @@ class Catalog:
                     candidates = [resolved]
         else:
             assert label is not None
-            candidates = list(self._labels(engine).get(label.lower(), ()))
+            for found in self._labels(engine).get(label.lower(), ()):
+                definition = self.definition(found)
+                if definition is not None and definition not in candidates:
+                    candidates.append(definition)
         kind = _special_filter(error_stage, stats_aggregator, lifecycle)
         matching = [d for d in candidates if kind(d)]
         if wanted_types is not None:

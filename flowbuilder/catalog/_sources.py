@@ -53,8 +53,8 @@ def compare_sources(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     Returns one entry per stage version that both sources describe: ``name``, ``version``,
     ``label`` and ``differences``, a list of ``(what, engine value, extraction value)``.
     """
-    engine = {(s[0], s[1]): json.loads(s[3]) for s in data["sources"]["engine"]["stages"]}
-    extraction = {(s[0], s[1]): json.loads(s[3]) for s in data["sources"]["extraction"]["stages"]}
+    engine = {(s[0], s[1]): json.loads(s[-1]) for s in data["sources"]["engine"]["stages"]}
+    extraction = {(s[0], s[1]): json.loads(s[-1]) for s in data["sources"]["extraction"]["stages"]}
     results = []
     for key in sorted(engine.keys() & extraction.keys()):
         ours, theirs = engine[key], extraction[key]
