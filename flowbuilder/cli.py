@@ -300,6 +300,7 @@ def compile_(path: pathlib.Path, output: pathlib.Path | None) -> None:
         targets = [output / name for name in _file_names([flow.name for flow in flows], ".json")]
     for flow, target in zip(flows, targets, strict=True):
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(flow.to_json(), encoding="utf-8")
         except OSError as error:
             raise click.ClickException(f"{target}: cannot write: {error.strerror}") from None
@@ -327,6 +328,7 @@ def import_(file: pathlib.Path, output: pathlib.Path | None) -> None:
         click.echo(source, nl=False)
         return
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(source, encoding="utf-8")
     except OSError as error:
         raise click.ClickException(f"{output}: cannot write: {error.strerror}") from None

@@ -154,10 +154,10 @@ def test_compile_of_several_flows_needs_a_folder(tmp_path: Path) -> None:
 def test_import_writes_python_that_rebuilds_the_flow(tmp_path: Path) -> None:
     flow = Flow("orders").source("Dev Raw Data Source", raw_data='{"a": 1}').to("Trash").flow
     write(tmp_path / "orders.json", flow.to_json())
-    result = run("import", "orders.json", "-o", "orders.py")
+    result = run("import", "orders.json", "-o", "flows/orders.py")
     assert result.exit_code == 0, result.output
     namespace: dict[str, object] = {}
-    exec((tmp_path / "orders.py").read_text(), namespace)
+    exec((tmp_path / "flows" / "orders.py").read_text(), namespace)
     rebuilt = namespace["flow"]
     assert isinstance(rebuilt, Flow)
     assert rebuilt.to_dict() == flow.to_dict()
