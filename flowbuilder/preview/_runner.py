@@ -282,11 +282,19 @@ class _StageRunner:
         self.required: list[str] = []
         self.preconditions: list[Expression] = []
         if not is_origin:
-            self.required = [str(p) for p in self.ctx.config("stageRequiredFields", []) or [] if p]
+            required = self.ctx.config("stageRequiredFields", []) or []
+            preconditions = self.ctx.config("stageRecordPreconditions", []) or []
+            for config, value in (
+                ("stageRequiredFields", required),
+                ("stageRecordPreconditions", preconditions),
+            ):
+                if not isinstance(value, list):  # imported JSON may hold anything here
+                    raise self.ctx.fail(
+                        f"must be a list; got {type(value).__name__} {value!r}", config=config
+                    )
+            self.required = [str(p) for p in required if p]
             self.preconditions = [
-                self.ctx.compile(text, "stageRecordPreconditions")
-                for text in self.ctx.config("stageRecordPreconditions", []) or []
-                if text
+                self.ctx.compile(text, "stageRecordPreconditions") for text in preconditions if text
             ]
 
     def emit_origin(

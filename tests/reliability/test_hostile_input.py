@@ -699,3 +699,20 @@ def test_hostile_instance_names_in_imported_json_are_drawn_generated_and_stored_
     with Project.local(tmp_path / "store") as store:
         stored = store.create_flow(name="instances", flow=flow)
         assert store.flows.get(flow_id=stored.flow_id).to_json() == flow.to_json()
+
+
+@pytest.mark.parametrize("config", ["stageRequiredFields", "stageRecordPreconditions"])
+@pytest.mark.parametrize("value", [7, "/a", {"a": 1}])
+def test_preview_names_record_checks_that_are_not_lists(config: str, value: Any) -> None:
+    definition = (
+        Flow("p")
+        .source("Dev Raw Data Source", raw_data='{"a": 1}')
+        .to("Dev Identity")
+        .to("Trash")
+        .flow.to_dict()
+    )
+    next(e for e in definition["stages"][1]["configuration"] if e["name"] == config)["value"] = value
+    with pytest.raises(PreviewError) as raised:
+        preview(Flow.from_json(definition))
+    assert "DevIdentity_01" in str(raised.value)
+    assert "must be a list" in str(raised.value)
