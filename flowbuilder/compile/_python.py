@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._names import instance_base
 from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
-from ..errors import ConfigError, FlowFormatError
+from ..errors import ConfigError, FlowbuilderError, FlowFormatError
 from ._format import Call, Raw, format_statement, literal
 from ._pipeline import to_dict
 from ._reader import _stage as _read_stage
@@ -349,6 +349,19 @@ class _Writer:
                 return None
         return definition
 
+    def _label_takes(self, definition: StageDefinition, library: str, **kinds: Any) -> bool:
+        """True when looking the definition up by its label finds it in ``library`` too (a lookup
+        by name takes any library; one by label only those the catalog lists for it)."""
+        if library == definition.library:
+            return True
+        try:
+            found = self.default.get(
+                label=definition.label, library=library, engine=definition.engine, **kinds
+            )
+        except FlowbuilderError:
+            return False
+        return found.name == definition.name
+
     def value_args(self, stage: Stage, definition: StageDefinition) -> list[tuple[str, Any]]:
         args: list[tuple[str, Any]] = []
         stored = {str(e.get("name")): e.get("value") for e in stage._configs}
@@ -470,7 +483,11 @@ class _Writer:
             if self._label_unique(definition)
             else None
         )
-        if newest is None or newest.name != definition.name:
+        if (
+            newest is None
+            or newest.name != definition.name
+            or not self._label_takes(definition, stage.library, types=[definition.type])
+        ):
             args, kwargs = [], [("name", definition.name)]
         elif self._shared_label(definition):
             kwargs.append(("type", definition.type))
@@ -577,7 +594,14 @@ class _Writer:
                 == f"{stage.library}::{stage.stage_name}::{stage.version}"
             ):
                 continue
-            label_ok = self._special_label_ok(definition, role)
+            label_ok = self._special_label_ok(definition, role) and self._label_takes(
+                definition,
+                stage.library,
+                type="origin" if role == "test_origin" else None,
+                error_stage=role == "error",
+                stats_aggregator=role == "stats",
+                lifecycle=role in ("start", "stop"),
+            )
             args: list[Any] = [definition.label] if label_ok else []
             kwargs: list[tuple[str, Any]] = [] if label_ok else [("name", definition.name)]
             if stage.library != definition.library:

@@ -716,3 +716,14 @@ def test_preview_names_record_checks_that_are_not_lists(config: str, value: Any)
         preview(Flow.from_json(definition))
     assert "DevIdentity_01" in str(raised.value)
     assert "must be a list" in str(raised.value)
+
+
+@pytest.mark.parametrize("library", [7.7e142, "bogus-lib", ""])
+def test_stages_from_a_library_the_catalog_does_not_list_are_generated_and_rebuilt(library: Any) -> None:
+    flow = Flow("p").source("Dev Raw Data Source").to("Field Masker").to("Trash").flow
+    flow.set_error_stage("Write to File", directory="/errors")
+    definition = flow.to_dict()
+    definition["stages"][1]["library"] = library  # a renamed or custom library
+    definition["errorStage"]["library"] = library
+    imported = Flow.from_json(definition)
+    assert _rebuilt(imported).to_json() == imported.to_json()
