@@ -502,8 +502,9 @@ class Flow:
             text = predicate.get("predicate") if isinstance(predicate, dict) else predicate
             lane = predicate.get("outputLane") if isinstance(predicate, dict) else None
             for entry in stage.predicates:
-                if entry.get("outputLane") == lane or (lane is None and entry.get("predicate") == text):
-                    return lanes.index(entry["outputLane"])
+                found = entry.get("outputLane")
+                if found in lanes and (found == lane if lane is not None else entry.get("predicate") == text):
+                    return lanes.index(found)
             raise LaneError(
                 f"has no predicate {text!r}",
                 flow=self.name,

@@ -727,3 +727,18 @@ def test_stages_from_a_library_the_catalog_does_not_list_are_generated_and_rebui
     definition["errorStage"]["library"] = library
     imported = Flow.from_json(definition)
     assert _rebuilt(imported).to_json() == imported.to_json()
+
+
+def test_a_selector_condition_without_a_lane_does_not_capture_connections_by_predicate() -> None:
+    selector = Flow("routes").source("Dev Raw Data Source").to("Stream Selector")
+    selector.when("${record:value('/a') > 1}").to("Trash")
+    selector.otherwise().to("Trash")
+    definition = selector.flow.to_dict()
+    entry = next(e for e in definition["stages"][1]["configuration"] if e["name"] == "lanePredicates")
+    entry["value"][0] = {}  # a condition that lost its lane and text
+    flow = Flow.from_json(definition)
+    stage = flow.stage("StreamSelector_01")
+    extra = flow.add_stage("Trash")
+    stage.connect_output_to(extra, predicate="default")  # finds the default lane, not the broken entry
+    assert [target.instance_name for target in stage.outputs] == ["Trash_01", "Trash_02", "Trash_03"]
+    assert _rebuilt(flow).to_json() == flow.to_json()
