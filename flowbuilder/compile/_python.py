@@ -639,6 +639,8 @@ def _details(original: dict[str, Any], built: dict[str, Any], imported: bool) ->
     if imported:
         details["keys"] = list(original)
         details["document"] = {k: v for k, v in original.items() if k not in _MODELLED}
+    if "configuration" not in original and built.get("configuration"):
+        details["configuration"] = {"entries": []}  # the document had none; the DSL makes defaults
     config = _entries_diff(original.get("configuration"), built.get("configuration"))
     if config:
         details["configuration"] = config
@@ -718,7 +720,8 @@ def _stage_diff(original: dict[str, Any], built: dict[str, Any]) -> dict[str, An
                 fields[key] = value
         elif not _same(built.get(key), value):
             fields.setdefault("extra", {})[key] = value
-    if list(original) != list(built):
+    if list(original) != list(built) or "uiInfo" in fields:
+        # A stage given its keys is compiled as read: no auto-arranged position added to it.
         fields["keys"] = list(original)
     nulls = [
         k

@@ -96,3 +96,14 @@ def test_generated_python_is_ruff_formatted(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_imported_stages_without_positions_and_flows_without_configuration_rebuild_exactly() -> None:
+    definition = Flow("bare").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    for stage in definition["stages"]:
+        del stage["uiInfo"]["xPos"], stage["uiInfo"]["yPos"]
+    del definition["configuration"]
+    flow = Flow.from_json(definition)
+    assert to_dict(flow) == definition
+    rebuilt = run(to_python(flow))
+    assert json.dumps(to_dict(rebuilt)) == json.dumps(definition)
