@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .compile import from_json
+from .compile import from_file
 from .errors import FlowbuilderError, FlowFormatError
 from .flow import Flow
 from .path import Path as FlowPath
@@ -147,8 +147,8 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _from_json(path: Path) -> LocatedFlow:
+    flow: Flow = from_file(path)  # refuses an oversized file from its size, before reading it
     data = _read_bytes(path)
-    flow: Flow = from_json(data, location=str(path))
     names = [stage.instance_name for stage in flow.stages]
     names += [stage.instance_name for stage in _special_stages(flow)]
     return LocatedFlow(flow, 1, _instance_lines(data.decode("utf-8", errors="replace"), names))

@@ -25,13 +25,13 @@ naming both places.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._sources import SOURCE_SUFFIXES, looks_like_flow, read_flows
+from .compile._reader import MAX_JSON_BYTES, load_json
 from .errors import FlowbuilderError
 from .flow import Flow
 
@@ -199,8 +199,10 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
 def _json_flow(path: Path) -> bool:
     """True unless the file is valid JSON that is plainly not a flow (a folder's other JSON files)."""
     try:
-        return looks_like_flow(json.loads(path.read_bytes()))
-    except (OSError, ValueError, RecursionError):
+        if path.stat().st_size > MAX_JSON_BYTES:
+            return True  # too large to look at: the reader refuses it, naming the limit
+        return looks_like_flow(load_json(path.read_bytes()))
+    except (OSError, FlowbuilderError):
         return True  # let the reader report it, with its location
 
 

@@ -176,3 +176,23 @@ def test_missing_paths_and_other_suffixes_are_refused(tmp_path: Path) -> None:
         find_files([tmp_path / "missing"])
     with pytest.raises(FlowbuilderError, match="not a flow file"):
         find_files([write(tmp_path / "notes.txt", "x")])
+
+
+def test_an_oversized_json_file_in_a_folder_is_refused_by_its_size_without_being_read(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from flowbuilder.compile._reader import MAX_JSON_BYTES
+
+    (tmp_path / "flows").mkdir()
+    with (tmp_path / "flows" / "huge.json").open("wb") as huge:
+        huge.truncate(MAX_JSON_BYTES + 1)  # sparse: nothing to read but its size
+    tracemalloc.start()
+    try:
+        found = discover([tmp_path / "flows"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(found.errors) == 1
+    assert "huge.json" in str(found.errors[0])
+    assert "more than the limit" in str(found.errors[0])
+    assert peak < 8 * 1024 * 1024
