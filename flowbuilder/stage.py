@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from typing_extensions import Self
 
+from ._gc import paused_gc
 from .catalog import STAGE_TYPES, StageDefinition
 from .configuration import Configuration
 from .errors import LaneError, StageNotFoundError
@@ -327,8 +328,9 @@ class Stage:
             return other
         if isinstance(other, (list, tuple)):
             index = self.flow._output_index(self, None, None)
-            for target in other:
-                self.flow._connect(self, target, "data", index)
+            with paused_gc():  # one lane per target: a bulk edit that makes no reference cycles
+                for target in other:
+                    self.flow._connect(self, target, "data", index)
             return other
         return NotImplemented
 
