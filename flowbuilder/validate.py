@@ -16,6 +16,7 @@ import networkx as nx
 from ._gc import paused_gc
 from ._lanes import incoming, outgoing, topological_order
 from .catalog import ConfigDefinition, StageDefinition
+from .catalog._definitions import java_string
 from .configuration import check_value
 from .errors import ConfigError, FlowValidationError
 
@@ -442,35 +443,6 @@ def _check_services(stage: Stage, definition: StageDefinition, out: _Collector) 
         )
 
 
-def _empty(config: ConfigDefinition, value: Any) -> bool:
-    """The engine's notion of a missing required value (ValidationUtil): null for every type,
-    and also "" for STRING, [] for LIST, {} or [] for MAP."""
-    if value is None:
-        return True
-    if config.type == "STRING":
-        return bool(value == "")
-    if config.type in ("LIST", "MAP"):
-        return not bool(value)
-    return False
-
-
-def _java_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return str(value)
-
-
-def _active(definition: ConfigDefinition, value_of: Mapping[str, Any]) -> bool:
-    for name, triggers in definition.depends_on.items():
-        if name not in value_of:
-            return False
-        if triggers and _java_str(value_of[name]) not in {_java_str(t) for t in triggers}:
-            return False
-    return True
-
-
 def _check_configs(
     definition: StageDefinition | None,
     configs: list[dict[str, Any]],
@@ -498,7 +470,7 @@ def _check_configs(
     for ref in definition.config_refs:
         config = ref.definition
         value = value_of[ref.name]
-        active = _active(config, value_of)
+        active = config.is_active(value_of)
         if pipeline and config.group == "BAD_RECORDS":
             continue
         if not active:
@@ -511,7 +483,7 @@ def _check_configs(
                     hint="Remove it or enable what it depends on.",
                 )
             continue
-        if config.required and _empty(config, value):
+        if config.required and config.is_missing(value):
             out.add(
                 "CONFIG_REQUIRED",
                 "is required",
@@ -555,8 +527,8 @@ def _check_configs(
 def _why_inactive(config: ConfigDefinition, value_of: Mapping[str, Any]) -> str:
     reasons = []
     for name, triggers in config.depends_on.items():
-        actual = _java_str(value_of.get(name))
-        wanted = {_java_str(t) for t in triggers}
+        actual = java_string(value_of.get(name))
+        wanted = {java_string(t) for t in triggers}
         if name not in value_of or (wanted and actual not in wanted):
             reasons.append(f"needs {name} = {' or '.join(sorted(wanted)) or 'set'}, is {actual}")
     return "; ".join(reasons)

@@ -16,6 +16,7 @@ __all__ = [
     "ConfigRef",
     "ServiceDefinition",
     "StageDefinition",
+    "java_string",
     "version_key",
 ]
 
@@ -124,10 +125,59 @@ class ConfigDefinition:
             return []
         return _copy(value)
 
+    def is_active(self, values: Mapping[str, Any]) -> bool:
+        """The engine's rule (``ValidationUtil.configTriggered``): every config this one depends on
+        is present in ``values`` (raw name -> value) and holds one of its trigger values, compared
+        as Java strings.
+
+        >>> from flowbuilder.catalog import Catalog
+        >>> directory = Catalog.default().get(label="Local FS").config("configs.dirPathTemplate")
+        >>> directory.is_active({"configs.dirPathTemplateInHeader": False})
+        True
+        >>> directory.is_active({"configs.dirPathTemplateInHeader": True})
+        False
+        """
+        for name, triggers in self.depends_on.items():
+            if name not in values:
+                return False
+            if triggers and java_string(values[name]) not in {java_string(t) for t in triggers}:
+                return False
+        return True
+
+    def is_missing(self, value: Any) -> bool:
+        """The engine's notion of a required value that is not there: null for every type, and
+        also ``""`` for STRING, an empty list for LIST and MAP.
+
+        >>> ConfigDefinition("conf.x", "X", "STRING").is_missing("")
+        True
+        >>> ConfigDefinition("conf.x", "X", "MODEL", model_type="LIST_BEAN").is_missing([])
+        False
+        """
+        if value is None:
+            return True
+        if self.type == "STRING":
+            return bool(value == "")
+        if self.type in ("LIST", "MAP"):
+            return not bool(value)
+        return False
+
     @staticmethod
     def is_expression(value: object) -> bool:
         """True when ``value`` is a whole ``${...}`` expression, accepted by any config type."""
         return isinstance(value, str) and bool(_EL.match(value))
+
+
+def java_string(value: Any) -> str:
+    """How the engine compares a config value with a trigger value: as its Java string.
+
+    >>> java_string(True), java_string(None), java_string(5)
+    ('true', 'null', '5')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
 
 
 def _copy(value: Any) -> Any:

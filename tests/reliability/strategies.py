@@ -75,33 +75,14 @@ FIELD_PATH = st.text(string.ascii_letters + string.digits + "_", min_size=1, max
 # -- config values -------------------------------------------------------------------------------
 
 
-def _java_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return str(value)
-
-
 def is_active(config: ConfigDefinition, value_of: Mapping[str, Any]) -> bool:
-    """The engine's rule: every config named in ``dependsOn`` is present and holds a trigger."""
-    for name, triggers in config.depends_on.items():
-        if name not in value_of:
-            return False
-        if triggers and _java_str(value_of[name]) not in {_java_str(t) for t in triggers}:
-            return False
-    return True
+    """The engine's rule, as flowbuilder implements it (ConfigDefinition.is_active)."""
+    return config.is_active(value_of)
 
 
 def is_empty(config: ConfigDefinition, value: Any) -> bool:
-    """The engine's notion of a missing required value: null; "" for STRING; [] for LIST and MAP."""
-    if value is None:
-        return True
-    if config.type == "STRING":
-        return bool(value == "")
-    if config.type in ("LIST", "MAP"):
-        return not value
-    return False
+    """The engine's notion of a missing required value (ConfigDefinition.is_missing)."""
+    return config.is_missing(value)
 
 
 def _number(config: ConfigDefinition) -> st.SearchStrategy[int]:
