@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -348,7 +348,7 @@ def plan(
             )
         wanted[flow.name] = source
     stored: dict[str, list[Mapping[str, Any]]] = {}
-    for asset in _assets(project):
+    for asset in project.flows._assets():  # the stored documents, every page, each once
         stored.setdefault(str(_metadata(asset).get("name") or ""), []).append(asset)
     changes = [_change(flow, source, stored.get(flow.name, []), project, validate) for flow, source in given]
     left_alone: list[str] = []
@@ -370,22 +370,6 @@ def plan(
                 else:
                     left_alone.append(name)
     return Plan(tuple(changes), prune=prune, left_alone=tuple(left_alone))
-
-
-def _assets(project: Project) -> Iterator[Mapping[str, Any]]:
-    backend = project.backend
-    seen: set[str] = set()
-    start: str | None = None
-    while True:
-        page = backend.list_flows(start=start)
-        for asset in page.flows:
-            flow_id = str(_metadata(asset).get("asset_id"))
-            if flow_id not in seen:
-                seen.add(flow_id)
-                yield asset
-        if not page.flows or page.next_start is None or page.next_start == start:
-            return
-        start = page.next_start
 
 
 def _metadata(asset: Mapping[str, Any]) -> Mapping[str, Any]:
