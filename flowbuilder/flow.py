@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 from typing_extensions import Self
 
+from ._gc import pause, resume
 from ._lanes import incoming, outgoing, predecessors
 from ._names import did_you_mean, instance_base
 from .catalog import Catalog, ConfigRef, StageDefinition
@@ -236,16 +237,20 @@ class Flow:
         >>> flow.add_stage("Trash"), flow.add_stage("Trash")
         (Trash_01(label='Trash 1'), Trash_02(label='Trash 2'))
         """
-        definition = self.catalog.get(
-            label=label,
-            name=name,
-            library=library,
-            type=type,
-            version=version,
-            engine=self.engine,
-            flow=self.name,
-        )
-        return self._add(definition, instance_name)
+        enabled = pause()  # adding makes no cycle to collect; see _gc for why not paused_gc()
+        try:
+            definition = self.catalog.get(
+                label=label,
+                name=name,
+                library=library,
+                type=type,
+                version=version,
+                engine=self.engine,
+                flow=self.name,
+            )
+            return self._add(definition, instance_name)
+        finally:
+            resume(enabled)
 
     def _add(self, definition: StageDefinition, instance_name: str | None = None) -> Stage:
         base = _base(definition.label)

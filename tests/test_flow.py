@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from flowbuilder import ConfigError, Flow, LaneError, StageNotFoundError, UnknownConfigError
@@ -244,3 +246,20 @@ def test_graph_is_a_read_only_view() -> None:
     with pytest.raises(Exception, match="Frozen"):
         flow.graph.add_node("x")
     assert list(flow.graph.nodes) == ["DevRawDataSource_01", "Trash_01"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_add_stage_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    # add_stage pauses the collector while it works; a user's own gc setting must survive it,
+    # on success and on failure alike.
+    flow = Flow("x")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        flow.add_stage("Trash")
+        assert gc.isenabled() is enabled
+        with pytest.raises(StageNotFoundError):
+            flow.add_stage("Trash Can")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
