@@ -34,15 +34,15 @@ def auto_arrange(flow: Flow) -> dict[str, tuple[int, int]]:
     row: dict[str, int] = {}
     next_free: dict[int, int] = {}
     for node in order:
-        inputs = incoming(graph, node)
-        placed = [u for u, _ in inputs if u in column]
-        if placed:
-            depth = max(column[u] for u in placed) + 1
-            wanted = row[placed[0]]
-            if any(d["kind"] == "event" for _, d in inputs):
-                wanted += 1
-        else:
-            depth, wanted = 0, 0
+        depth, wanted, placed, events = 0, 0, False, False
+        for source, data in incoming(graph, node):  # plain loops: this runs once per stage
+            events = events or data["kind"] == "event"
+            if source in column:
+                if not placed:
+                    wanted, placed = row[source], True
+                depth = max(depth, column[source] + 1)
+        if placed and events:
+            wanted += 1
         chosen = max(wanted, next_free.get(depth, 0))
         next_free[depth] = chosen + 1
         column[node], row[node] = depth, chosen
