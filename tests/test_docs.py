@@ -28,6 +28,7 @@ import io
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -150,7 +151,11 @@ def _scratch(folder: Path) -> None:
     bin_dir = folder / ".bin"
     bin_dir.mkdir()
     for name in ("python", "python3"):
-        (bin_dir / name).symlink_to(sys.executable)
+        # A script, not a symlink: a symlink to a virtualenv's python resolves to the base
+        # interpreter, outside the virtualenv where flowbuilder is installed.
+        wrapper = bin_dir / name
+        wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n', encoding="utf-8")
+        wrapper.chmod(0o755)
 
 
 def _environment(folder: Path) -> dict[str, str]:
