@@ -21,7 +21,9 @@ from .errors import AuthError, FlowbuilderError
 if TYPE_CHECKING:
     from ._settings import Settings
     from .discovery import Discovery
+    from .flow import Flow
     from .plan import Outcome, Plan
+    from .preview import PreviewResult, Record
     from .project import Project, StreamsetsFlow
 
 __all__ = ["main"]
@@ -365,6 +367,171 @@ def render(file: pathlib.Path, output: pathlib.Path | None, format_: str | None)
         raise click.BadParameter(f"{file} is not a .py or .json file.", param_hint="FILE")
     for path in render_file(file, output, format_):
         click.echo(str(path))
+
+
+# -- preview ----------------------------------------------------------------------------------------
+
+
+def _one_flow(file: pathlib.Path, name: str | None) -> Flow:
+    """The flow of FILE to preview: its only one, or the one named ``name``."""
+    from ._names import did_you_mean
+
+    found = _discover([file])
+    if found.errors:
+        for error in found.errors:
+            click.echo(str(error), err=True)
+        sys.exit(1)
+    flows = {source.flow.name: source.flow for source in found.flows}
+    if not flows:
+        raise click.UsageError(f"{file} defines no flows.")
+    if name is None:
+        if len(flows) > 1:
+            raise click.UsageError(
+                f"{file} defines {len(flows)} flows ({', '.join(map(repr, flows))}); choose one with --flow."
+            )
+        return next(iter(flows.values()))
+    if name not in flows:
+        hint = did_you_mean(name, list(flows)) or f"Its flows: {', '.join(map(repr, flows))}."
+        raise click.BadParameter(f"{file} defines no flow {name!r}. {hint}", param_hint="--flow")
+    return flows[name]
+
+
+def _read_records(path: str) -> list[Any]:
+    """Records from a JSON document (an array of records, or one record), from JSON Lines when
+    the file ends in .jsonl or .ndjson; ``-`` reads a JSON document from standard input."""
+    from .compile._reader import load_json
+    from .errors import FlowFormatError
+
+    location = "<stdin>" if path == "-" else path
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else pathlib.Path(path).read_bytes()
+    except OSError as error:
+        raise click.BadParameter(f"{path}: cannot read: {error.strerror}", param_hint="--records") from None
+    if not path.lower().endswith((".jsonl", ".ndjson")):
+        document = load_json(data, location=location)
+        return document if isinstance(document, list) else [document]
+    records = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append(load_json(line))
+            except FlowFormatError as error:  # name the file's line, not the line's own "line 1"
+                where = f"{location}:{number}"
+                raise FlowFormatError(error.message, location=where, hint=error.hint) from None
+    return records
+
+
+def _parameters(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE.", param_hint="--param")
+        values[name] = value
+    return values
+
+
+def _record_json(record: Record) -> dict[str, Any]:
+    data: dict[str, Any] = {"value": record.value}
+    if record.error_code is not None:
+        data.update(
+            error_code=record.error_code,
+            error_message=record.error_message,
+            error_stage=record.error_stage,
+        )
+    return data
+
+
+def _preview_json(result: PreviewResult) -> dict[str, Any]:
+    return {
+        "flow": result.flow,
+        "batches": result.batches,
+        "stages": [
+            {
+                "instance_name": stage.instance_name,
+                "label": stage.label,
+                "stage": stage.stage_label,
+                "input": [record.value for record in stage.input],
+                "output": {
+                    lane: [record.value for record in records] for lane, records in stage.output.items()
+                },
+                "events": [record.value for record in stage.events],
+                "errors": [_record_json(record) for record in stage.errors],
+            }
+            for stage in result.values()
+        ],
+        "error_records": [_record_json(record) for record in result.error_records],
+    }
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+@click.option("--flow", "flow_name", default=None, help="The flow to run, when FILE defines several.")
+@click.option(
+    "-r",
+    "--records",
+    default=None,
+    metavar="FILE",
+    help="Records that replace the origin's own data: a JSON array (or one object), or JSON Lines "
+    "(.jsonl); - reads standard input. Default: the origin's data (Dev Raw Data Source).",
+)
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: records in and out per stage, and the error records; json: every record, for machines.",
+)
+def preview(
+    file: pathlib.Path,
+    flow_name: str | None,
+    records: str | None,
+    params: tuple[str, ...],
+    batch_size: int,
+    format_: str,
+) -> None:
+    """Run a flow of FILE (.py or .json) offline on sample records and show what each stage did.
+
+    Stages run in-process in topological order (see the testing guide for the stages the
+    runner supports); destinations write nothing and executors never run. Exit status: 0 the
+    preview ran (error records are results, not failures), 1 it could not run (a stage the
+    runner does not support, STOP_PIPELINE...), 2 usage error.
+    """
+    from .preview import preview as run_preview
+
+    flow = _one_flow(file, flow_name)
+    sample = _read_records(records) if records is not None else None
+    result = run_preview(flow, sample, batch_size=batch_size, parameters=_parameters(params))
+    if format_ == "json":
+        click.echo(json.dumps(_preview_json(result), indent=2, ensure_ascii=False, default=str))
+        return
+    batches = f"{result.batches} batch" + ("" if result.batches == 1 else "es")
+    click.echo(f"Preview of {flow.name!r}: {batches}.")
+    _table(
+        ["STAGE", "LABEL", "IN", "OUT", "EVENTS", "ERRORS"],
+        [
+            [
+                stage.instance_name,
+                stage.label,
+                str(len(stage.input)),
+                " / ".join(str(len(lane)) for lane in stage.output.values()) or "-",
+                str(len(stage.events)),
+                str(len(stage.errors)),
+            ]
+            for stage in result.values()
+        ],
+    )
+    if result.error_records:
+        policy = flow.configuration["error_record_policy"]
+        click.echo(f"\nError records ({len(result.error_records)}, as the error stage gets them: {policy}):")
+        for record in result.error_records:
+            click.echo(
+                f"  {record.error_stage}: {record.error_code} {record.error_message}\n"
+                f"    {json.dumps(record.value, ensure_ascii=False, default=str)}"
+            )
 
 
 # -- plan / apply -----------------------------------------------------------------------------------

@@ -291,3 +291,99 @@ def test_an_unknown_environment_is_a_usage_error(tmp_path: Path) -> None:
     result = run("apply", "a.py", "--yes", "--no-validate", "--environment", "prod")
     assert result.exit_code == 2
     assert "Environments: 'local'" in result.output
+
+
+PAYMENTS = """\
+from flowbuilder import Flow
+
+payments = (
+    Flow("payments")
+    .source("Dev Raw Data Source", data_format="JSON", raw_data='{"id": 0, "amount": "1.00"}')
+    .to(
+        "Field Type Converter",
+        field_type_converter_configs=[{"fields": ["/amount"], "targetType": "DECIMAL"}],
+    )
+    .to("Trash")
+    .on_error("Write to File", directory="/data/errors")
+)
+"""
+
+
+def test_preview_shows_records_in_and_out_per_stage_and_the_error_records(tmp_path: Path) -> None:
+    write(tmp_path / "payments.py", PAYMENTS)
+    write(tmp_path / "records.json", json.dumps([{"id": 1, "amount": "2.50"}, {"id": 2, "amount": "two"}]))
+    result = run("preview", "payments.py", "--records", "records.json")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()[2:] if line.strip()}
+    assert rows["FieldTypeConverter_01"][-4:] == ["2", "1", "0", "1"]  # in, out, events, errors
+    assert rows["Trash_01"][-4:] == ["1", "-", "0", "0"]
+    assert "Error records (1, as the error stage gets them: ORIGINAL_RECORD):" in result.output
+    assert "FieldTypeConverter_01: CONVERTER_00" in result.output
+    assert '{"id": 2, "amount": "two"}' in result.output
+
+
+def test_preview_json_gives_every_record_and_runs_the_origin_data_without_records(tmp_path: Path) -> None:
+    write(tmp_path / "payments.py", PAYMENTS)
+    result = run("preview", "payments.py", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    stages = {stage["instance_name"]: stage for stage in data["stages"]}
+    assert list(stages) == ["DevRawDataSource_01", "FieldTypeConverter_01", "Trash_01"]
+    assert stages["Trash_01"]["input"] == [{"id": 0, "amount": "1.00"}]  # the DECIMAL, as text
+    assert data["error_records"] == []
+    assert data["batches"] == 1
+
+
+def test_preview_reads_json_lines_batches_them_and_names_a_bad_line(tmp_path: Path) -> None:
+    write(tmp_path / "payments.py", PAYMENTS)
+    write(tmp_path / "records.jsonl", "".join(f'{{"id": {n}, "amount": "1"}}\n' for n in range(5)) + "\n")
+    result = run("preview", "payments.py", "-r", "records.jsonl", "--batch-size", "2", "--format", "json")
+    data = json.loads(result.output)
+    assert data["batches"] == 3
+    assert [record["id"] for record in data["stages"][2]["input"]] == [0, 1, 2, 3, 4]
+    write(tmp_path / "bad.jsonl", '{"id": 1}\n{"id": \n')
+    result = CliRunner().invoke(main, ["preview", "payments.py", "-r", "bad.jsonl"])
+    assert result.exit_code == 1
+    assert "bad.jsonl:2: not valid JSON" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_preview_overrides_parameters(tmp_path: Path) -> None:
+    write(
+        tmp_path / "greet.py",
+        "from flowbuilder import Flow\n"
+        "flow = Flow('greet')\n"
+        "flow.parameters['WHO'] = 'world'\n"
+        "flow.source('Dev Raw Data Source', data_format='JSON', raw_data='{}')"
+        ".to('Expression Evaluator', field_expressions=[{'fieldToSet': '/hi', 'expression': '${WHO}'}])"
+        ".to('Trash')\n",
+    )
+    shown = json.loads(run("preview", "greet.py", "-p", "WHO=you", "--format", "json").output)
+    assert shown["stages"][-1]["input"] == [{"hi": "you"}]
+    assert json.loads(run("preview", "greet.py", "--format", "json").output)["stages"][-1]["input"] == [
+        {"hi": "world"}
+    ]
+
+
+def test_preview_asks_which_flow_and_refuses_bad_options_with_exit_2(tmp_path: Path) -> None:
+    write(tmp_path / "two.py", TWO)
+    runner = CliRunner()
+    several = runner.invoke(main, ["preview", "two.py"])
+    assert several.exit_code == 2
+    assert "defines 2 flows ('a', 'b b'); choose one with --flow" in several.output
+    assert runner.invoke(main, ["preview", "two.py", "--flow", "a"]).exit_code == 0
+    unknown = runner.invoke(main, ["preview", "two.py", "--flow", "bb"])
+    assert unknown.exit_code == 2
+    assert "Did you mean 'b b'?" in unknown.output
+    bad_param = runner.invoke(main, ["preview", "two.py", "--flow", "a", "-p", "WHO"])
+    assert bad_param.exit_code == 2
+    assert "'WHO' is not NAME=VALUE" in bad_param.output
+
+
+def test_preview_of_a_stage_the_runner_does_not_support_exits_1_naming_it(tmp_path: Path) -> None:
+    write(tmp_path / "db.py", DATABASE)
+    result = CliRunner().invoke(main, ["preview", "db.py"])
+    assert result.exit_code == 1
+    assert "JDBC" in result.output
+    assert "Traceback" not in result.output
+    assert "s3cr3t" not in result.output
