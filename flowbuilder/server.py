@@ -335,16 +335,19 @@ class FlowsApp:
             )
         return int(text)
 
-    def _update(self, request: _Request, flow_id: str) -> _Answer:
+    def _store_update(self, request: _Request, flow_id: str, fields: Mapping[str, Any]) -> _Answer:
         revision = self._revision(request)
         try:
-            response = self.backend.update_flow(flow_id, _object(request), revision=revision)
+            response = self.backend.update_flow(flow_id, fields, revision=revision)
         except BackendError as error:
             if error.status == 409 and revision is not None:
                 error.status = 412  # the If-Match precondition failed
             raise
         document = response.json()
         return _json_answer(200, document, _etag(document))
+
+    def _update(self, request: _Request, flow_id: str) -> _Answer:
+        return self._store_update(request, flow_id, _object(request))
 
     def _replace(self, request: _Request, flow_id: str) -> _Answer:
         body = _object(request)
@@ -361,9 +364,7 @@ class FlowsApp:
         )
         if "pipeline_definition" in body:
             fields["pipeline_definition"] = body["pipeline_definition"]
-        response = self.backend.update_flow(flow_id, fields, revision=self._revision(request))
-        document = response.json()
-        return _json_answer(200, document, _etag(document))
+        return self._store_update(request, flow_id, fields)
 
     def _duplicate(self, request: _Request, flow_id: str) -> _Answer:
         body = _object(request)

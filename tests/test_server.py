@@ -127,7 +127,7 @@ def test_create_get_update_with_etags_and_if_match(server: ServerProcess) -> Non
     assert blind.status_code == 200
 
 
-def test_v2_replace_takes_the_get_shaped_document(server: ServerProcess) -> None:
+def test_v2_replace_takes_the_get_shaped_document_and_honours_if_match(server: ServerProcess) -> None:
     flow_id = _call(server, "POST", FLOWS, json={"name": "v2"}).json()["flow"]["metadata"]["asset_id"]
     document = _call(server, "GET", f"{FLOWS}/{flow_id}").json()
     document["flow"]["metadata"]["name"] = "v2 renamed"
@@ -139,6 +139,18 @@ def test_v2_replace_takes_the_get_shaped_document(server: ServerProcess) -> None
     assert stored["flow"]["metadata"]["name"] == "v2 renamed"
     assert stored["flow"]["metadata"]["asset_id"] == flow_id
     assert stored["pipeline_definition"] == document["pipeline_definition"]
+    assert response.headers["ETag"] == '"2"'
+    document["flow"]["metadata"]["description"] = "late"
+    stale = _call(
+        server,
+        "PUT",
+        f"/sset/streamsets_flows/v2/streamsets_flows/{flow_id}",
+        json=document,
+        headers={"If-Match": '"1"'},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["errors"][0]["code"] == "precondition_failed"
+    assert _call(server, "GET", f"{FLOWS}/{flow_id}").json()["flow"]["metadata"]["description"] == ""
 
 
 def test_duplicate_and_delete(server: ServerProcess) -> None:
