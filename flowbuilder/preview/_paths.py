@@ -72,15 +72,20 @@ def _fail(path: str, position: int, what: str) -> PreviewError:
     return PreviewError(f"field path {path!r} is not valid at position {position}: {what}", hint=_HINT)
 
 
-@lru_cache(maxsize=4096)
 def parse(path: str) -> tuple[Segment, ...]:
     """The segments of ``path``; ``""`` and ``"/"`` are the root (no segments).
 
     >>> [s.kind for s in parse("/a/'b c'[0]/*[*]")]
     ['key', 'key', 'index', 'any_key', 'any_index']
     """
+    # Checked before the cache, which would raise TypeError on an unhashable path.
     if not isinstance(path, str):
         raise PreviewError(f"field path must be a string; got {type(path).__name__} {path!r}", hint=_HINT)
+    return _parse(path)
+
+
+@lru_cache(maxsize=4096)
+def _parse(path: str) -> tuple[Segment, ...]:
     if path in ("", "/"):
         return ()
     segments: list[Segment] = []
@@ -172,14 +177,17 @@ def _child(field: Field | None, segment: Segment) -> Field | None:
     return None
 
 
-def get(root: Field | None, path: str) -> Field | None:
-    """The field at ``path`` (no wildcards), or None when the record has no such field."""
-    field = root
-    for segment in _concrete(path):
+def _descend(field: Field | None, segments: tuple[Segment, ...]) -> Field | None:
+    for segment in segments:
         field = _child(field, segment)
         if field is None:
             return None
     return field
+
+
+def get(root: Field | None, path: str) -> Field | None:
+    """The field at ``path`` (no wildcards), or None when the record has no such field."""
+    return _descend(root, _concrete(path))
 
 
 def set_field(root: Field | None, path: str, value: Field) -> bool:
@@ -191,11 +199,7 @@ def set_field(root: Field | None, path: str, value: Field) -> bool:
     segments = _concrete(path)
     if not segments:
         raise PreviewError("set_field() cannot replace the root; replace the record's root instead")
-    parent = root
-    for segment in segments[:-1]:
-        parent = _child(parent, segment)
-        if parent is None:
-            return False
+    parent = _descend(root, segments[:-1])
     last = segments[-1]
     if parent is None or parent.value is None:
         return False
@@ -218,11 +222,7 @@ def delete(root: Field | None, path: str) -> Field | None:
     segments = _concrete(path)
     if not segments:
         return None
-    parent = root
-    for segment in segments[:-1]:
-        parent = _child(parent, segment)
-        if parent is None:
-            return None
+    parent = _descend(root, segments[:-1])
     last = segments[-1]
     if parent is None or parent.value is None:
         return None

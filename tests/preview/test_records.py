@@ -102,6 +102,12 @@ def test_malformed_paths_are_rejected_with_the_position(path: str) -> None:
         _paths.parse(path)
 
 
+@pytest.mark.parametrize("path", [5, None, ["a"], {"a": 1}], ids=["int", "none", "list", "dict"])
+def test_a_path_that_is_not_text_is_a_preview_error(path: object) -> None:
+    with pytest.raises(PreviewError, match="field path must be a string; got"):
+        Record({"a": 1}).field(path)  # type: ignore[arg-type]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_any_path_text_parses_or_raises_a_flowbuilder_error(text: str) -> None:
