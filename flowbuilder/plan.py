@@ -588,24 +588,35 @@ def _holds_secret(config: ConfigDefinition) -> bool:
     return config.is_secret or any(_holds_secret(sub) for sub in config.sub_configs)
 
 
+def _ref(refs: Mapping[tuple[str | None, str], ConfigRef], key: tuple[str | None, str]) -> ConfigRef | None:
+    """The config ``(service, name)``; a service's config may also be found by its bare name."""
+    return refs.get(key) or (refs.get((None, key[1])) if key[0] is not None else None)
+
+
 def _config_changes(
     old: Mapping[tuple[str | None, str], Any],
     new: Mapping[tuple[str | None, str], Any],
     definition: StageDefinition | None,
+    old_definition: StageDefinition | None = None,
 ) -> tuple[ConfigChange, ...]:
+    """The configs that differ, named by ``definition``; secret when it or ``old_definition`` (the
+    stored stage's, when that was another stage) says so."""
     refs = _refs(definition) if definition is not None else {}
+    old_refs = _refs(old_definition) if old_definition is not None else {}
     changes = []
     for key in [*new, *(key for key in old if key not in new)]:
         before, after = old.get(key, _MISSING), new.get(key, _MISSING)
         if before == after:
             continue
-        ref = refs.get(key) or (refs.get((None, key[1])) if key[0] is not None else None)
+        ref = _ref(refs, key)
         if before is _MISSING or after is _MISSING:
             present = after if before is _MISSING else before
             if ref is not None and _is_initial(ref.definition, present):
                 continue
         name = ref.python_name if ref is not None else key[1]
         secret = _holds_secret(ref.definition) if ref is not None else bool(_SECRET_NAME.search(key[1]))
+        old_ref = _ref(old_refs, key)
+        secret = secret or (old_ref is not None and _holds_secret(old_ref.definition))
         if secret:
             changes.append(ConfigChange(name, None, None, secret=True))
         else:
@@ -702,7 +713,10 @@ def _stage_change(old: _Stage, new: _Stage, catalog: Catalog) -> StageChange | N
         details.append(f"label: {_show(old.ui_label)} -> {_show(new.ui_label)}")
     if old.ui_description != new.ui_description:
         details.append(f"stage description: {_show(old.ui_description)} -> {_show(new.ui_description)}")
-    configs = _config_changes(old.configs, new.configs, _definition(catalog, new.identity))
+    definition = _definition(catalog, new.identity)
+    # A secret of the stored stage stays one, whatever stage (known or not) replaced it.
+    stored = _definition(catalog, old.identity) if old.identity != new.identity else None
+    configs = _config_changes(old.configs, new.configs, definition, stored)
     if not details and not configs:
         return None
     return StageChange(new.key, new.label, tuple(details), configs)
@@ -775,7 +789,7 @@ def mask_secrets(
 
         def resolver(service: str | None) -> Callable[[str], ConfigDefinition | None]:
             def resolve(name: str) -> ConfigDefinition | None:
-                ref = refs.get((service, name)) or refs.get((None, name))
+                ref = _ref(refs, (service, name))
                 return ref.definition if ref is not None else None
 
             return resolve

@@ -11,7 +11,15 @@ import pytest
 
 from flowbuilder import Flow, FlowbuilderError, Project
 from flowbuilder.discovery import FlowSource
-from flowbuilder.plan import MANAGED_LABEL, SECRET_MASK, apply, is_managed, mask_secrets, plan
+from flowbuilder.plan import (
+    MANAGED_LABEL,
+    SECRET_MASK,
+    apply,
+    diff_definitions,
+    is_managed,
+    mask_secrets,
+    plan,
+)
 
 
 @pytest.fixture
@@ -219,3 +227,19 @@ def test_mask_secrets_hides_credentials_and_keeps_everything_else() -> None:
         k: v for k, v in originals.items() if k not in credentials
     }
     assert "s3cr3t" not in json.dumps(masked)
+
+
+def test_a_secret_stays_hidden_when_its_stage_becomes_one_the_catalog_does_not_know() -> None:
+    stored = Flow("s3").source("Amazon S3", access_key_id="AKIA-OLD-zq").to("Trash").flow.to_dict()
+    wanted = json.loads(json.dumps(stored))
+    stage = wanted["stages"][0]
+    stage["stageName"] = "com_example_CustomS3"  # same instance, now a stage the catalog lacks
+    for entry in stage["configuration"]:
+        if entry["name"].endswith("awsAccessKeyId"):
+            entry["value"] = "AKIA-NEW-zq"
+    diff = diff_definitions(stored, wanted)
+    assert "    s3ConfigBean.s3Config.connection.awsConfig.awsAccessKeyId: (secret changed)" in diff.lines()
+    assert "zq" not in "\n".join(diff.lines()) + json.dumps(diff.to_dict())
+    # Removed from the wanted side, the stored value is no more shown than a changed one.
+    stage["configuration"] = [e for e in stage["configuration"] if not e["name"].endswith("awsAccessKeyId")]
+    assert "zq" not in "\n".join(diff_definitions(stored, wanted).lines())
