@@ -368,10 +368,9 @@ class FlowsApp:
 
     def _duplicate(self, request: _Request, flow_id: str) -> _Answer:
         body = _object(request)
-        stored = self.backend.get_flow(flow_id)
         description = body.get("description")
-        if description is None:
-            description = stored["flow"]["metadata"].get("description") or ""
+        if description is None:  # only then is the original read: the copy keeps its description
+            description = self.backend.get_flow(flow_id)["flow"]["metadata"].get("description") or ""
         document = self.backend.duplicate_flow(flow_id, body.get("name"), description)  # type: ignore[arg-type]
         return _json_answer(201, document, _etag(document))
 

@@ -159,7 +159,17 @@ def test_duplicate_and_delete(server: ServerProcess) -> None:
     ]["asset_id"]
     duplicate = _call(server, "POST", f"{FLOWS}/{flow_id}/duplicate", json={"name": "copy"})
     assert duplicate.status_code == 201
-    assert duplicate.json()["flow"]["metadata"]["description"] == "d"
+    copied = duplicate.json()["flow"]["metadata"]
+    assert (copied["name"], copied["description"], copied["revision"]) == ("copy", "d", 1)
+    assert copied["asset_id"] != flow_id
+    assert duplicate.headers["ETag"] == '"1"'
+    explicit = _call(
+        server, "POST", f"{FLOWS}/{flow_id}/duplicate", json={"name": "copy 2", "description": "mine"}
+    )
+    assert explicit.status_code == 201
+    assert explicit.json()["flow"]["metadata"]["description"] == "mine"
+    missing = _call(server, "POST", f"{FLOWS}/missing/duplicate", json={"name": "x", "description": ""})
+    assert missing.status_code == 404
     deleted = _call(server, "DELETE", f"{FLOWS}/{flow_id}")
     assert deleted.status_code == 204
     assert deleted.content == b""
