@@ -57,11 +57,32 @@ def _index_key(path: str) -> tuple[Any, ...]:
     return tuple((0, s.name) if s.kind == "key" else (1, s.index) for s in _paths.parse(path))
 
 
+def _expression_failed(batch: Batch, record: Record, expression: Expression, error: PreviewError) -> None:
+    batch.error(
+        record,
+        "EXPR_03",
+        f"Cannot evaluate expression '{expression.source}' for record '{_id(record)}': {error.message}",
+    )
+
+
+class _RecordByRecord(StageRun):
+    """A processor that handles each record on its own and sends it to output 0 unless it failed."""
+
+    def process(self, batch: Batch) -> None:
+        for record in batch.records:
+            if self._record(batch, record):
+                batch.send(record)
+
+    def _record(self, batch: Batch, record: Record) -> bool:
+        """Change ``record`` in place; False once it went to ``batch.error``."""
+        raise NotImplementedError
+
+
 # -- Expression Evaluator ------------------------------------------------------------------------
 
 
 @register("com_streamsets_pipeline_stage_processor_expression_ExpressionDProcessor", "Expression Evaluator")
-class _ExpressionEvaluator(StageRun):
+class _ExpressionEvaluator(_RecordByRecord):
     """Sets fields, header attributes and field attributes from expressions, in that order."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -96,18 +117,8 @@ class _ExpressionEvaluator(StageRun):
         try:
             return True, self.ctx.evaluate(expression, record)
         except PreviewError as error:
-            batch.error(
-                record,
-                "EXPR_03",
-                f"Cannot evaluate expression '{expression.source}' for record '{_id(record)}': "
-                f"{error.message}",
-            )
+            _expression_failed(batch, record, expression, error)
             return False, None
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
         for target, expression in self.fields:
@@ -193,7 +204,7 @@ class _StreamSelector(StageRun):
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldfilter_FieldFilterDProcessor", "Field Remover")
-class _FieldRemover(StageRun):
+class _FieldRemover(_RecordByRecord):
     """Removes (or keeps only) the listed fields; the REMOVE_* actions remove them on a condition."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -208,14 +219,13 @@ class _FieldRemover(StageRun):
             found.extend(p for p in self.ctx.paths(record, pattern, config="fields") if p not in found)
         return found
 
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            matched = self._matches(record)
-            if self.action == "KEEP":
-                self._keep(record, matched)
-            else:
-                _delete_all(record, [p for p in matched if self._removes(record.field(p))])
-            batch.send(record)
+    def _record(self, batch: Batch, record: Record) -> bool:
+        matched = self._matches(record)
+        if self.action == "KEEP":
+            self._keep(record, matched)
+        else:
+            _delete_all(record, [p for p in matched if self._removes(record.field(p))])
+        return True
 
     def _removes(self, field: Field | None) -> bool:
         if field is None:
@@ -264,7 +274,7 @@ def _patch_path_regex(expression: str) -> str:
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldrenamer_FieldRenamerDProcessor", "Field Renamer")
-class _FieldRenamer(StageRun):
+class _FieldRenamer(_RecordByRecord):
     """Renames fields matched by regular expressions, like ``mv``; collisions as the error configs say.
 
     Version 1 rows (``fromField``/``toField``, literal paths) and its ``onStagePreConditionFailure``
@@ -301,11 +311,6 @@ class _FieldRenamer(StageRun):
             )
             self.existing = "REPLACE" if ctx.config("overwriteExisting") else "TO_ERROR"
         self.multiple = str(ctx.config("errorHandler.multipleFromFieldsMatching", "TO_ERROR"))
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
         paths = record.paths
@@ -389,7 +394,7 @@ def _rename_order(path: str) -> tuple[Any, ...]:
     "com_streamsets_pipeline_stage_processor_fieldtypeconverter_FieldTypeConverterDProcessor",
     "Field Type Converter",
 )
-class _FieldTypeConverter(StageRun):
+class _FieldTypeConverter(_RecordByRecord):
     """Converts listed fields (BY_FIELD) or every field of a type (BY_TYPE) to a target type."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -397,11 +402,6 @@ class _FieldTypeConverter(StageRun):
         self.by_type = ctx.config("convertBy", "BY_FIELD") == "BY_TYPE"
         name = "wholeTypeConverterConfigs" if self.by_type else "fieldTypeConverterConfigs"
         self.rows = [(row, Conversion.from_row(row)) for row in _rows(ctx, name)]
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _targets(self, record: Record, row: Mapping[str, Any]) -> list[str]:
         if self.by_type:
@@ -507,7 +507,7 @@ def java_split(text: str, pattern: re.Pattern[str], limit: int) -> list[str]:
 
 
 @register("com_streamsets_pipeline_stage_processor_splitter_SplitterDProcessor", "Field Splitter")
-class _FieldSplitter(StageRun):
+class _FieldSplitter(_RecordByRecord):
     """Splits a string field on a separator (a regular expression) into new fields."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -525,11 +525,6 @@ class _FieldSplitter(StageRun):
         self.remaining = str(ctx.config("remainingSplitsPath", ""))
         self.continue_on_failure = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "CONTINUE"
         self.remove = ctx.config("originalFieldAction", "REMOVE") == "REMOVE"
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
         field = record.field(self.field)
@@ -566,7 +561,7 @@ class _FieldSplitter(StageRun):
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldmerger_FieldMergerDProcessor", "Field Merger")
-class _FieldMerger(StageRun):
+class _FieldMerger(_RecordByRecord):
     """Merges map or list fields into others (a rename when the target does not exist)."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -576,11 +571,6 @@ class _FieldMerger(StageRun):
         ]
         self.to_error = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "TO_ERROR"
         self.overwrite = bool(ctx.config("overwriteExisting", False))
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
         missing: list[str] = []
@@ -655,7 +645,7 @@ def _flatten(
 @register(
     "com_streamsets_pipeline_stage_processor_fieldflattener_FieldFlattenerDProcessor", "Field Flattener"
 )
-class _FieldFlattener(StageRun):
+class _FieldFlattener(_RecordByRecord):
     """Flattens the whole record, or chosen fields, into one map with joined names (``a.b.0``)."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -667,11 +657,6 @@ class _FieldFlattener(StageRun):
         self.collision = str(ctx.config("config.collisionFieldAction", "TO_ERROR"))
         self.remove = bool(ctx.config("config.removeFlattenedField", True))
         self.separator = str(ctx.static(ctx.config("config.nameSeparator", "."), "config.nameSeparator"))
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
         root = record.root
@@ -723,7 +708,7 @@ class _FieldFlattener(StageRun):
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldmask_FieldMaskDProcessor", "Field Masker")
-class _FieldMasker(StageRun):
+class _FieldMasker(_RecordByRecord):
     """Masks string fields: fixed or variable length, a custom mask (``#`` shows a character), a regex."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -749,29 +734,26 @@ class _FieldMasker(StageRun):
             if fields:
                 self.rules.append((fields, kind, str(row.get("mask") or ""), pattern, groups))
 
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            not_strings: list[str] = []
-            for fields, kind, mask, pattern, groups in self.rules:
-                for wanted in fields:
-                    for path in self.ctx.paths(record, wanted, config="fieldMaskConfigs"):
-                        field = record.field(path)
-                        if field is None:
-                            continue
-                        if field.type != "STRING":
-                            not_strings.append(path)
-                        elif field.value is not None:
-                            _set(
-                                record, path, Field("STRING", _mask(field.value, kind, mask, pattern, groups))
-                            )
-            if not_strings:
-                batch.error(
-                    record,
-                    "MASK_00",
-                    f"Fields '{', '.join(not_strings)}' of record '{_id(record)}' are not String fields",
-                )
-            else:
-                batch.send(record)
+    def _record(self, batch: Batch, record: Record) -> bool:
+        not_strings: list[str] = []
+        for fields, kind, mask, pattern, groups in self.rules:
+            for wanted in fields:
+                for path in self.ctx.paths(record, wanted, config="fieldMaskConfigs"):
+                    field = record.field(path)
+                    if field is None:
+                        continue
+                    if field.type != "STRING":
+                        not_strings.append(path)
+                    elif field.value is not None:
+                        _set(record, path, Field("STRING", _mask(field.value, kind, mask, pattern, groups)))
+        if not_strings:
+            batch.error(
+                record,
+                "MASK_00",
+                f"Fields '{', '.join(not_strings)}' of record '{_id(record)}' are not String fields",
+            )
+            return False
+        return True
 
 
 def _mask(value: str, kind: str, mask: str, pattern: re.Pattern[str] | None, groups: set[int]) -> str:
@@ -796,7 +778,7 @@ def _mask(value: str, kind: str, mask: str, pattern: re.Pattern[str] | None, gro
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldhasher_FieldHasherDProcessor", "Field Hasher")
-class _FieldHasher(StageRun):
+class _FieldHasher(_RecordByRecord):
     """Hashes fields in place, into target fields or header attributes, or the whole record.
 
     Version 1 rows (``fieldHasherConfigs``) hash each field's text in place, as version 1 did.
@@ -827,58 +809,57 @@ class _FieldHasher(StageRun):
         self.entire_attribute = str(ctx.config(prefix + "headerAttribute", "") or "")
         self.to_error = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "TO_ERROR"
 
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            issues: tuple[list[str], list[str], list[str]] = ([], [], [])
-            for row in self.legacy:
-                for path in self._valid(record, row.get("fieldsToHash") or [], issues):
-                    field = record.field(path)
-                    assert field is not None
-                    text = _java.to_string(field.to_el()).encode("utf-8")
-                    _set(
-                        record,
-                        path,
-                        Field("STRING", _hashing.digest(text, str(row.get("hashType") or "MD5"))),
-                    )
-            for row in self.in_place:
-                for path in self._valid(record, row.get("sourceFieldsToHash") or [], issues):
-                    _set(
-                        record,
-                        path,
-                        Field("STRING", self._hash(record, [path], str(row.get("hashType") or "MD5"))),
-                    )
-            for row in self.to_target:
-                valid = self._valid(record, row.get("sourceFieldsToHash") or [], issues)
-                self._store(
+    def _record(self, batch: Batch, record: Record) -> bool:
+        issues: tuple[list[str], list[str], list[str]] = ([], [], [])
+        for row in self.legacy:
+            for path in self._valid(record, row.get("fieldsToHash") or [], issues):
+                field = record.field(path)
+                assert field is not None
+                text = _java.to_string(field.to_el()).encode("utf-8")
+                _set(
                     record,
-                    valid,
-                    str(row.get("hashType") or "MD5"),
-                    str(row.get("targetField") or ""),
-                    str(row.get("headerAttribute") or ""),
-                    issues[0],
+                    path,
+                    Field("STRING", _hashing.digest(text, str(row.get("hashType") or "MD5"))),
                 )
-            if self.entire:
-                valid = self._valid(record, _paths.all_paths(record.root), ([], [], []))
-                self._store(
+        for row in self.in_place:
+            for path in self._valid(record, row.get("sourceFieldsToHash") or [], issues):
+                _set(
                     record,
-                    valid,
-                    self.entire_type,
-                    self.entire_target,
-                    self.entire_attribute,
-                    issues[0],
-                    entire=True,
+                    path,
+                    Field("STRING", self._hash(record, [path], str(row.get("hashType") or "MD5"))),
                 )
-            missing, nulls, containers = issues
-            if self.to_error and (missing or nulls or containers):
-                batch.error(
-                    record,
-                    "HASH_01",
-                    f"The record '{_id(record)}' has the following issues: fields '{', '.join(missing)}' do "
-                    f"not exist, fields '{', '.join(nulls)}' include null values, fields "
-                    f"'{', '.join(containers)}' are of type Map or List",
-                )
-            else:
-                batch.send(record)
+        for row in self.to_target:
+            valid = self._valid(record, row.get("sourceFieldsToHash") or [], issues)
+            self._store(
+                record,
+                valid,
+                str(row.get("hashType") or "MD5"),
+                str(row.get("targetField") or ""),
+                str(row.get("headerAttribute") or ""),
+                issues[0],
+            )
+        if self.entire:
+            valid = self._valid(record, _paths.all_paths(record.root), ([], [], []))
+            self._store(
+                record,
+                valid,
+                self.entire_type,
+                self.entire_target,
+                self.entire_attribute,
+                issues[0],
+                entire=True,
+            )
+        missing, nulls, containers = issues
+        if self.to_error and (missing or nulls or containers):
+            batch.error(
+                record,
+                "HASH_01",
+                f"The record '{_id(record)}' has the following issues: fields '{', '.join(missing)}' do "
+                f"not exist, fields '{', '.join(nulls)}' include null values, fields "
+                f"'{', '.join(containers)}' are of type Map or List",
+            )
+            return False
+        return True
 
     def _valid(
         self, record: Record, patterns: list[Any], issues: tuple[list[str], list[str], list[str]]
@@ -945,7 +926,7 @@ class _FieldHasher(StageRun):
     "com_streamsets_pipeline_stage_processor_fieldvaluereplacer_FieldValueReplacerDProcessor",
     "Value Replacer",
 )
-class _ValueReplacer(StageRun):
+class _ValueReplacer(_RecordByRecord):
     """Sets fields to null (on a condition), replaces nulls, replaces values that compare to a constant."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -976,11 +957,6 @@ class _ValueReplacer(StageRun):
             for row in _rows(ctx, "fieldsToConditionallyReplace")
         ]
         self.to_error = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "TO_ERROR"
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _paths(self, record: Record, patterns: list[str], missing: list[str]) -> list[str]:
         found: list[str] = []
@@ -1051,7 +1027,7 @@ class _ValueReplacer(StageRun):
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldreplacer_FieldReplacerDProcessor", "Field Replacer")
-class _FieldReplacer(StageRun):
+class _FieldReplacer(_RecordByRecord):
     """Replaces the fields each rule matches with an expression's value (``f:value()`` etc.) or null."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -1066,11 +1042,6 @@ class _FieldReplacer(StageRun):
             if row.get("fields")
         ]
         self.to_error = ctx.config("conf.onStagePreConditionFailure", "CONTINUE") == "TO_ERROR"
-
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            if self._record(batch, record):
-                batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
         for pattern, to_null, replacement in self.rules:
@@ -1088,12 +1059,7 @@ class _FieldReplacer(StageRun):
                 try:
                     value = self.ctx.evaluate(replacement, record, path, field)
                 except PreviewError as error:
-                    batch.error(
-                        record,
-                        "EXPR_03",
-                        f"Cannot evaluate expression '{replacement.source}' for record '{_id(record)}': "
-                        f"{error.message}",
-                    )
+                    _expression_failed(batch, record, replacement, error)
                     return False
                 _set(record, path, Field.from_el(value))
         return True
@@ -1106,7 +1072,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @register("com_streamsets_pipeline_stage_processor_jsonparser_JsonParserDProcessor", "JSON Parser")
-class _JsonParser(StageRun):
+class _JsonParser(_RecordByRecord):
     """Parses a string field holding JSON into a target field (maps become LIST_MAP, ints INTEGER/LONG)."""
 
     def __init__(self, ctx: StageContext) -> None:
@@ -1115,43 +1081,42 @@ class _JsonParser(StageRun):
         self.target = str(ctx.config("parsedFieldPath", "") or self.source)
         self.strip = bool(ctx.config("removeCtrlChars", False))
 
-    def process(self, batch: Batch) -> None:
-        for record in batch.records:
-            field = record.field(self.source)
-            if field is None:
-                batch.error(
-                    record,
-                    "JSONP_00",
-                    f"JSON field '{self.source}' does not exist in record '{_id(record)}'. "
-                    "Cannot parse the field.",
-                )
-                continue
-            if field.value is None:
-                batch.error(
-                    record,
-                    "JSONP_01",
-                    f"JSON field '{self.source}' in record '{_id(record)}' is set to NULL. "
-                    "Cannot parse the field.",
-                )
-                continue
-            text = _java.to_string(field.to_el())
-            if self.strip:
-                text = _CONTROL.sub("", text)
-            try:
-                parsed = json.loads(text, object_pairs_hook=dict)
-            except ValueError as error:
-                batch.error(
-                    record,
-                    "JSONP_03",
-                    f"Cannot parse the JSON field '{self.source}' for record '{_id(record)}': {error}",
-                )
-                continue
-            if not _set(record, self.target, Field.from_python(parsed)):
-                batch.error(
-                    record,
-                    "JSONP_02",
-                    f"Cannot pass the parsed JSON to field '{self.target}' for record '{_id(record)}'. "
-                    "Field does not exist.",
-                )
-                continue
-            batch.send(record)
+    def _record(self, batch: Batch, record: Record) -> bool:
+        field = record.field(self.source)
+        if field is None:
+            batch.error(
+                record,
+                "JSONP_00",
+                f"JSON field '{self.source}' does not exist in record '{_id(record)}'. "
+                "Cannot parse the field.",
+            )
+            return False
+        if field.value is None:
+            batch.error(
+                record,
+                "JSONP_01",
+                f"JSON field '{self.source}' in record '{_id(record)}' is set to NULL. "
+                "Cannot parse the field.",
+            )
+            return False
+        text = _java.to_string(field.to_el())
+        if self.strip:
+            text = _CONTROL.sub("", text)
+        try:
+            parsed = json.loads(text, object_pairs_hook=dict)
+        except ValueError as error:
+            batch.error(
+                record,
+                "JSONP_03",
+                f"Cannot parse the JSON field '{self.source}' for record '{_id(record)}': {error}",
+            )
+            return False
+        if not _set(record, self.target, Field.from_python(parsed)):
+            batch.error(
+                record,
+                "JSONP_02",
+                f"Cannot pass the parsed JSON to field '{self.target}' for record '{_id(record)}'. "
+                "Field does not exist.",
+            )
+            return False
+        return True
