@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._lanes import incoming
 from .._names import instance_base
 from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
@@ -170,15 +171,24 @@ def _rewire(flow: Flow, inputs: Mapping[str, list[str]]) -> None:
 # -- generation ------------------------------------------------------------------------------
 
 
-def _variable(label: str, taken: set[str]) -> str:
+def _variable(label: str, taken: set[str], counters: dict[str, int]) -> str:
+    """A free variable name for a stage labelled ``label``, added to ``taken``.
+
+    ``counters`` remembers, per base name, the next suffix worth trying: ``taken`` only grows, so
+    the suffixes below it stay taken, and many stages sharing a label cost linear time in all.
+    """
     base = re.sub(r"[^0-9a-z]+", "_", label.lower()).strip("_") or "stage"
     if base[0].isdigit():
         base = "stage_" + base
     if keyword.iskeyword(base) or base in ("flow", "os", "add_stage_json", "restore_details", "Flow"):
         base += "_stage"
-    name, counter = base, 2
-    while name in taken:
-        name, counter = f"{base}_{counter}", counter + 1
+    name, counter = base, counters.get(base, 2)
+    if name in taken:
+        name = f"{base}_{counter}"
+        while name in taken:
+            counter += 1
+            name = f"{base}_{counter}"
+        counters[base] = counter + 1
     taken.add(name)
     return name
 
@@ -324,6 +334,8 @@ class _Writer:
         self.default = Catalog.default()
         self.lines: list[str] = []
         self.variables: dict[str, str] = {}
+        self.taken = {"flow"}
+        self.counters: dict[str, int] = {}
         self.secrets = _Secrets(flow)
         self.needs_os = False
         self.needs_json_helpers = False
@@ -464,7 +476,7 @@ class _Writer:
             self.lines.append(format_statement(None, Call("flow.parameters.update", [pairs])))
 
     def stage(self, stage: Stage) -> None:
-        variable = _variable(stage.label or stage.instance_name, set(self.variables.values()) | {"flow"})
+        variable = _variable(stage.label or stage.instance_name, self.taken, self.counters)
         self.variables[stage._node] = variable
         definition = self.readable_definition(stage)
         if definition is None or stage._node != stage.instance_name:
@@ -533,14 +545,13 @@ class _Writer:
 
     def connections(self, stages: list[Stage]) -> None:
         graph = self.flow._graph
-        lines = []
+        lines: dict[str, None] = {}  # a dict, not a list: a set that keeps the drawing order
         for stage in stages:
-            edges = sorted(graph.in_edges(stage._node, data=True), key=lambda e: e[2]["position"])
-            for source_node, _, data in edges:
+            for source_node, data in incoming(graph, stage._node):
                 source: Stage = graph.nodes[source_node]["stage"]
                 line = self.connection(source, stage, data)
-                if line is not None and line not in lines:
-                    lines.append(line)
+                if line is not None:
+                    lines[line] = None
         if lines:
             self.lines.append("")
             self.lines.append("# Lanes")

@@ -107,3 +107,16 @@ def test_imported_stages_without_positions_and_flows_without_configuration_rebui
     assert to_dict(flow) == definition
     rebuilt = run(to_python(flow))
     assert json.dumps(to_dict(rebuilt)) == json.dumps(definition)
+
+
+def test_stages_sharing_a_label_get_the_first_free_numbered_variable() -> None:
+    flow = Flow("x").source("Dev Raw Data Source").flow
+    sinks = [flow.add_stage("Trash") for _ in range(4)]
+    for stage, label in zip(sinks, ["Sink 2", "Sink", "Sink", "Sink"], strict=True):
+        stage.label = label
+    flow.stage("DevRawDataSource_01") >> sinks
+    source = to_python(flow)
+    for line in ("sink_2 = ", "sink = ", "sink_3 = ", "sink_4 = "):
+        assert f"\n{line}flow.add_stage(" in source
+    assert "dev_raw_data_source_1 >> sink_4" in source
+    assert to_json(run(source)) == to_json(flow)
