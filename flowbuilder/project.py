@@ -307,6 +307,7 @@ class Flows:
     def _assets(self, name: str | None = None) -> Iterator[Mapping[str, Any]]:
         seen: set[str] = set()
         start: str | None = None
+        cursors: set[str] = set()  # a server whose next links come round again must not loop forever
         backend = self._project.backend
         while True:
             page = backend.list_flows(start=start, name=name)
@@ -315,8 +316,9 @@ class Flows:
                 if flow_id not in seen:
                     seen.add(flow_id)
                     yield asset
-            if not page.flows or page.next_start is None or page.next_start == start:
+            if not page.flows or page.next_start is None or page.next_start in cursors:
                 return
+            cursors.add(page.next_start)
             start = page.next_start
 
     def _load_all(self, assets: Iterable[Mapping[str, Any]]) -> Iterator[StreamsetsFlow]:

@@ -511,6 +511,7 @@ class HttpBackend:
         """Every environment of the project, following ``next`` links."""
         found: dict[str, dict[str, Any]] = {}
         start: str | None = None
+        cursors: set[str] = set()  # a server whose next links come round again must not loop forever
         while True:
             response = self._request(
                 "GET", _ENVIRONMENTS_PATH, params={"start": start, "limit": 100}, idempotent=True
@@ -524,8 +525,9 @@ class HttpBackend:
                     key = str((item.get("metadata") or {}).get("asset_id"))
                     found.setdefault(key, item)
             start = _start_of(body.get("next")) if items else None
-            if start is None:
+            if start is None or start in cursors:
                 return list(found.values())
+            cursors.add(start)
 
     def definitions(self, engine_type: str, engine_version: str) -> dict[str, Any] | None:
         """The engine version's definitions, or None when the server has none for it (404)."""

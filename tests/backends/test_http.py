@@ -458,3 +458,38 @@ def test_flows_of_another_engine_version_compile_with_that_versions_definitions(
     )
     assert transport.count("GET", "/definitions") == 1, "definitions are fetched once per engine version"
     assert flow.to_dict() == _flow_with_custom_stage("9.9.9")["pipeline_definition"]
+
+
+def _flow_asset(flow_id: str) -> dict[str, Any]:
+    return {"metadata": {"asset_id": flow_id, "name": flow_id}, "entity": {"streamsets_flow": {}}}
+
+
+def test_next_links_that_come_round_again_end_the_listing_instead_of_looping() -> None:
+    calls: list[str] = []
+
+    def api(request: requests.PreparedRequest) -> requests.Response:
+        url = urlsplit(str(request.url))
+        start = parse_qs(url.query).get("start", ["0"])[0]
+        calls.append(url.path.rsplit("/", 1)[-1])
+        assert len(calls) < 50, "the client kept following next links round a cycle"
+        following = {"0": "1", "1": "2", "2": "1"}[start]
+        if url.path.endswith("/streamsets_environments"):
+            environment = {
+                "metadata": {"asset_id": f"e{start}", "name": f"env {start}"},
+                "entity": {"streamsets_environment": {"engine_type": "data_collector"}},
+            }
+            return _response(200, {"streamsets_environments": [environment], "next": {"start": following}})
+        if url.path.endswith("/streamsets_flows"):
+            body = {"streamsets_flows": [_flow_asset(f"f{start}")], "total_count": 3}
+            return _response(200, {**body, "next": {"href": f"/x?start={following}"}})
+        flow_id = url.path.rsplit("/", 1)[-1]
+        return _response(200, {"flow": _flow_asset(flow_id)})
+
+    project = Project(
+        HttpBackend("https://api.example.test", project_id="p", token="t", transport=Recording(api))
+    )
+    assert [e.name for e in project.environments] == ["env 0", "env 1", "env 2"]
+    assert calls.count("streamsets_environments") == 3, "pages 0, 1, 2; then the link back to 1 ends it"
+    calls.clear()
+    assert [f.flow_id for f in project.flows] == ["f0", "f1", "f2"]
+    assert calls.count("streamsets_flows") == 3
