@@ -777,6 +777,13 @@ def _mask(value: str, kind: str, mask: str, pattern: re.Pattern[str] | None, gro
 # -- Field Hasher --------------------------------------------------------------------------------
 
 
+# Raw config names, so an error names the rows it came from.
+_LEGACY_HASHES = "fieldHasherConfigs"
+_IN_PLACE = "hasherConfig.inPlaceFieldHasherConfigs"
+_TO_TARGET = "hasherConfig.targetFieldHasherConfigs"
+_ENTIRE = "hasherConfig.recordHasherConfig."
+
+
 @register("com_streamsets_pipeline_stage_processor_fieldhasher_FieldHasherDProcessor", "Field Hasher")
 class _FieldHasher(_RecordByRecord):
     """Hashes fields in place, into target fields or header attributes, or the whole record.
@@ -788,31 +795,30 @@ class _FieldHasher(_RecordByRecord):
 
     def __init__(self, ctx: StageContext) -> None:
         super().__init__(ctx)
-        prefix = "hasherConfig.recordHasherConfig."
-        self.legacy = _rows(ctx, "fieldHasherConfigs")
-        self.in_place = _rows(ctx, "hasherConfig.inPlaceFieldHasherConfigs")
-        self.to_target = _rows(ctx, "hasherConfig.targetFieldHasherConfigs")
+        self.legacy = _rows(ctx, _LEGACY_HASHES)
+        self.in_place = _rows(ctx, _IN_PLACE)
+        self.to_target = _rows(ctx, _TO_TARGET)
         self.separator = (
             str(ctx.config("hasherConfig.separatorCharacter", "\x00"))[:1]
             if ctx.config("hasherConfig.useSeparator", False)
             else None
         )
-        self.entire = bool(ctx.config(prefix + "hashEntireRecord", False))
-        self.entire_type = str(ctx.config(prefix + "hashType", "MD5"))
-        self.entire_header = bool(ctx.config(prefix + "includeRecordHeaderForHashing", False))
+        self.entire = bool(ctx.config(_ENTIRE + "hashEntireRecord", False))
+        self.entire_type = str(ctx.config(_ENTIRE + "hashType", "MD5"))
+        self.entire_header = bool(ctx.config(_ENTIRE + "includeRecordHeaderForHashing", False))
         self.entire_separator = (
-            str(ctx.config(prefix + "separatorCharacter", "\x00"))[:1]
-            if ctx.config(prefix + "useSeparator", False)
+            str(ctx.config(_ENTIRE + "separatorCharacter", "\x00"))[:1]
+            if ctx.config(_ENTIRE + "useSeparator", False)
             else None
         )
-        self.entire_target = str(ctx.config(prefix + "targetField", "") or "")
-        self.entire_attribute = str(ctx.config(prefix + "headerAttribute", "") or "")
+        self.entire_target = str(ctx.config(_ENTIRE + "targetField", "") or "")
+        self.entire_attribute = str(ctx.config(_ENTIRE + "headerAttribute", "") or "")
         self.to_error = ctx.config("onStagePreConditionFailure", "TO_ERROR") == "TO_ERROR"
 
     def _record(self, batch: Batch, record: Record) -> bool:
         issues: tuple[list[str], list[str], list[str]] = ([], [], [])
         for row in self.legacy:
-            for path in self._valid(record, row.get("fieldsToHash") or [], issues):
+            for path in self._valid(record, row.get("fieldsToHash") or [], issues, _LEGACY_HASHES):
                 field = record.field(path)
                 assert field is not None
                 text = _java.to_string(field.to_el()).encode("utf-8")
@@ -822,28 +828,27 @@ class _FieldHasher(_RecordByRecord):
                     Field("STRING", _hashing.digest(text, str(row.get("hashType") or "MD5"))),
                 )
         for row in self.in_place:
-            for path in self._valid(record, row.get("sourceFieldsToHash") or [], issues):
-                _set(
-                    record,
-                    path,
-                    Field("STRING", self._hash(record, [path], str(row.get("hashType") or "MD5"))),
-                )
+            for path in self._valid(record, row.get("sourceFieldsToHash") or [], issues, _IN_PLACE):
+                value = self._hash(record, [path], str(row.get("hashType") or "MD5"), _IN_PLACE)
+                _set(record, path, Field("STRING", value))
         for row in self.to_target:
-            valid = self._valid(record, row.get("sourceFieldsToHash") or [], issues)
+            valid = self._valid(record, row.get("sourceFieldsToHash") or [], issues, _TO_TARGET)
             self._store(
                 record,
                 valid,
                 str(row.get("hashType") or "MD5"),
+                _TO_TARGET,
                 str(row.get("targetField") or ""),
                 str(row.get("headerAttribute") or ""),
                 issues[0],
             )
         if self.entire:
-            valid = self._valid(record, _paths.all_paths(record.root), ([], [], []))
+            valid = self._valid(record, _paths.all_paths(record.root), ([], [], []), _ENTIRE + "hashType")
             self._store(
                 record,
                 valid,
                 self.entire_type,
+                _ENTIRE + "hashType",
                 self.entire_target,
                 self.entire_attribute,
                 issues[0],
@@ -862,13 +867,11 @@ class _FieldHasher(_RecordByRecord):
         return True
 
     def _valid(
-        self, record: Record, patterns: list[Any], issues: tuple[list[str], list[str], list[str]]
+        self, record: Record, patterns: list[Any], issues: tuple[list[str], list[str], list[str]], config: str
     ) -> list[str]:
         matched: list[str] = []
         for pattern in patterns:
-            for path in self.ctx.paths(
-                record, str(pattern), config="hasherConfig.inPlaceFieldHasherConfigs", keep_missing=True
-            ):
+            for path in self.ctx.paths(record, str(pattern), config=config, keep_missing=True):
                 if path not in matched:
                     matched.append(path)
         valid = []
@@ -884,7 +887,9 @@ class _FieldHasher(_RecordByRecord):
                 valid.append(path)
         return valid
 
-    def _hash(self, record: Record, paths: list[str], hash_type: str, *, entire: bool = False) -> str:
+    def _hash(
+        self, record: Record, paths: list[str], hash_type: str, config: str, *, entire: bool = False
+    ) -> str:
         separator = self.entire_separator if entire else self.separator
         fields = [record.field(p or "/") or Field("STRING", None) for p in _hashing.java_set_order(paths)]
         attributes: list[str | None] = []
@@ -897,13 +902,14 @@ class _FieldHasher(_RecordByRecord):
                 _hashing.funnel(fields, separator=separator, attributes=attributes), hash_type
             )
         except ValueError as error:
-            raise self.ctx.fail(str(error), config="hasherConfig.inPlaceFieldHasherConfigs") from None
+            raise self.ctx.fail(str(error), config=config) from None
 
     def _store(
         self,
         record: Record,
         paths: list[str],
         hash_type: str,
+        config: str,
         target: str,
         attribute: str,
         missing: list[str],
@@ -912,7 +918,7 @@ class _FieldHasher(_RecordByRecord):
     ) -> None:
         if not paths:
             return
-        value = self._hash(record, paths, hash_type, entire=entire)
+        value = self._hash(record, paths, hash_type, config, entire=entire)
         if target and not _set(record, target, Field("STRING", value)):
             missing.append(target)
         if attribute:

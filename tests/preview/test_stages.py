@@ -561,6 +561,16 @@ def test_field_hasher_reports_missing_null_and_map_fields(run_stage: RunStage) -
     )
 
 
+@pytest.mark.parametrize("config", ["hash_in_place", "hash_to_target"])
+def test_field_hasher_names_the_rows_holding_an_invalid_field_path(run_stage: RunStage, config: str) -> None:
+    row = {"sourceFieldsToHash": ["a["], "hashType": "MD5", "targetField": "/h"}
+    if config == "hash_in_place":
+        del row["targetField"]
+    with pytest.raises(PreviewError) as raised:
+        run_stage("Field Hasher", [{"a": "x"}], **{config: [row]})
+    assert f"stage FieldHasher_01: config '{config}' field path 'a[' is not valid" in str(raised.value)
+
+
 # -- Value Replacer -----------------------------------------------------------------------------
 
 
