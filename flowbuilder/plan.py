@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -89,6 +89,7 @@ _LIFECYCLE_SLOTS = {"startEventStages": "start event", "stopEventStages": "stop 
 _SECRET_NAME = re.compile(r"password|passwd|secret|token|credential|api[_-]?key|private[_-]?key", re.I)
 _SHOWN = 100  # characters of a value shown in a diff
 _MISSING = object()
+_EMPTY: tuple[Any, ...] = (None, "", [], {})  # values that hold nothing
 
 
 # -- diffs ------------------------------------------------------------------------------------------
@@ -377,9 +378,14 @@ def _metadata(asset: Mapping[str, Any]) -> Mapping[str, Any]:
     return metadata if isinstance(metadata, Mapping) else {}
 
 
-def _revision(document: Mapping[str, Any]) -> int | None:
+def _flow_asset(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The flow asset (``metadata``, ``entity``) of what ``get_flow`` or ``create_flow`` returned."""
     flow = document.get("flow")
-    value = _metadata(flow).get("revision") if isinstance(flow, Mapping) else None
+    return flow if isinstance(flow, Mapping) else {}
+
+
+def _revision(document: Mapping[str, Any]) -> int | None:
+    value = _metadata(_flow_asset(document)).get("revision")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -437,8 +443,7 @@ def _change(
         return _checked(Change("create", name, source, flow, definition=desired), validate)
     flow_id = str(_metadata(stored[0]).get("asset_id") or "")
     document = project.backend.get_flow(flow_id)
-    found = document.get("flow")
-    asset: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    asset = _flow_asset(document)
     entity = asset.get("entity")
     stored_entity = entity.get("streamsets_flow") if isinstance(entity, Mapping) else None
     diff = diff_definitions(
@@ -504,24 +509,33 @@ class _Stage:
     inputs: list[str]
 
 
-def _stage(raw: Mapping[str, Any], role: str, catalog: Catalog) -> _Stage:
-    identity = (
+def _identity(raw: Mapping[str, Any]) -> tuple[str, str, str]:
+    """A stage's ``(library, stage name, stage version)``."""
+    return (
         str(raw.get("library") or ""),
         str(raw.get("stageName") or ""),
         str(raw.get("stageVersion") or ""),
     )
+
+
+def _values(entries: Any, service: str | None = None) -> dict[tuple[str | None, str], Any]:
+    """``(service, name) -> value`` of a ``configuration`` list."""
+    return {
+        (service, str(entry["name"])): entry.get("value")
+        for entry in entries or []
+        if isinstance(entry, Mapping) and "name" in entry
+    }
+
+
+def _stage(raw: Mapping[str, Any], role: str, catalog: Catalog) -> _Stage:
+    identity = _identity(raw)
     definition = _definition(catalog, identity)
-    ui = raw.get("uiInfo") if isinstance(raw.get("uiInfo"), Mapping) else {}
-    assert isinstance(ui, Mapping)
-    configs: dict[tuple[str | None, str], Any] = {}
-    for entry in raw.get("configuration") or []:
-        if isinstance(entry, Mapping) and "name" in entry:
-            configs[(None, str(entry["name"]))] = entry.get("value")
+    found = raw.get("uiInfo")
+    ui: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    configs = _values(raw.get("configuration"))
     for service in raw.get("services") or []:
         if isinstance(service, Mapping):
-            for entry in service.get("configuration") or []:
-                if isinstance(entry, Mapping) and "name" in entry:
-                    configs[(str(service.get("service")), str(entry["name"]))] = entry.get("value")
+            configs.update(_values(service.get("configuration"), str(service.get("service"))))
     return _Stage(
         key=str(raw.get("instanceName") or ""),
         role=role,
@@ -546,22 +560,29 @@ def _definition(catalog: Catalog, identity: tuple[str, str, str]) -> StageDefini
         return None
 
 
-def _stages(definition: Mapping[str, Any], catalog: Catalog) -> dict[str, _Stage]:
-    stages: dict[str, _Stage] = {}
+def _raw_stages(definition: Mapping[str, Any]) -> Iterator[tuple[object, str]]:
+    """Every stage of a definition with its role: canvas stages (role ``""``) first, then the
+    special and lifecycle slots."""
     for raw in definition.get("stages") or []:
-        if isinstance(raw, Mapping):
-            stage = _stage(raw, "", catalog)
-            stages[stage.key] = stage
+        yield raw, ""
     for slot, role in _SPECIAL_SLOTS.items():
-        raw = definition.get(slot)
-        if isinstance(raw, Mapping) and raw.get("instanceName"):
-            stage = _stage(raw, role, catalog)
-            stages.setdefault(stage.key, stage)
+        yield definition.get(slot), role
     for slot, role in _LIFECYCLE_SLOTS.items():
         for raw in definition.get(slot) or []:
-            if isinstance(raw, Mapping) and raw.get("instanceName"):
-                stage = _stage(raw, role, catalog)
-                stages.setdefault(stage.key, stage)
+            yield raw, role
+
+
+def _stages(definition: Mapping[str, Any], catalog: Catalog) -> dict[str, _Stage]:
+    stages: dict[str, _Stage] = {}
+    for raw, role in _raw_stages(definition):
+        if not isinstance(raw, Mapping):
+            continue
+        if not role:
+            stage = _stage(raw, role, catalog)
+            stages[stage.key] = stage
+        elif raw.get("instanceName"):  # an off-canvas stage never hides a canvas one of its name
+            stage = _stage(raw, role, catalog)
+            stages.setdefault(stage.key, stage)
     return stages
 
 
@@ -625,7 +646,7 @@ def _config_changes(
 
 
 def _is_initial(definition: ConfigDefinition, value: Any) -> bool:
-    return value in (None, "", [], {}) or value == definition.default or value == definition.initial_value()
+    return value in _EMPTY or value == definition.default or value == definition.initial_value()
 
 
 def diff_definitions(
@@ -676,7 +697,9 @@ def diff_definitions(
         pipeline: StageDefinition | None = catalog.pipeline_definition(engine)
     except (StageNotFoundError, KeyError):
         pipeline = None
-    flow_configs = _config_changes(_flow_configs(old_doc), _flow_configs(new_doc), pipeline)
+    flow_configs = _config_changes(
+        _values(old_doc.get("configuration")), _values(new_doc.get("configuration")), pipeline
+    )
     return FlowDiff(
         stages_added=added,
         stages_removed=removed,
@@ -686,14 +709,6 @@ def diff_definitions(
         flow_configs=flow_configs,
         details=tuple(details),
     )
-
-
-def _flow_configs(definition: Mapping[str, Any]) -> dict[tuple[str | None, str], Any]:
-    return {
-        (None, str(entry["name"])): entry.get("value")
-        for entry in definition.get("configuration") or []
-        if isinstance(entry, Mapping) and "name" in entry
-    }
 
 
 def _describe(stage: _Stage) -> str:
@@ -779,12 +794,7 @@ def mask_secrets(
     def mask_stage(raw: object) -> None:
         if not isinstance(raw, dict):
             return
-        identity = (
-            str(raw.get("library") or ""),
-            str(raw.get("stageName") or ""),
-            str(raw.get("stageVersion") or ""),
-        )
-        found = _definition(catalog, identity)
+        found = _definition(catalog, _identity(raw))
         refs = _refs(found) if found is not None else {}
 
         def resolver(service: str | None) -> Callable[[str], ConfigDefinition | None]:
@@ -799,13 +809,8 @@ def mask_secrets(
             if isinstance(service, dict):
                 mask(service.get("configuration"), resolver(str(service.get("service"))))
 
-    for raw in result.get("stages") or []:
+    for raw, _ in _raw_stages(result):
         mask_stage(raw)
-    for slot in _SPECIAL_SLOTS:
-        mask_stage(result.get(slot))
-    for slot in _LIFECYCLE_SLOTS:
-        for raw in result.get(slot) or []:
-            mask_stage(raw)
     pipelines = []
     for engine in ("data_collector", "transformer", "snowflake"):
         try:
@@ -820,9 +825,6 @@ def mask_secrets(
 
     mask(result.get("configuration"), flow_config)
     return result
-
-
-_EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 def _masked(config: ConfigDefinition, value: Any, replacement: str) -> Any:
@@ -975,8 +977,7 @@ def _perform(change: Change, project: Project, environment: Environment | None) 
                 "pipeline_definition": dict(change.definition),
             }
         )
-        created = document.get("flow") if isinstance(document.get("flow"), Mapping) else {}
-        return str(_metadata(created).get("asset_id") or "") if isinstance(created, Mapping) else None
+        return str(_metadata(_flow_asset(document)).get("asset_id") or "")
     assert change.flow_id is not None
     entity = change.stored_entity
     backend.update_flow(
