@@ -89,13 +89,18 @@ class PreviewResult(Mapping[str, StageResult]):
         self.error_records = error_records
         self.batches = batches
 
+    def _find(self, key: object) -> StageResult | None:
+        name = key if isinstance(key, str) else getattr(key, "instance_name", None)
+        found = self.stages.get(name) if isinstance(name, str) else None
+        if found is None:
+            found = next((r for r in self.stages.values() if r.label == name), None)
+        return found
+
     def __getitem__(self, key: str | Stage) -> StageResult:
+        found = self._find(key)
+        if found is not None:
+            return found
         name = key if isinstance(key, str) else key.instance_name
-        if name in self.stages:
-            return self.stages[name]
-        for result in self.stages.values():
-            if result.label == name:
-                return result
         names = list(self.stages) + [r.label for r in self.stages.values()]
         raise StageNotFoundError(
             f"the preview has no stage {name!r}",
@@ -104,15 +109,12 @@ class PreviewResult(Mapping[str, StageResult]):
         )
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            key = getattr(key, "instance_name", None)
-        return key in self.stages or any(r.label == key for r in self.stages.values())
+        return self._find(key) is not None
 
     def get(self, key: str, default: StageResult | None = None) -> StageResult | None:  # type: ignore[override]
         """The result of ``key`` (instance name or label), or ``default``."""
-        if key not in self:
-            return default
-        return self[key]
+        found = self._find(key)
+        return default if found is None else found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.stages)

@@ -365,6 +365,19 @@ def test_unknown_stage_in_the_result_suggests_the_closest_name() -> None:
     assert result["Trash 1"] is result["Trash_01"]
 
 
+def test_a_result_is_found_by_instance_name_label_or_stage() -> None:
+    flow = Flow("r").source("Dev Raw Data Source").to("Trash").flow
+    result = preview(flow, records=[])
+    trash = result["Trash_01"]
+    stage = flow.stage("Trash_01")
+    assert result[stage] is result["Trash 1"] is trash
+    assert "Trash_01" in result and "Trash 1" in result and stage in result
+    assert "Trash_02" not in result and 1 not in result and None not in result
+    assert result.get("Trash 1") is result.get("Trash_01") is trash
+    assert result.get("Trash_02") is None
+    assert result.get("Trash_02", trash) is trash
+
+
 def test_executors_are_recorded_not_executed(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     origin = Flow("exec").source("Dev Raw Data Source")
