@@ -23,8 +23,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import requests
 
 from ..errors import AuthError, BackendError, ConflictError, NotFoundError
+from . import _documents
 from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, redact
-from .protocol import FlowPage
+from .protocol import CREATE_FIELDS, FlowPage
 
 __all__ = ["FLOWS_PATH", "MAX_RESPONSE_BYTES", "HttpBackend", "RetryPolicy"]
 
@@ -427,10 +428,7 @@ class HttpBackend:
 
     def create_flow(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """``POST …/streamsets_flows`` (sent once), then a PUT of the pipeline definition if given."""
-        body = {
-            k: fields.get(k, "")
-            for k in ("name", "description", "environment_id", "engine_type", "engine_version")
-        }
+        body = {k: fields.get(k, "") for k in CREATE_FIELDS}
         document = self._document(
             self._request("POST", FLOWS_PATH, json=body, idempotent=False), "create flow"
         )
@@ -498,8 +496,7 @@ class HttpBackend:
         def settle(response: requests.Response) -> requests.Response | None:
             if response.status_code != 404:  # a 404 after a lost answer: our first attempt deleted it
                 return None
-            done = requests.Response()
-            done.status_code, done.reason, done.url, done._content = 204, "No Content", response.url, b""
+            done = _documents.response(204, url=response.url)
             done.headers.update({k: v for k, v in response.headers.items() if k.lower() in _ID_HEADERS})
             return done
 

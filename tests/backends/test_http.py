@@ -493,3 +493,38 @@ def test_next_links_that_come_round_again_end_the_listing_instead_of_looping() -
     calls.clear()
     assert [f.flow_id for f in project.flows] == ["f0", "f1", "f2"]
     assert calls.count("streamsets_flows") == 3
+
+
+def test_a_put_or_delete_whose_answer_was_lost_is_settled_as_done(server: ServerProcess) -> None:
+    session = requests.Session()
+    dropped: set[str] = set()
+
+    def lose_first_answer(request: requests.PreparedRequest) -> requests.Response:
+        response = session.send(request, timeout=10)
+        method = str(request.method)
+        if method in ("PUT", "DELETE") and method not in dropped:
+            dropped.add(method)
+            raise requests.ConnectionError("connection reset after the request was sent")
+        return response
+
+    transport = Recording(lose_first_answer)
+    project = server.connect(transport=transport, retry=FAST)
+    flow = project.create_flow(name="orders")
+    transport.sent.clear()
+    transport.statuses.clear()
+    flow.description = "changed once"
+    assert project.update_flow(flow).status_code == 200
+    assert flow.revision == 2
+    assert [m for m, _, _ in transport.sent] == ["PUT", "PUT", "GET"]
+    assert transport.statuses == [412, 200], "the retry met its own change; a GET showed it took effect"
+    assert project.flows.get(flow_id=flow.flow_id).description == "changed once"
+    transport.sent.clear()
+    transport.statuses.clear()
+    deleted = project.delete_flow(flow)
+    assert repr(deleted) == "<Response [204]>"
+    assert deleted.content == b""
+    assert len(deleted.headers["X-Request-Id"]) == 32, "the request id of the answer that settled it"
+    assert [m for m, _, _ in transport.sent] == ["DELETE", "DELETE"]
+    assert transport.statuses == [404]
+    with pytest.raises(NotFoundError):
+        project.flows.get(flow_id=flow.flow_id)
