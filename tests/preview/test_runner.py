@@ -371,8 +371,8 @@ def test_a_result_is_found_by_instance_name_label_or_stage() -> None:
     trash = result["Trash_01"]
     stage = flow.stage("Trash_01")
     assert result[stage] is result["Trash 1"] is trash
-    assert "Trash_01" in result and "Trash 1" in result and stage in result
-    assert "Trash_02" not in result and 1 not in result and None not in result
+    assert all(key in result for key in ("Trash_01", "Trash 1", stage))
+    assert not any(key in result for key in ("Trash_02", 1, None))
     assert result.get("Trash 1") is result.get("Trash_01") is trash
     assert result.get("Trash_02") is None
     assert result.get("Trash_02", trash) is trash
