@@ -15,7 +15,16 @@ if TYPE_CHECKING:
     from ..flow import Flow
     from ..stage import Stage
 
-__all__ = ["PIPELINE_CONFIG_VERSION", "SCHEMA_VERSION", "STAGE_KEYS", "to_dict", "to_envelope", "to_json"]
+__all__ = [
+    "LIFECYCLE_SLOTS",
+    "PIPELINE_CONFIG_VERSION",
+    "SCHEMA_VERSION",
+    "SPECIAL_SLOTS",
+    "STAGE_KEYS",
+    "to_dict",
+    "to_envelope",
+    "to_json",
+]
 
 SCHEMA_VERSION = 6
 #: ``PipelineConfigBean.VERSION`` of the Data Collector sources the catalog was extracted from.
@@ -57,12 +66,14 @@ STAGE_KEYS = (
     "eventLanes",
     "services",
 )
-_SPECIAL_SLOTS = {
+#: Top-level keys that hold one off-canvas stage, and the flow's role for it.
+SPECIAL_SLOTS = {
     "errorStage": "error",
     "statsAggregatorStage": "stats",
     "testOriginStage": "test_origin",
 }
-_LIFECYCLE_SLOTS = {"startEventStages": "start", "stopEventStages": "stop"}
+#: Top-level keys that hold a list of lifecycle event stages, and the flow's role for them.
+LIFECYCLE_SLOTS = {"startEventStages": "start", "stopEventStages": "stop"}
 
 
 def _copy(value: Any) -> Any:
@@ -153,11 +164,11 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         _stage_dict(flow, data["stage"], positions.get(node)) for node, data in flow._graph.nodes(data=True)
     ]
     special: dict[str, dict[str, Any] | None] = {}
-    for slot, role in _SPECIAL_SLOTS.items():
+    for slot, role in SPECIAL_SLOTS.items():
         stage = flow._special[role]
         special[slot] = _stage_dict(flow, stage, None) if stage is not None else None
     lifecycle: dict[str, list[dict[str, Any]]] = {}
-    for slot, role in _LIFECYCLE_SLOTS.items():
+    for slot, role in LIFECYCLE_SLOTS.items():
         first = flow._special[role]
         members = ([first] if first is not None else []) + flow._lifecycle_extra.get(role, [])
         lifecycle[slot] = [_stage_dict(flow, s, None) for s in members]

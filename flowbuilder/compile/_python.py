@@ -15,9 +15,9 @@ from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
 from ..errors import ConfigError, FlowbuilderError, FlowFormatError
 from ._format import Call, Raw, format_statement, literal
-from ._pipeline import to_dict
+from ._pipeline import LIFECYCLE_SLOTS, SPECIAL_SLOTS, _stage_dict, to_dict
 from ._reader import _stage as _read_stage
-from ._reader import _wire
+from ._reader import _wire, place_special
 
 if TYPE_CHECKING:
     from ..flow import Flow
@@ -25,13 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["add_stage_json", "restore_details", "secret_variable", "to_python"]
 
-_SPECIAL_SLOTS = {
-    "errorStage": "error",
-    "statsAggregatorStage": "stats",
-    "testOriginStage": "test_origin",
-    "startEventStages": "start",
-    "stopEventStages": "stop",
-}
+_SLOTS = (*SPECIAL_SLOTS, *LIFECYCLE_SLOTS)
 _SETTERS = {
     "error": "set_error_stage",
     "stats": "set_stats_aggregator_stage",
@@ -47,7 +41,7 @@ _SPECIAL_CONFIGS = {
     "testOriginStage",
     "constants",
 }
-_MODELLED = {"description", "configuration", "stages", *_SPECIAL_SLOTS}
+_MODELLED = {"description", "configuration", "stages", *_SLOTS}
 
 
 def secret_variable(stage: str, config: str) -> str:
@@ -98,21 +92,8 @@ def restore_details(flow: Flow, details: Mapping[str, Any]) -> Flow:
     if inputs:
         _rewire(flow, inputs)
     for slot, value in (details.get("special") or {}).items():
-        role = _SPECIAL_SLOTS[slot]
-        if slot in ("startEventStages", "stopEventStages"):
-            members = [_special_stage(flow, raw, role) for raw in value or []]
-            flow._special[role] = members[0] if members else None
-            flow._lifecycle_extra[role] = members[1:]
-        else:
-            flow._special[role] = _special_stage(flow, value, role) if value is not None else None
+        place_special(flow, slot, value)
     return flow
-
-
-def _special_stage(flow: Flow, raw: Any, role: str) -> Stage:
-    stage = _read_stage(raw, flow.catalog, role, role=role)
-    object.__setattr__(stage, "_flow", flow)
-    stage._dangling = list(enumerate(raw.get("inputLanes") or []))
-    return stage
 
 
 def _restore_entries(entries: list[dict[str, Any]], spec: Mapping[str, Any]) -> None:
@@ -481,7 +462,7 @@ class _Writer:
         definition = self.readable_definition(stage)
         if definition is None or stage._node != stage.instance_name:
             self.needs_json_helpers = True
-            raw = self.secrets.stage_json(to_dict_stage(self.flow, stage))
+            raw = self.secrets.stage_json(_stage_dict(self.flow, stage, None))
             self.needs_os = self.needs_os or bool(self.secrets.environment)
             comment = "not in the bundled catalog" if definition is None else "kept as JSON"
             self.lines.append(f"# {stage.instance_name}: {comment}")
@@ -638,13 +619,6 @@ class _Writer:
         return found.name == definition.name and found.version == definition.version
 
 
-def to_dict_stage(flow: Flow, stage: Stage) -> dict[str, Any]:
-    """One stage as its pipeline JSON (lanes included)."""
-    from ._pipeline import _stage_dict
-
-    return _stage_dict(flow, stage, None)
-
-
 def _details(original: dict[str, Any], built: dict[str, Any], imported: bool) -> dict[str, Any]:
     details: dict[str, Any] = {}
     if imported:
@@ -665,7 +639,7 @@ def _details(original: dict[str, Any], built: dict[str, Any], imported: bool) ->
     if stages:
         details["stages"] = stages
     special = {}
-    for slot in _SPECIAL_SLOTS:
+    for slot in _SLOTS:
         if not _same(original.get(slot), built.get(slot)) and (slot in original or built.get(slot)):
             special[slot] = original.get(slot)
     if special:

@@ -14,7 +14,7 @@ from ..catalog import Catalog
 from ..errors import FlowFormatError
 from ..flow import Flow
 from ..stage import Stage
-from ._pipeline import STAGE_KEYS
+from ._pipeline import LIFECYCLE_SLOTS, SPECIAL_SLOTS, STAGE_KEYS
 
 __all__ = [
     "MAX_JSON_BYTES",
@@ -23,6 +23,7 @@ __all__ = [
     "from_file",
     "from_json",
     "load_json",
+    "place_special",
     "split_document",
 ]
 
@@ -37,8 +38,6 @@ MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_JSON_DEPTH = 100
 
 _ENVELOPES = ("pipelineConfig", "pipelineFragmentConfig")
-_SPECIAL = {"errorStage": "error", "statsAggregatorStage": "stats", "testOriginStage": "test_origin"}
-_LIFECYCLE = {"startEventStages": "start", "stopEventStages": "stop"}
 _STAGE_REQUIRED = ("instanceName", "stageName")
 
 
@@ -280,26 +279,30 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     for stage in built:
         flow._insert(stage, allow_duplicate=True)
     _wire(flow, built, [list(raw.get("inputLanes") or []) for raw in stages])
-    for slot, role in _SPECIAL.items():
-        raw = definition.get(slot)
-        if isinstance(raw, Mapping):
-            flow._special[role] = _special(flow, raw, catalog, slot, role)
-        elif raw is not None:
-            raise FlowFormatError(f"{slot!r} must be an object or null; got {type(raw).__name__}")
-    for slot, role in _LIFECYCLE.items():
-        raw_list = definition.get(slot)
-        if raw_list is None:
-            continue
-        if not isinstance(raw_list, list):
-            raise FlowFormatError(f"{slot!r} must be a list; got {type(raw_list).__name__}")
-        members = [_special(flow, raw, catalog, f"{slot}[{i}]", role) for i, raw in enumerate(raw_list)]
-        flow._special[role] = members[0] if members else None
-        flow._lifecycle_extra[role] = members[1:]
+    for slot in (*SPECIAL_SLOTS, *LIFECYCLE_SLOTS):
+        place_special(flow, slot, definition.get(slot))
     return flow
 
 
-def _special(flow: Flow, raw: Any, catalog: Catalog, where: str, role: str) -> Stage:
-    stage = _stage(raw, catalog, where, role=role)
+def place_special(flow: Flow, slot: str, raw: Any) -> None:
+    """Put the off-canvas stage that pipeline JSON gives for ``slot`` (``errorStage``...) on
+    ``flow``; for ``startEventStages`` and ``stopEventStages``, the list of them. None empties it."""
+    if slot in LIFECYCLE_SLOTS:
+        role = LIFECYCLE_SLOTS[slot]
+        if raw is not None and not isinstance(raw, list):
+            raise FlowFormatError(f"{slot!r} must be a list; got {type(raw).__name__}")
+        members = [_special(flow, item, f"{slot}[{i}]", role) for i, item in enumerate(raw or [])]
+        flow._special[role] = members[0] if members else None
+        flow._lifecycle_extra[role] = members[1:]
+        return
+    role = SPECIAL_SLOTS[slot]
+    if raw is not None and not isinstance(raw, Mapping):
+        raise FlowFormatError(f"{slot!r} must be an object or null; got {type(raw).__name__}")
+    flow._special[role] = _special(flow, raw, slot, role) if raw is not None else None
+
+
+def _special(flow: Flow, raw: Any, where: str, role: str) -> Stage:
+    stage = _stage(raw, flow.catalog, where, role=role)
     object.__setattr__(stage, "_flow", flow)
     stage._dangling = list(enumerate(raw.get("inputLanes") or []))
     return stage

@@ -12,8 +12,16 @@ from typing import Any
 
 import pytest
 
-from flowbuilder import Flow
-from flowbuilder.compile import from_file, secret_variable, to_dict, to_json, to_python
+from flowbuilder import Flow, FlowFormatError
+from flowbuilder.compile import (
+    from_file,
+    from_json,
+    restore_details,
+    secret_variable,
+    to_dict,
+    to_json,
+    to_python,
+)
 from flowbuilder.compile._python import _secrets
 from tests.conftest import CORPUS_FILES, corpus_params
 
@@ -120,3 +128,17 @@ def test_stages_sharing_a_label_get_the_first_free_numbered_variable() -> None:
         assert f"\n{line}flow.add_stage(" in source
     assert "dev_raw_data_source_1 >> sink_4" in source
     assert to_json(run(source)) == to_json(flow)
+
+
+def test_restore_details_reads_special_slots_as_the_reader_does() -> None:
+    shell = Flow("t").add_stage("Shell").flow.to_dict()["stages"][0]
+    flow = Flow("x").source("Dev Raw Data Source").to("Trash").flow
+    restore_details(flow, {"special": {"startEventStages": [dict(shell, instanceName="Start_01")]}})
+    assert [s["instanceName"] for s in to_dict(flow)["startEventStages"]] == ["Start_01"]
+    assert from_json(to_dict(flow)).to_dict() == to_dict(flow)
+    with pytest.raises(FlowFormatError, match="'startEventStages' must be a list; got dict"):
+        restore_details(flow, {"special": {"startEventStages": shell}})
+    with pytest.raises(FlowFormatError, match="'errorStage' must be an object or null; got list"):
+        restore_details(flow, {"special": {"errorStage": [shell]}})
+    restore_details(flow, {"special": {"startEventStages": None}})
+    assert to_dict(flow)["startEventStages"] == []
