@@ -25,7 +25,6 @@ __all__ = [
     "new_document",
     "response",
     "revision_of",
-    "split",
 ]
 
 MAX_NAME_LENGTH = 512
@@ -207,11 +206,6 @@ def duplicate_document(
     if "pipeline_definition" in document:
         fields["pipeline_definition"] = document["pipeline_definition"]
     return new_document(project_id, fields)
-
-
-def split(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """``(flow asset, pipeline definition or None)`` of a flow document."""
-    return copy.deepcopy(dict(document["flow"])), copy.deepcopy(document.get("pipeline_definition"))
 
 
 def environment_asset(
