@@ -175,21 +175,17 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
             )
             for name, line in lost
         )
-        if lost and not located:
-            files.append(path)
-            continue
-        if not located:
-            if explicit:
-                errors.append(
-                    FlowbuilderError(
-                        "defines no flows",
-                        location=str(path),
-                        hint="Assign each Flow to a module-level name (flow = Flow(...)) or define "
-                        "flows() returning them. A chain that ends in .to(...) is a Path: keep its .flow.",
-                    )
+        if not located and not lost:
+            if not explicit:
+                continue  # a helper module of a flow folder
+            errors.append(
+                FlowbuilderError(
+                    "defines no flows",
+                    location=str(path),
+                    hint="Assign each Flow to a module-level name (flow = Flow(...)) or define "
+                    "flows() returning them. A chain that ends in .to(...) is a Path: keep its .flow.",
                 )
-                files.append(path)
-            continue
+            )
         files.append(path)
         flows.extend(FlowSource(item.flow, path, item.line, item.stage_lines) for item in located)
     errors.extend(_duplicates(flows))

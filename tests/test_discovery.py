@@ -93,6 +93,19 @@ def test_a_chain_whose_flow_is_not_kept_is_an_error_not_a_silent_omission(tmp_pa
     assert error.location == f"{path}:3"
     assert "'lost' is a Path" in str(error)
     assert "End the chain with .flow" in str(error)
+    assert found.files == [path]
+
+
+def test_a_file_whose_only_chain_is_lost_is_read_and_reported_not_skipped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "lost.py",
+        'from flowbuilder import Flow\nlost = Flow("lost").source("Dev Raw Data Source")\n',
+    )
+    found = discover([tmp_path])
+    assert found.flows == []
+    assert [error.location for error in found.errors] == [f"{path}:2"]
+    assert "defines no flows" not in str(found.errors[0])
+    assert found.files == [path]
 
 
 def test_json_stage_lines_are_those_of_their_instance_names(tmp_path: Path) -> None:
@@ -120,6 +133,10 @@ def test_folders_are_searched_recursively_skipping_what_is_not_a_flow(tmp_path: 
         ("classic", "b/deep/classic.py"),
     ]
     assert found.errors == []
+    assert [file.relative_to(tmp_path).as_posix() for file in found.files] == [
+        "a/orders.py",
+        "b/deep/classic.py",
+    ]
 
 
 def test_a_file_given_by_name_must_define_a_flow(tmp_path: Path) -> None:
@@ -128,6 +145,7 @@ def test_a_file_given_by_name_must_define_a_flow(tmp_path: Path) -> None:
     assert found.flows == []
     assert [error.location for error in found.errors] == [str(path)]
     assert "defines no flows" in str(found.errors[0])
+    assert found.files == [path]
 
 
 def test_a_broken_file_is_reported_with_its_line_and_does_not_hide_the_others(tmp_path: Path) -> None:
@@ -140,6 +158,7 @@ def test_a_broken_file_is_reported_with_its_line_and_does_not_hide_the_others(tm
     assert messages[0].startswith(f"{bad}:3: the file raised StageNotFoundError")
     assert messages[1].startswith(f"{broken_json}:1:")
     assert not bool(found)
+    assert sorted(found.files) == sorted([bad, broken_json, tmp_path / "good.py"])
 
 
 def test_duplicate_flow_names_are_an_error_naming_both_files(tmp_path: Path) -> None:
@@ -157,6 +176,7 @@ def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
     found = discover([path, tmp_path, path])
     assert [source.name for source in found.flows] == ["orders"]
     assert found.errors == []
+    assert found.files == [path]
 
 
 def test_same_named_helper_modules_of_two_folders_do_not_leak_into_each_other(tmp_path: Path) -> None:
