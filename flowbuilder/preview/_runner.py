@@ -107,14 +107,13 @@ def preview(
     for number, chunk in enumerate(chunks):
         lanes: dict[tuple[str, str, int], list[Record]] = {}
         sink: list[Record] = []
+        first, last = number == 0, number == len(chunks) - 1
         for stage in order:
             runner = runners[stage.instance_name]
-            first, last = number == 0, number == len(chunks) - 1
             if stage is origin:
                 runner.emit_origin(lanes, chunk, event_records if first else [])
                 continue
-            inputs = [record.copy() for record in _inputs(flow, stage, lanes)]
-            sink.extend(runner.run(lanes, inputs, first=first, last=last))
+            sink.extend(runner.run(lanes, runner.inputs(lanes), first=first, last=last))
         error_records.extend(_for_error_stage(record, policy) for record in sink)
     results = {name: runner.result for name, runner in runners.items()}
     return PreviewResult(flow.name, results, error_records, len(chunks))
@@ -206,14 +205,6 @@ def _new_record(
     return record
 
 
-def _inputs(flow: Flow, stage: Stage, lanes: dict[tuple[str, str, int], list[Record]]) -> list[Record]:
-    edges = sorted(flow.graph.in_edges(stage.instance_name, data=True), key=lambda e: e[2]["position"])
-    found: list[Record] = []
-    for source, _, data in edges:
-        found.extend(lanes.get((source, data["kind"], data["output"]), []))
-    return found
-
-
 def _for_error_stage(record: Record, policy: str) -> Record:
     if policy == "ORIGINAL_RECORD" and record._source is not None:
         return record._source._error_from(record)
@@ -259,6 +250,8 @@ class _StageRunner:
         is_origin: bool,
     ) -> None:
         self.stage = stage
+        edges = sorted(flow.graph.in_edges(stage.instance_name, data=True), key=lambda e: e[2]["position"])
+        self.sources = [(source, str(data["kind"]), int(data["output"])) for source, _, data in edges]
         self.ctx = StageContext(flow, stage, parameters=parameters, clock=clock, write_to_destinations=write)
         implementation = STAGES.get(stage.stage_name, StageRun)
         self.impl = implementation(self.ctx)
@@ -296,6 +289,10 @@ class _StageRunner:
             self.preconditions = [
                 self.ctx.compile(text, "stageRecordPreconditions") for text in preconditions if text
             ]
+
+    def inputs(self, lanes: dict[tuple[str, str, int], list[Record]]) -> list[Record]:
+        """Copies of the records on the lanes that feed this stage, in input-lane order."""
+        return [record.copy() for source in self.sources for record in lanes.get(source, [])]
 
     def emit_origin(
         self, lanes: dict[tuple[str, str, int], list[Record]], records: list[Record], events: list[Record]
