@@ -243,13 +243,36 @@ def test_a_401_refreshes_the_token_once_and_repeats_the_call() -> None:
             {"flow": {"metadata": {"asset_id": "f1", "name": "orders"}, "entity": {"streamsets_flow": {}}}},
         ),
     ]
-    transport = _cloud(["old", "new"], lambda request: answers.pop(0))
+    seen: list[str] = []
+
+    def api(request: requests.PreparedRequest) -> requests.Response:
+        seen.append(str(request.headers["Authorization"]))
+        return answers.pop(0)
+
+    transport = _cloud(["old", "new"], api)
     backend = HttpBackend(
         "https://api.example.test", project_id="p", api_key="k", iam_url=IAM, transport=transport
     )
     document = backend.create_flow({"name": "orders"})
     assert document["flow"]["metadata"]["asset_id"] == "f1"
     assert transport.count("POST", "/streamsets_flows") == 2
+    assert seen == ["Bearer old", "Bearer new"], "the repeat carries the refreshed token"
+    assert transport.count("POST", "/identity/token") == 2
+
+
+def test_a_second_401_after_the_refresh_is_an_auth_error_without_the_token() -> None:
+    transport = _cloud(
+        ["tok-old-1", "tok-new-2"],
+        lambda request: _response(401, {"errors": [{"message": f"bad {request.headers['Authorization']}"}]}),
+    )
+    backend = HttpBackend(
+        "https://api.example.test", project_id="p", api_key="k", iam_url=IAM, transport=transport
+    )
+    with pytest.raises(AuthError) as raised:
+        backend.get_flow("f1")
+    assert raised.value.status == 401
+    assert transport.count("GET") == 2, "refreshed once, then given up"
+    assert "tok-new-2" not in str(raised.value)
 
 
 def test_retry_after_is_honoured_and_retries_are_bounded() -> None:
