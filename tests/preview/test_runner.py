@@ -153,6 +153,8 @@ def test_required_fields_follow_the_stage_on_record_error() -> None:
     )
     result = preview(flow, records=[{"x": 1}])
     assert result["DevIdentity_01"].errors == []
+    assert result["DevIdentity_01"].records == []
+    assert result["Trash_01"].input == []
     assert result.error_records == []
 
 
@@ -182,8 +184,13 @@ def test_a_precondition_that_cannot_be_evaluated_gives_container_0052() -> None:
         .to("Trash")
         .flow
     )
-    [error] = preview(flow, records=[{"qty": "many"}])["DevIdentity_01"].errors
+    result = preview(flow, records=[{"qty": "many"}])
+    [error] = result["DevIdentity_01"].errors
     assert error.error_code == "CONTAINER_0052"
+    assert (error.error_message or "").startswith(
+        "CONTAINER_0052 - Failed to evaluate precondition '${record:value('/qty') > 0}': "
+    )
+    assert result["DevIdentity_01"].records == []
 
 
 def _policy_flow(policy: str) -> Flow:
@@ -350,7 +357,10 @@ def test_a_cycle_is_reported_instead_of_looping() -> None:
 
 @pytest.mark.parametrize(
     ("records", "message"),
-    [({"a": 1}, "records must be a list of records; got dict"), ("text", "records must be a list")],
+    [
+        ({"a": 1}, "records must be a list of records; got dict"),
+        ("text", "records must be a list of records; got str"),
+    ],
 )
 def test_records_must_be_a_list(records: object, message: str) -> None:
     flow = Flow("bad").source("Dev Raw Data Source").to("Trash").flow
