@@ -89,9 +89,7 @@ class StageContext:
         """The Python name of a config given by its raw name (for messages)."""
         try:
             return self.stage.configuration.python_name(name)
-        except PreviewError:
-            return name
-        except LookupError:
+        except (PreviewError, LookupError):
             return name
 
     def fail(self, message: str, *, config: str | None = None, hint: str | None = None) -> PreviewError:
@@ -339,6 +337,7 @@ class _LocalFS(StageRun):
         self.header = self.data_format == "DELIMITED" and (
             ctx.config("configs.dataGeneratorFormatConfig.csvHeader", "NO_HEADER") == "WITH_HEADER"
         )
+        self.text_field = str(ctx.config("configs.dataGeneratorFormatConfig.textFieldPath", "/text"))
         self.files: dict[Path, int] = {}
         if ctx.write_to_destinations and self.data_format not in ("JSON", "TEXT", "DELIMITED"):
             raise ctx.fail(
@@ -394,8 +393,7 @@ class _LocalFS(StageRun):
         if self.data_format == "JSON":
             return json.dumps(record.value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
         if self.data_format == "TEXT":
-            path = str(self.ctx.config("configs.dataGeneratorFormatConfig.textFieldPath", "/text"))
-            field = record.field(path)
+            field = record.field(self.text_field)
             return _java.to_string(field.to_el()) if field is not None else ""
         root = record.root
         values = (
