@@ -236,12 +236,12 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     library_definitions = parts.get("libraryDefinitions")
     if isinstance(library_definitions, Mapping) and library_definitions:
         catalog = catalog.extend(library_definitions)
-    asset = parts.get("flow") if isinstance(parts.get("flow"), Mapping) else None
-    metadata = (asset or {}).get("metadata") if asset else None
+    asset = parts.get("flow")
+    metadata = asset.get("metadata") if isinstance(asset, Mapping) else None
     raw_info = definition.get("info")
     info: Mapping[str, Any] = raw_info if isinstance(raw_info, Mapping) else {}
     name = (
-        (metadata or {}).get("name")
+        (metadata.get("name") if isinstance(metadata, Mapping) else None)
         or definition.get("title")
         or info.get("title")
         or definition.get("pipelineId")
@@ -260,9 +260,7 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     flow._envelope_key = parts.pop("__key__", None)
     flow._envelope_keys = tuple(document) if flow._envelope_key else None
     flow._rules = parts.pop("pipelineRules", None)
-    flow._library_definitions = (
-        parts.pop("libraryDefinitions", None) if "libraryDefinitions" in parts else None
-    )
+    flow._library_definitions = parts.pop("libraryDefinitions", None)
     flow._envelope_extra = parts
     configuration = definition.get("configuration")
     if configuration is not None and not isinstance(configuration, list):

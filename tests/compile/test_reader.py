@@ -43,6 +43,15 @@ def test_get_shaped_document_takes_the_flow_name_from_its_metadata() -> None:
     assert to_dict(flow) == definition
 
 
+@pytest.mark.parametrize("metadata", ["not an object", None, ["name"], {"name": None}])
+def test_get_shaped_document_without_a_usable_name_takes_the_title(metadata: object) -> None:
+    definition = Flow("inner title").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    document = {"flow": {"metadata": metadata}, "pipeline_definition": definition}
+    flow = from_json(document)
+    assert flow.name == "inner title"
+    assert json.dumps(to_envelope(flow)) == json.dumps(document)
+
+
 def test_edits_after_import_change_only_what_was_edited() -> None:
     path = Path(corpus_params()[57].values[0])
     original = json.loads(path.read_bytes())["pipelineConfig"]
