@@ -126,6 +126,21 @@ def _holds(document: object, fields: Mapping[str, Any], revision: int) -> bool:
     return True
 
 
+def _body_within(response: requests.Response, limit: int) -> bytes | None:
+    """The streamed body, or None as soon as it is known to be longer than ``limit`` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _start_of(next_link: object) -> str | None:
     if isinstance(next_link, Mapping):
         if next_link.get("start") is not None:
@@ -350,30 +365,20 @@ class HttpBackend:
         limit = self.max_response_bytes
         loaded: Any = getattr(response, "_content", False)
         if loaded is not False:  # a transport that hands over bodies already read
-            too_large = len(loaded or b"") > limit
+            if len(loaded or b"") <= limit:
+                return
         else:
-            declared = response.headers.get("Content-Length", "")
-            too_large = declared.isdigit() and int(declared) > limit
-            chunks: list[bytes] = []
-            size = 0
-            if not too_large:
-                for chunk in response.iter_content(1 << 16):
-                    size += len(chunk)
-                    if size > limit:
-                        too_large = True
-                        break
-                    chunks.append(chunk)
-            if not too_large:
-                response._content = b"".join(chunks)
+            body = _body_within(response, limit)
+            if body is not None:
+                response._content = body
                 return
             response.close()
-        if too_large:
-            raise BackendError(
-                f"{method} {path}: the answer is larger than {limit:,} bytes",
-                status=response.status_code,
-                request_id=_request_id(response),
-                hint="If the flow really is that large, pass max_response_bytes= to HttpBackend.",
-            )
+        raise BackendError(
+            f"{method} {path}: the answer is larger than {limit:,} bytes",
+            status=response.status_code,
+            request_id=_request_id(response),
+            hint="If the flow really is that large, pass max_response_bytes= to HttpBackend.",
+        )
 
     @staticmethod
     def _json(response: requests.Response, what: str) -> Any:
