@@ -13,7 +13,7 @@ import graphviz
 from ._escape import dot_html, dot_string, dot_tooltip, shorten, wrap
 from ._scene import STAGE_TYPES, Edge, Node, Scene
 
-__all__ = ["EDGE_STYLES", "NODE_STYLES", "to_digraph"]
+__all__ = ["EDGE_STYLES", "INVALID_COLOUR", "NODE_STYLES", "to_digraph"]
 
 #: Stage type -> (Graphviz shape, fill colour, outline colour).
 NODE_STYLES = {
@@ -25,7 +25,8 @@ NODE_STYLES = {
 }
 #: Lane kind -> (line style, colour).
 EDGE_STYLES = {"data": ("solid", "#37474f"), "event": ("dashed", "#8e24aa")}
-_INVALID = "#d32f2f"
+#: The outline of a stage with validation errors.
+INVALID_COLOUR = "#d32f2f"
 _FONT = "Helvetica,Arial,sans-serif"
 _LABEL_WIDTH = 30
 _LABEL_LINES = 3
@@ -43,7 +44,7 @@ def to_digraph(scene: Scene, *, legend: bool = True) -> graphviz.Digraph:
         labeljust="l",
         fontname=_FONT,
         fontsize="11",
-        tooltip=_tooltip(_graph_tooltip(scene)),
+        tooltip=_tooltip(scene.tooltip),
         bgcolor="white",
         nodesep="0.3",
         ranksep="0.5",
@@ -87,7 +88,7 @@ def _add_node(graph: graphviz.Digraph, node: Node) -> None:
         shape=shape,
         style=style,
         fillcolor=fill,
-        color=_INVALID if node.invalid else line,
+        color=INVALID_COLOUR if node.invalid else line,
         penwidth="3" if node.invalid else "1.2",
         tooltip=_tooltip(node.tooltip),
         **{"class": " ".join(classes)},
@@ -116,7 +117,9 @@ def _header(scene: Scene, legend: bool) -> str:
     errors = scene.error_count
     title = _bold(shorten(scene.name, 80))
     if errors:
-        title += f' <FONT COLOR="{_INVALID}">({errors} validation error{"s" if errors != 1 else ""})</FONT>'
+        title += (
+            f' <FONT COLOR="{INVALID_COLOUR}">({errors} validation error{"s" if errors != 1 else ""})</FONT>'
+        )
     if not legend:
         return f'<<FONT POINT-SIZE="14">{title}</FONT>>'
     cells = []
@@ -127,7 +130,7 @@ def _header(scene: Scene, legend: bool) -> str:
     for kind, sample in (("data", "——→"), ("event", "- - →")):
         colour = EDGE_STYLES[kind][1]
         cells.append(f'<TD><FONT COLOR="{colour}">{sample}</FONT> {kind} lane</TD>')
-    cells.append(f'<TD COLOR="{_INVALID}" BORDER="2">validation error</TD>')
+    cells.append(f'<TD COLOR="{INVALID_COLOUR}" BORDER="2">validation error</TD>')
     return (
         '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2">'
         f'<TR><TD ALIGN="LEFT" COLSPAN="{len(cells)}"><FONT POINT-SIZE="14">{title}</FONT></TD></TR>'
@@ -138,15 +141,6 @@ def _header(scene: Scene, legend: bool) -> str:
 def _bold(text: str) -> str:
     # Graphviz rejects an empty <B></B>: a blank line keeps its place with a space.
     return f"<B>{dot_html(text) or ' '}</B>"
-
-
-def _graph_tooltip(scene: Scene) -> str:
-    lines = [scene.name, *([scene.description] if scene.description else [])]
-    if scene.errors:
-        lines += ["", "Validation errors:", *(f"  ✗ {text}" for text in scene.errors)]
-    if scene.warnings:
-        lines += ["", "Warnings:", *(f"  ! {text}" for text in scene.warnings)]
-    return "\n".join(lines)
 
 
 def _text(text: str) -> str:

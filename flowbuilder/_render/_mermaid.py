@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ._dot import EDGE_STYLES, NODE_STYLES
+from ._dot import EDGE_STYLES, INVALID_COLOUR, NODE_STYLES
 from ._escape import mermaid_text, mermaid_title, shorten
 from ._scene import STAGE_TYPES, Node, Scene
 
@@ -25,7 +25,6 @@ _SHAPES = {
 }
 _NOT_ID = re.compile(r"[^0-9A-Za-z_]")
 _EDGE_LABEL_WIDTH = 40
-_INVALID = "#d32f2f"
 
 
 def to_mermaid_text(scene: Scene) -> str:
@@ -61,7 +60,7 @@ def to_mermaid_text(scene: Scene) -> str:
         lines.append(f"    linkStyle {','.join(events)} stroke:{EDGE_STYLES['event'][1]}")
     for node in nodes:
         if node.invalid:
-            lines.append(f"    style {ids[node.key]} stroke:{_INVALID},stroke-width:3px")
+            lines.append(f"    style {ids[node.key]} stroke:{INVALID_COLOUR},stroke-width:3px")
     return "\n".join(lines) + "\n"
 
 

@@ -38,6 +38,16 @@ _MAX_CONFIGS = 12
 _LINE = 100
 
 
+def _issue_lines(errors: tuple[str, ...], warnings: tuple[str, ...]) -> list[str]:
+    """The issues section of a tooltip: errors, then warnings, each under its heading."""
+    lines: list[str] = []
+    if errors:
+        lines += ["", "Validation errors:", *(f"  ✗ {text}" for text in errors)]
+    if warnings:
+        lines += ["", "Warnings:", *(f"  ! {text}" for text in warnings)]
+    return lines
+
+
 @dataclass(frozen=True)
 class Node:
     """One stage as drawn: ``key`` is its unique id in the drawing (the instance name if free)."""
@@ -59,12 +69,7 @@ class Node:
     @property
     def tooltip(self) -> str:
         """Everything known about the stage, one fact a line, issues last."""
-        lines = list(self.details)
-        if self.errors:
-            lines += ["", "Validation errors:", *(f"  ✗ {text}" for text in self.errors)]
-        if self.warnings:
-            lines += ["", "Warnings:", *(f"  ! {text}" for text in self.warnings)]
-        return "\n".join(lines)
+        return "\n".join([*self.details, *_issue_lines(self.errors, self.warnings)])
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,12 @@ class Scene:
     def error_count(self) -> int:
         """How many validation errors the flow has, on stages and on the flow itself."""
         return len(self.errors) + sum(len(node.errors) for node in (*self.nodes, *self.settings))
+
+    @property
+    def tooltip(self) -> str:
+        """The flow's name and description, then its flow-level issues."""
+        lines = [self.name, *([self.description] if self.description else [])]
+        return "\n".join([*lines, *_issue_lines(self.errors, self.warnings)])
 
 
 def scene(flow: Flow) -> Scene:
