@@ -197,7 +197,7 @@ def _validate(flow: Flow) -> ValidationResult:
     _check_graph(flow, stages, out, fragment)
     for stage in stages:
         _check_stage(flow, stage, out, fragment)
-    _check_special(flow, out)
+    _check_special(flow, out, fragment)
     if not fragment:
         _check_configs(flow.configuration._definition, flow._configs, [], None, out, pipeline=True)
     return ValidationResult(flow.name, out.issues)
@@ -393,9 +393,15 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
                 stage=name,
                 hint="Put a Dev Identity (or any processor) on one of the lanes.",
             )
-    if definition is not None and (str(stage.version) == definition.version or not out.imported):
+    if definition is not None and _configs_checked(stage, definition, out):
         _check_services(stage, definition, out)
         _check_configs(definition, stage._configs, stage._services, name, out)
+
+
+def _configs_checked(stage: Stage, definition: StageDefinition, out: _Collector) -> bool:
+    """Whether to check a stage's configs against ``definition``: always when authoring; on import
+    only when it is the stage's own version (the engine upgrades older configs itself)."""
+    return str(stage.version) == definition.version or not out.imported
 
 
 def _check_predicates(stage: Stage, out: _Collector) -> None:
@@ -453,27 +459,20 @@ def _check_configs(
 ) -> None:
     if definition is None or not (configs or services or definition.config_refs):
         return
-    value_of: dict[str, Any] = {}
-    entries: list[tuple[str | None, Mapping[str, Any]]] = [
-        (None, e) for e in configs if isinstance(e, Mapping)
-    ]
+    entries: list[Mapping[str, Any]] = [e for e in configs if isinstance(e, Mapping)]
     for block in services:
-        entries.extend(
-            (block.get("service"), e) for e in block.get("configuration") or [] if isinstance(e, Mapping)
-        )
-    for _service, entry in entries:
-        value_of[str(entry.get("name"))] = entry.get("value")
+        entries.extend(e for e in block.get("configuration") or [] if isinstance(e, Mapping))
+    value_of = {str(entry.get("name")): entry.get("value") for entry in entries}
     stored = set(value_of)
     for ref in definition.config_refs:
         if ref.name not in stored:
             value_of[ref.name] = ref.definition.initial_value()
     for ref in definition.config_refs:
         config = ref.definition
-        value = value_of[ref.name]
-        active = config.is_active(value_of)
         if pipeline and config.group == "BAD_RECORDS":
             continue
-        if not active:
+        value = value_of[ref.name]
+        if not config.is_active(value_of):
             if ref.name in stored and value not in (None, "", [], {}) and value != config.initial_value():
                 out.add(
                     "CONFIG_INACTIVE",
@@ -495,10 +494,14 @@ def _check_configs(
         try:
             check_value(config, value, name=ref.python_name)
         except ConfigError as error:
-            code = getattr(error, "code", "CONFIG_TYPE")
-            severity = "warning" if code == "CONFIG_UNKNOWN" and out.imported else None
+            severity = "warning" if error.code == "CONFIG_UNKNOWN" and out.imported else None
             out.add(
-                code, error.message, stage=stage, config=ref.python_name, hint=error.hint, severity=severity
+                error.code,
+                error.message,
+                stage=stage,
+                config=ref.python_name,
+                hint=error.hint,
+                severity=severity,
             )
         if ref.name == "stageRecordPreconditions" and isinstance(value, list):
             for precondition in value:
@@ -511,7 +514,7 @@ def _check_configs(
                         hint="Write it as ${...}.",
                     )
     if not pipeline:
-        for _service, entry in entries:
+        for entry in entries:
             name = str(entry.get("name"))
             if definition.resolve(name) is None:
                 out.add(
@@ -534,15 +537,14 @@ def _why_inactive(config: ConfigDefinition, value_of: Mapping[str, Any]) -> str:
     return "; ".join(reasons)
 
 
-def _check_special(flow: Flow, out: _Collector) -> None:
+def _check_special(flow: Flow, out: _Collector, fragment: bool) -> None:
     error_stage = flow._special["error"]
     mode = flow.configuration.get("executionMode")
     if (
         flow.engine == "data_collector"
         and error_stage is None
         and mode not in ("BATCH", "STREAMING")
-        and flow._envelope_key != "pipelineFragmentConfig"
-        and "fragmentId" not in flow._document
+        and not fragment
     ):
         out.add(
             "ERROR_STAGE_MISSING", "has no error stage", hint="Set one with flow.set_error_stage('Discard')."
@@ -565,7 +567,7 @@ def _check_special(flow: Flow, out: _Collector) -> None:
                 config="error_records",
                 hint="The engine keeps errorStage; set_error_stage() keeps both in step.",
             )
-        if definition is not None and (str(error_stage.version) == definition.version or not out.imported):
+        if definition is not None and _configs_checked(error_stage, definition, out):
             _check_configs(
                 definition, error_stage._configs, error_stage._services, error_stage.instance_name, out
             )

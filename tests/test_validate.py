@@ -384,3 +384,15 @@ def test_corpus_warning_table_is_current() -> None:
 
     committed = (ROOT / "docs" / "validation-corpus.md").read_text(encoding="utf-8")
     assert committed == render(), "run: python scripts/build_validation_table.py"
+
+
+@pytest.mark.parametrize("shape", ["envelope", "fragmentId"])
+def test_fragments_need_no_error_stage_and_may_leave_lanes_open(shape: str) -> None:
+    document = Flow("frag").source("Dev Raw Data Source").to("Dev Identity").flow.to_dict()
+    document["errorStage"] = None
+    whole = sorted(i.code for i in from_json(document).validate().errors)
+    assert whole == ["ERROR_STAGE_MISSING", "OUTPUT_UNCONNECTED"]
+    fragment: Document = (
+        {"pipelineFragmentConfig": document} if shape == "envelope" else dict(document, fragmentId="f1")
+    )
+    assert from_json(fragment).validate().errors == []
