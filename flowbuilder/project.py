@@ -336,7 +336,8 @@ class Flows:
         return self._project.backend.list_flows(limit=1).total_count
 
     def __repr__(self) -> str:
-        return repr(list(self))
+        # Not list(self): that asks __len__ for a size hint, one more listing call for nothing.
+        return repr(list(iter(self)))
 
     def get_all(self, **filters: str) -> list[StreamsetsFlow]:
         """Every flow whose attributes equal all the filters (``name``, ``flow_id``, ``description``,

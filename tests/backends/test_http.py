@@ -84,6 +84,19 @@ def test_listing_follows_next_links_over_250_flows(server: ServerProcess) -> Non
     assert all(query["project_id"] == [server.project_id] for _, _, query in transport.sent)
 
 
+def test_repr_of_the_flows_lists_once_and_reads_each_flow_once(server: ServerProcess) -> None:
+    transport = Recording()
+    project = server.connect(transport=transport)
+    flows = [project.create_flow(name=name) for name in ("a", "b")]
+    transport.sent.clear()
+    assert repr(project.flows) == repr(flows)
+    assert [(m, p.rsplit("/", 1)[-1]) for m, p, _ in transport.sent] == [
+        ("GET", "streamsets_flows"),
+        ("GET", flows[0].flow_id),
+        ("GET", flows[1].flow_id),
+    ]
+
+
 def test_30_percent_faults_every_idempotent_call_succeeds_and_no_create_is_duplicated(tmp_path: Path) -> None:
     with ServerProcess(tmp_path / "faulty", fault_rate=0.3) as server:
         transport = Recording()
