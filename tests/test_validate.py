@@ -338,6 +338,9 @@ def test_warning_rules_warn_without_errors(code: str, build: Callable[[], Flow])
     assert [i.code for i in result.errors] == []
     assert code in {i.code for i in result.warnings}
     assert result  # warnings alone leave the flow valid
+    issue = next(i for i in result.warnings if i.code == code)
+    assert issue.message
+    assert issue.engine_code == RULES[code][1]
 
 
 def test_all_issues_are_reported_at_once() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowbuilder import Catalog, StageNotFoundError
+from flowbuilder import Catalog, FlowFormatError, StageNotFoundError
 from flowbuilder._names import python_name
 from tests.conftest import CORPUS_FILES
 
@@ -224,5 +224,6 @@ def test_load_reads_both_definitions_shapes(tmp_path: Path, compact: bool) -> No
 def test_load_reports_bad_json_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{\n  "stages": [\n')
-    with pytest.raises(Exception, match=r"broken\.json:\d+"):
+    with pytest.raises(FlowFormatError, match=r"broken\.json:3") as raised:
         Catalog.load(path)
+    assert "not valid JSON" in str(raised.value)

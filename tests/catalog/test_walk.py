@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flowbuilder import Catalog, Flow, Stage
+from flowbuilder import Catalog, Flow, Stage, StageNotFoundError
 from flowbuilder.catalog import ENGINES, StageDefinition
 
 CATALOG = Catalog.default()
@@ -25,7 +25,7 @@ def _add(definition: StageDefinition) -> Stage:
     try:
         CATALOG.get(label=definition.label, engine=definition.engine)
         return flow.add_stage(definition.label)
-    except Exception:  # a label several kinds of stage share: the documented way is type=
+    except StageNotFoundError:  # a label several kinds of stage share: the documented way is type=
         return flow.add_stage(definition.label, type=definition.type)
 
 

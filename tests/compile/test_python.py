@@ -71,7 +71,7 @@ def test_generated_python_for_authored_flows_needs_no_restore_block() -> None:
 
 
 def test_only_non_default_values_are_emitted() -> None:
-    flow = Flow("x").source("Local FS" if False else "Dev Raw Data Source").to("Local FS").flow
+    flow = Flow("x").source("Dev Raw Data Source").to("Local FS").flow
     source = to_python(flow)
     assert "set_attributes" not in source
     flow.stage("LocalFS_01").files_prefix = "out-"
