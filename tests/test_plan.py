@@ -270,3 +270,27 @@ def test_mask_secrets_hides_credentials_of_the_error_and_lifecycle_stages_too() 
     assert sorted(changed.values()) == ["error-s3cr3t", "start-s3cr3t", "stop-s3cr3t"]
     assert {after[key] for key in changed} == {SECRET_MASK}
     assert "s3cr3t" not in json.dumps(masked)
+
+
+def test_an_unchanged_flow_is_not_validated_since_applying_it_writes_nothing(project: Project) -> None:
+    broken = Flow("broken").source("Dev Raw Data Source").flow  # output lane goes nowhere
+    assert broken.validate().errors
+    apply(plan([broken], project, validate=False), project)
+    [change] = plan([Flow("broken").source("Dev Raw Data Source").flow], project).changes
+    assert change.action == "unchanged"
+    edited = Flow("broken", description="edited").source("Dev Raw Data Source").flow
+    assert [change.action for change in plan([edited], project).changes] == ["invalid"]
+
+
+def test_a_flow_created_by_someone_else_since_the_plan_is_a_conflict_not_a_duplicate(
+    project: Project,
+) -> None:
+    planned = plan([simple("b"), simple("c")], project)
+    project.create_flow(name="b", flow=simple("b"))
+    result = apply(planned, project)
+    [failure] = result.failures
+    assert failure.change.name == "b"
+    assert "created in the project since the plan" in str(failure.error)
+    assert "Run plan again" in str(failure.error)
+    assert sorted(flow.name for flow in project.flows) == ["b", "c"]
+    assert not is_managed(project.flows.get(name="b").to_dict())
