@@ -223,6 +223,8 @@ def test_import_renames_skips_or_replaces_on_name_conflicts(project: Project, tm
     archive = project.export_flows([flow], destination=tmp_path / "flows.zip")
     renamed = project.import_flows(archive, conflict_resolution="rename")
     assert [f.name for f in renamed] == ["orders (1)"]
+    assert renamed[0].flow_id != flow.flow_id
+    assert renamed[0].description == "orders to files"
     assert renamed[0].to_dict()["stages"] == flow.to_dict()["stages"]
     assert project.import_flows(archive, conflict_resolution="skip") == []
     flow.description = "changed"
@@ -231,6 +233,8 @@ def test_import_renames_skips_or_replaces_on_name_conflicts(project: Project, tm
     replaced = project.import_flows(archive, conflict_resolution="replace")
     assert [f.flow_id for f in replaced] == [flow.flow_id]
     assert [s.instance_name for s in replaced[0].stages] == ["DevRawDataSource_01", "Trash_01"]
+    assert replaced[0].description == "orders to files", "replace restores the archived description"
+    assert replaced[0].revision == 3, "replace is an update of the existing flow"
     assert sorted(f.name for f in project.flows) == ["orders", "orders (1)"]
     with pytest.raises(BackendError, match="conflict_resolution must be one of rename, skip, replace"):
         project.import_flows(archive, conflict_resolution="merge")
