@@ -6,6 +6,7 @@ import gzip
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -550,8 +551,6 @@ def _special_filter(error_stage: bool, stats: bool, lifecycle: bool) -> Any:
 
 
 def _with_library(definition: StageDefinition, library: str) -> StageDefinition:
-    from dataclasses import replace
-
     return replace(definition, library=library)
 
 

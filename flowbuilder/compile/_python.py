@@ -129,9 +129,8 @@ def _restore_stage(flow: Flow, stage: Stage, fields: Mapping[str, Any]) -> None:
         _restore_entries(stage._configs, fields["configuration"])
     if "services" in fields:
         stage._services[:] = copy.deepcopy(fields["services"])
-    for key in ("library", "stageName", "stageVersion"):
+    for key, attribute in (("library", "library"), ("stageName", "stage_name"), ("stageVersion", "version")):
         if key in fields:
-            attribute = {"library": "library", "stageName": "stage_name", "stageVersion": "version"}[key]
             object.__setattr__(stage, attribute, fields[key])
     if "extra" in fields:
         stage._extra = copy.deepcopy(dict(fields["extra"]))
