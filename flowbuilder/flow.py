@@ -14,6 +14,7 @@ from typing_extensions import Self
 from ._gc import pause, resume
 from ._lanes import incoming, outgoing, predecessors
 from ._names import did_you_mean, instance_base
+from ._numbers import count
 from .catalog import Catalog, ConfigRef, StageDefinition
 from .configuration import Configuration
 from .errors import ConfigError, LaneError, StageNotFoundError
@@ -262,8 +263,8 @@ class Flow:
                     stage=instance_name,
                     hint="Pick another instance_name, or leave it out to get the next free one.",
                 )
-            suffix = instance_name.rpartition("_")[2]
-            label = f"{definition.label} {int(suffix)}" if suffix.isdigit() else definition.label
+            number = count(instance_name.rpartition("_")[2])
+            label = definition.label if number is None else f"{definition.label} {number}"
             stage = Stage.from_definition(definition, instance_name, label)
         else:
             number = self._name_hints.get(base, 1)
@@ -299,9 +300,10 @@ class Flow:
                 hint="Replace it with set_error_stage() (or the matching set_* method).",
             )
         self._graph.remove_node(target._node)
-        base, _, number = target.instance_name.rpartition("_")
-        if number.isdigit() and base in self._name_hints:
-            self._name_hints[base] = min(self._name_hints[base], int(number))
+        base, _, suffix = target.instance_name.rpartition("_")
+        number = count(suffix)
+        if number is not None and base in self._name_hints:
+            self._name_hints[base] = min(self._name_hints[base], number)
         object.__setattr__(target, "_flow", None)
 
     def duplicate_stage(self, stage: Stage | str) -> Stage:

@@ -28,6 +28,7 @@ from typing import Any
 import requests
 from typing_extensions import Self
 
+from ._numbers import count
 from .backends import Backend, HttpBackend, LocalBackend, MemoryBackend, RetryPolicy
 from .backends._auth import IAM_URL, Transport
 from .catalog import ENGINES, Catalog
@@ -282,8 +283,8 @@ class StreamsetsFlow(Flow):
         self.connection_ids = [str(i) for i in entity.get("connection_ids") or []]
         self.metadata = copy.deepcopy(dict(metadata))
         revision = metadata.get("revision")
-        if not isinstance(revision, int) and etag and etag.strip('W/"').isdigit():
-            revision = int(etag.strip('W/"'))
+        if not isinstance(revision, int) and etag:
+            revision = count(etag.strip('W/"'))
         self._revision = revision if isinstance(revision, int) else None
         self._project = project
 

@@ -38,6 +38,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from ._numbers import count
 from .backends import LocalBackend
 from .backends.http import FLOWS_PATH
 from .compile._reader import MAX_JSON_BYTES, load_json
@@ -328,12 +329,12 @@ class FlowsApp:
         value = str(request.environ.get("HTTP_IF_MATCH", "")).strip()
         if value in ("", "*"):
             return None
-        text = value.removeprefix("W/").strip('"')
-        if not text.isdigit():
+        revision = count(value.removeprefix("W/").strip('"'))
+        if revision is None:
             raise _error_answer(
-                400, f"If-Match must be a revision such as '\"3\"'; got {value!r}", request.id
+                400, f"If-Match must be a revision such as '\"3\"'; got {value[:40]!r}", request.id
             )
-        return int(text)
+        return revision
 
     def _store_update(self, request: _Request, flow_id: str, fields: Mapping[str, Any]) -> _Answer:
         revision = self._revision(request)

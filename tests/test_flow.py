@@ -263,3 +263,12 @@ def test_add_stage_leaves_the_garbage_collector_as_it_found_it(enabled: bool) ->
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("name", ["Trash_²", "Trash_" + "9" * 5000])
+def test_an_instance_name_whose_suffix_is_no_plain_number_keeps_the_bare_label(name: str) -> None:
+    flow = Flow("x")
+    stage = flow.add_stage("Trash", instance_name=name)
+    assert stage.label == "Trash"
+    flow.remove_stage(stage)
+    assert flow.add_stage("Trash").instance_name == "Trash_01"

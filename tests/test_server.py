@@ -322,3 +322,23 @@ def test_serve_reports_an_unusable_store_without_a_traceback(tmp_path: Path) -> 
     assert process.returncode == 1
     assert "not a database" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("if_match", ['"²"', '"' + "9" * 5000 + '"'])
+def test_an_if_match_that_is_not_a_number_is_400_and_changes_nothing(
+    server: ServerProcess, if_match: str
+) -> None:
+    created = _call(server, "POST", FLOWS, json={"name": "guarded"})
+    flow_id = created.json()["flow"]["metadata"]["asset_id"]
+    headers = {"If-Match": if_match}
+    answer = _call(server, "PUT", f"{FLOWS}/{flow_id}", json={"description": "x"}, headers=headers)
+    assert answer.status_code == 400
+    assert "If-Match must be a revision" in answer.json()["errors"][0]["message"]
+    assert _call(server, "GET", f"{FLOWS}/{flow_id}").headers["ETag"] == '"1"'
+
+
+@pytest.mark.parametrize("start", ["²", "9" * 30])
+def test_a_page_cursor_that_is_not_a_small_number_is_400(server: ServerProcess, start: str) -> None:
+    answer = _call(server, "GET", FLOWS, params={"start": start})
+    assert answer.status_code == 400
+    assert "bad page cursor" in answer.json()["errors"][0]["message"]

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import requests
 
+from .._numbers import count
 from ..catalog import Catalog
 from ..errors import BackendError, NotFoundError
 from . import _archive, _documents
@@ -96,13 +97,14 @@ class DocumentStore(ABC):
         """One page of flow assets in creation order; ``start`` is the previous page's cursor."""
         after = 0
         if start not in (None, ""):
-            if not str(start).isdigit():
+            cursor = count(str(start))
+            if cursor is None:
                 raise BackendError(
-                    f"bad page cursor start={start!r}",
+                    f"bad page cursor start={str(start)[:40]!r}",
                     status=400,
                     hint="Pass the 'start' of the 'next' link.",
                 )
-            after = int(str(start))
+            after = cursor
         size = DEFAULT_PAGE_SIZE if limit is None else limit
         if not 0 <= size <= MAX_PAGE_SIZE:
             raise BackendError(f"limit must be between 0 and {MAX_PAGE_SIZE}; got {size}", status=400)

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
+from .._numbers import count
 from ..errors import AuthError, BackendError, ConflictError, NotFoundError
 from . import _documents
 from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, redact
@@ -69,8 +70,9 @@ def _retry_after(response: requests.Response) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = count(value)
+    if seconds is not None:
+        return float(seconds)
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -128,8 +130,8 @@ def _holds(document: object, fields: Mapping[str, Any], revision: int) -> bool:
 
 def _body_within(response: requests.Response, limit: int) -> bytes | None:
     """The streamed body, or None as soon as it is known to be longer than ``limit`` bytes."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
+    declared = count(response.headers.get("Content-Length", ""))
+    if declared is not None and declared > limit:
         return None
     chunks: list[bytes] = []
     size = 0
@@ -425,10 +427,10 @@ class HttpBackend:
                 status=response.status_code,
                 request_id=_request_id(response),
             )
-        etag = response.headers.get("ETag", "").strip('W/"')
+        revision = count(response.headers.get("ETag", "").strip('W/"'))
         metadata = body["flow"].get("metadata")
-        if etag.isdigit() and isinstance(metadata, dict) and "revision" not in metadata:
-            metadata["revision"] = int(etag)
+        if revision is not None and isinstance(metadata, dict) and "revision" not in metadata:
+            metadata["revision"] = revision
         return body
 
     def create_flow(self, fields: Mapping[str, Any]) -> dict[str, Any]:

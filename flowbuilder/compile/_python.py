@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._lanes import incoming
 from .._names import instance_base
+from .._numbers import count
 from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
 from ..errors import ConfigError, FlowbuilderError, FlowFormatError
@@ -486,8 +487,8 @@ class _Writer:
             self.hints[instance_base(definition.label)] = int(expected.rpartition("_")[2]) + 1
         self.allocated.add(stage.instance_name)
         self.lines.append(format_statement(variable, Call("flow.add_stage", args, kwargs)))
-        suffix = stage.instance_name.rpartition("_")[2]
-        default_label = f"{definition.label} {int(suffix)}" if suffix.isdigit() else definition.label
+        number = count(stage.instance_name.rpartition("_")[2])
+        default_label = definition.label if number is None else f"{definition.label} {number}"
         if stage.label != default_label and isinstance(stage.ui_info.get("label"), str):
             self.lines.append(format_statement(f"{variable}.label", stage.label))
         values = self.value_args(stage, definition)

@@ -564,3 +564,21 @@ def test_a_put_or_delete_whose_answer_was_lost_is_settled_as_done(server: Server
     assert transport.statuses == [404]
     with pytest.raises(NotFoundError):
         project.flows.get(flow_id=flow.flow_id)
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000])
+def test_a_retry_after_that_is_not_a_number_falls_back_to_backoff(value: str) -> None:
+    sleeps: list[float] = []
+    transport = Recording(lambda request: _response(503, None, {"Retry-After": value}))
+    backend = HttpBackend(
+        "https://api.example.test",
+        project_id="p",
+        token="t",
+        transport=transport,
+        retry=RetryPolicy(attempts=2, backoff=0.5, max_delay=30.0),
+        sleep=sleeps.append,
+    )
+    with pytest.raises(BackendError, match="HTTP 503"):
+        backend.get_flow("f1")
+    assert len(sleeps) == 1
+    assert 0 < sleeps[0] <= 30.0

@@ -142,3 +142,11 @@ def test_restore_details_reads_special_slots_as_the_reader_does() -> None:
         restore_details(flow, {"special": {"errorStage": [shell]}})
     restore_details(flow, {"special": {"startEventStages": None}})
     assert to_dict(flow)["startEventStages"] == []
+
+
+def test_imported_instance_names_whose_suffix_is_no_plain_number_rebuild_exactly() -> None:
+    document = Flow("odd").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    trash = document["stages"][1]
+    trash["instanceName"], trash["uiInfo"]["label"] = "Trash_²", "Trash ²"
+    flow = from_json(document)
+    assert to_dict(run(to_python(flow))) == to_dict(flow)
