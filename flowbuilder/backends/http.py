@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, redac
 from .protocol import CREATE_FIELDS, FlowPage
 
 __all__ = ["FLOWS_PATH", "MAX_RESPONSE_BYTES", "HttpBackend", "RetryPolicy"]
+
+_USERINFO = re.compile(r"//[^/?#]*@")
 
 FLOWS_PATH = "/sset/streamsets_flows/v1/streamsets_flows"
 _ENVIRONMENTS_PATH = "/sset/engine_manager/v1/streamsets_environments"
@@ -63,6 +66,21 @@ class RetryPolicy:
         if retry_after > self.max_delay:
             return None
         return max(retry_after, backoff) if retry_after > 0 else backoff
+
+
+def _check_url(url: object, what: str, expected: str) -> None:
+    """Refuse a URL that is not http(s), or that carries ``user:password@``: credentials in a URL
+    would be kept in reprs and error messages, so they are never taken (nor shown)."""
+    shown = _USERINFO.sub("//***@", url) if isinstance(url, str) else url
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise BackendError(
+            f"the {what} must start with http:// or https://; got {shown!r}", hint=f"Pass {expected}."
+        )
+    if _USERINFO.search(url):
+        raise BackendError(
+            f"the {what} holds credentials (user:password@): {shown!r}",
+            hint="Remove them from the URL; pass api_key= or token= instead.",
+        )
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -183,11 +201,8 @@ class HttpBackend:
         clock: Callable[[], float] | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise BackendError(
-                f"the URL must start with http:// or https://; got {url!r}",
-                hint="Pass the API base URL, e.g. https://api.dataplatform.cloud.ibm.com.",
-            )
+        _check_url(url, "URL", "the API base URL, e.g. https://api.dataplatform.cloud.ibm.com")
+        _check_url(iam_url, "IAM URL", "IBM Cloud IAM's token endpoint, e.g. " + IAM_URL)
         if not isinstance(project_id, str) or not project_id:
             raise BackendError("project_id is required", hint="Pass project_id='<project guid>'.")
         if (api_key is None) == (token is None):

@@ -582,3 +582,20 @@ def test_a_retry_after_that_is_not_a_number_falls_back_to_backoff(value: str) ->
         backend.get_flow("f1")
     assert len(sleeps) == 1
     assert 0 < sleeps[0] <= 30.0
+
+
+@pytest.mark.parametrize(
+    ("url", "iam_url"),
+    [
+        ("https://me:hunter2@api.example.test", "https://iam.example.test/token"),
+        ("ftp://me:hunter2@api.example.test", "https://iam.example.test/token"),
+        ("https://api.example.test", "https://me:hunter2@iam.example.test/token"),
+    ],
+)
+def test_urls_with_credentials_are_refused_without_showing_them(url: str, iam_url: str) -> None:
+    with pytest.raises(BackendError) as raised:
+        HttpBackend(
+            url, project_id="p", api_key="k", iam_url=iam_url, transport=Recording(lambda r: _response(200))
+        )
+    assert "hunter2" not in str(raised.value)
+    assert "***@" in str(raised.value)
