@@ -605,10 +605,6 @@ def _refs(definition: StageDefinition) -> dict[tuple[str | None, str], ConfigRef
     return {(ref.service, ref.name): ref for ref in definition.config_refs}
 
 
-def _holds_secret(config: ConfigDefinition) -> bool:
-    return config.is_secret or any(_holds_secret(sub) for sub in config.sub_configs)
-
-
 def _ref(refs: Mapping[tuple[str | None, str], ConfigRef], key: tuple[str | None, str]) -> ConfigRef | None:
     """The config ``(service, name)``; a service's config may also be found by its bare name."""
     return refs.get(key) or (refs.get((None, key[1])) if key[0] is not None else None)
@@ -635,9 +631,9 @@ def _config_changes(
             if ref is not None and _is_initial(ref.definition, present):
                 continue
         name = ref.python_name if ref is not None else key[1]
-        secret = _holds_secret(ref.definition) if ref is not None else bool(_SECRET_NAME.search(key[1]))
+        secret = ref.definition.holds_secret if ref is not None else bool(_SECRET_NAME.search(key[1]))
         old_ref = _ref(old_refs, key)
-        secret = secret or (old_ref is not None and _holds_secret(old_ref.definition))
+        secret = secret or (old_ref is not None and old_ref.definition.holds_secret)
         if secret:
             changes.append(ConfigChange(name, None, None, secret=True))
         else:
@@ -820,7 +816,7 @@ def mask_secrets(
 
     def flow_config(name: str) -> ConfigDefinition | None:
         refs = [found[(None, name)] for found in pipelines if (None, name) in found]
-        secret = [ref for ref in refs if _holds_secret(ref.definition)]
+        secret = [ref for ref in refs if ref.definition.holds_secret]
         return (secret or refs)[0].definition if refs else None
 
     mask(result.get("configuration"), flow_config)
@@ -832,7 +828,7 @@ def _masked(config: ConfigDefinition, value: Any, replacement: str) -> Any:
     CREDENTIAL fields of each row of a list config."""
     if config.is_secret:  # the catalog default (a placeholder such as an example ARN) is no secret
         return value if value in _EMPTY or value == config.default else replacement
-    secret_fields = [sub for sub in config.sub_configs if _holds_secret(sub)]
+    secret_fields = [sub for sub in config.sub_configs if sub.holds_secret]
     if not secret_fields or not isinstance(value, list):
         return value
     rows = []

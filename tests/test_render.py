@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowbuilder import Flow, FlowbuilderError, Stage, merge
-from flowbuilder.catalog import Catalog, ConfigDefinition
+from flowbuilder.catalog import Catalog
 from flowbuilder.project import Project
 from flowbuilder.render import (
     render,
@@ -386,10 +386,6 @@ def test_opaque_stages_are_drawn_by_their_type_without_configs() -> None:
 # -- secrets ---------------------------------------------------------------------------------
 
 
-def _holds_secret(config: ConfigDefinition) -> bool:
-    return config.is_secret or any(_holds_secret(sub) for sub in config.sub_configs)
-
-
 def _plant_secrets(stage: Stage, tag: str) -> list[str]:
     """Put a unique value in every CREDENTIAL config of ``stage`` (nested rows too); return them."""
     planted = []
@@ -397,7 +393,7 @@ def _plant_secrets(stage: Stage, tag: str) -> list[str]:
         return planted
     for ref in stage.definition.config_refs:
         config = ref.definition
-        if not _holds_secret(config):
+        if not config.holds_secret:
             continue
         value = f"SECRET-{tag}-{len(planted)}-zq"
         planted.append(value)
@@ -412,7 +408,7 @@ def test_credential_configs_of_every_catalog_stage_never_appear_in_diagrams() ->
     flow = Flow("secrets")
     planted = []
     for definition in Catalog.default().stages():
-        if any(_holds_secret(ref.definition) for ref in definition.config_refs):
+        if any(ref.definition.holds_secret for ref in definition.config_refs):
             stage = flow.add_stage(name=definition.name, library=definition.library)
             planted += _plant_secrets(stage, stage.instance_name)
     assert len(planted) > 100

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import ConfigDefinition, StageDefinition
+from ..catalog import StageDefinition
 from ..stage import Stage
 from ._escape import shorten
 
@@ -200,7 +200,7 @@ def _configs(stage: Stage) -> Iterator[str]:
     fresh = _fresh_values(definition)
     for key in stage.configuration:
         ref = definition.resolve(key)
-        if ref is None or _holds_secret(ref.definition) or ref.definition.model_type == "PREDICATE":
+        if ref is None or ref.definition.holds_secret or ref.definition.model_type == "PREDICATE":
             continue
         value = stage.configuration[key]
         if key in fresh and value == fresh[key]:
@@ -213,11 +213,6 @@ def _fresh_values(definition: StageDefinition) -> dict[str, Any]:
     """The config values of a new instance of ``definition``: what "changed" is measured from."""
     fresh = Stage.from_definition(definition, "_", "_")
     return {key: fresh.configuration[key] for key in fresh.configuration}
-
-
-def _holds_secret(config: ConfigDefinition) -> bool:
-    """True when the config, or any config nested in its list rows, is a CREDENTIAL."""
-    return config.is_secret or any(_holds_secret(sub) for sub in config.sub_configs)
 
 
 def _show(value: Any) -> str:

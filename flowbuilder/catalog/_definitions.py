@@ -101,6 +101,17 @@ class ConfigDefinition:
         return self.type == "CREDENTIAL"
 
     @property
+    def holds_secret(self) -> bool:
+        """True when this config, or a field of its list rows, is a CREDENTIAL: a value to mask.
+
+        >>> password = ConfigDefinition("password", "Password", "CREDENTIAL")
+        >>> users = ConfigDefinition("users", "Users", "MODEL", sub_configs=(password,))
+        >>> users.holds_secret, users.is_secret, ConfigDefinition("user", "User", "STRING").holds_secret
+        (True, False, False)
+        """
+        return self.is_secret or any(sub.holds_secret for sub in self.sub_configs)
+
+    @property
     def choices(self) -> tuple[str, ...] | None:
         """The allowed values of a value chooser, or None when any value goes."""
         if (
