@@ -24,11 +24,14 @@ def test_corpus_file_round_trips_without_loss(path: Path) -> None:
     assert json.dumps(compiled) == json.dumps(definition)
 
 
-@pytest.mark.parametrize("path", corpus_params())
+def _is_envelope(path: Path) -> bool:
+    document = json.loads(path.read_bytes())
+    return "pipelineConfig" in document or "pipelineFragmentConfig" in document
+
+
+@pytest.mark.parametrize("path", [param for param in corpus_params() if _is_envelope(param.values[0])])
 def test_export_envelopes_round_trip_whole(path: Path) -> None:
     document = json.loads(path.read_bytes())
-    if "pipelineConfig" not in document and "pipelineFragmentConfig" not in document:
-        pytest.skip("bare pipeline definition")
     envelope = to_envelope(from_json(document))
     assert envelope == document
     assert json.dumps(envelope) == json.dumps(document)  # key order too, at every level
