@@ -20,7 +20,7 @@ from ._el import Expression, coerce_bool, coerce_double
 from ._fields import Field
 from ._functions import java_regex, java_replacement
 from ._records import Record
-from ._stages import Batch, StageContext, StageRun, register
+from ._stages import Batch, StageContext, StageRun, error_text, register
 
 __all__: list[str] = []
 
@@ -187,11 +187,10 @@ class _StreamSelector(StageRun):
             try:
                 matched = coerce_bool(self.ctx.evaluate(condition, record))
             except (PreviewError, ValueError) as error:
-                message = error.message if isinstance(error, PreviewError) else str(error)
                 batch.error(
                     record,
                     "SELECTOR_09",
-                    f"Error evaluating record '{_id(record)}' for '{text}' condition: {message}",
+                    f"Error evaluating record '{_id(record)}' for '{text}' condition: {error_text(error)}",
                 )
                 return
             if matched:
@@ -431,12 +430,11 @@ class _FieldTypeConverter(_RecordByRecord):
                 try:
                     converted = convert(field, conversion)
                 except (ValueError, PreviewError) as error:
-                    reason = error.message if isinstance(error, PreviewError) else str(error)
                     batch.error(
                         record,
                         "CONVERTER_00",
                         f"Failed to convert field '{path}' with value '{_java.to_string(field.to_el())}' "
-                        f"to type '{conversion.target}': {reason}",
+                        f"to type '{conversion.target}': {error_text(error)}",
                     )
                     return False
                 _set(record, path or "/", converted)
@@ -992,8 +990,7 @@ class _ValueReplacer(_RecordByRecord):
                     if field is not None and self._compare(field, operator, comparison):
                         _set(record, path, self._typed(replacement, field))
         except (PreviewError, ValueError) as error:
-            message = error.message if isinstance(error, PreviewError) else str(error)
-            batch.error(record, "VALUE_REPLACER_00", message)
+            batch.error(record, "VALUE_REPLACER_00", error_text(error))
             return False
         if self.to_error and missing:
             batch.error(

@@ -24,7 +24,7 @@ from ._el import Expression, coerce_bool
 from ._fields import Field
 from ._records import Record
 from ._results import PreviewResult, StageResult
-from ._stages import STAGES, StageContext, StageRun, supported_labels
+from ._stages import STAGES, StageContext, StageRun, error_text, supported_labels
 
 if TYPE_CHECKING:
     from ..flow import Flow
@@ -342,11 +342,10 @@ class _StageRunner:
             try:
                 holds = coerce_bool(self.ctx.evaluate(condition, record))
             except (PreviewError, ValueError) as error:
-                reason = error.message if isinstance(error, PreviewError) else str(error)
                 batch.error(
                     record,
                     "CONTAINER_0052",
-                    f"Failed to evaluate precondition '{condition.source}': {reason}",
+                    f"Failed to evaluate precondition '{condition.source}': {error_text(error)}",
                 )
                 return False
             if not holds:

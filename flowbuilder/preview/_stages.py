@@ -25,7 +25,16 @@ if TYPE_CHECKING:
     from ..flow import Flow
     from ..stage import Stage
 
-__all__ = ["STAGES", "Batch", "StageContext", "StageRun", "register", "supported_labels"]
+__all__ = ["STAGES", "Batch", "StageContext", "StageRun", "error_text", "register", "supported_labels"]
+
+
+def error_text(error: PreviewError | ValueError) -> str:
+    """The text a record error quotes for ``error``: a PreviewError's bare message, without its location.
+
+    >>> error_text(PreviewError("bad", stage="Stage_01")), error_text(ValueError("not a number"))
+    ('bad', 'not a number')
+    """
+    return error.message if isinstance(error, PreviewError) else str(error)
 
 
 class Batch(Protocol):
