@@ -76,9 +76,12 @@ class RecordMatcher:
 
     def __repr__(self) -> str:
         parts = [repr(self.fields)] if self.fields else []
-        for name in ("value", "types", "attributes", "error_code", "error_stage", "error_message"):
+        # Any value may be asked for, None and {} included; only "not asked" is left out.
+        if self.value is not _ANY:
+            parts.append(f"value={self.value!r}")
+        for name in ("types", "attributes", "error_code", "error_stage", "error_message"):
             current = getattr(self, name)
-            if current is not _ANY and current not in (None, {}):
+            if current not in (None, {}):
                 parts.append(f"{name}={current!r}")
         return f"record_with({', '.join(parts)})"
 

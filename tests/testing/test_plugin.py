@@ -12,7 +12,13 @@ import pytest
 from flowbuilder import Flow
 from flowbuilder.preview import Record, preview
 from flowbuilder.project import Project
-from flowbuilder.testing import assert_matches_snapshot, assert_records, assert_valid, record_with
+from flowbuilder.testing import (
+    RecordMatcher,
+    assert_matches_snapshot,
+    assert_records,
+    assert_valid,
+    record_with,
+)
 
 
 def _valid_flow() -> Flow:
@@ -151,6 +157,27 @@ def test_record_with_checks_only_what_it_is_given() -> None:
     assert record == record_with({"/b/c": "x"}, attributes={"k": "v"}, types={"/a": "INTEGER"})
     assert record != record_with({"/b/c": "y"})
     assert record_with({"/missing": 1}).mismatches(record) == ["has no field '/missing' (expected 1)"]
+
+
+@pytest.mark.parametrize(
+    ("matcher", "shown"),
+    [
+        (record_with(), "record_with()"),
+        (record_with(value=None), "record_with(value=None)"),
+        (record_with(value={}), "record_with(value={})"),
+        (record_with(value=0), "record_with(value=0)"),
+        (record_with({"/a": 1}, error_code="EXPR_03"), "record_with({'/a': 1}, error_code='EXPR_03')"),
+    ],
+)
+def test_record_with_repr_shows_every_value_asked_for_even_none_or_empty(
+    matcher: RecordMatcher, shown: str
+) -> None:
+    assert repr(matcher) == shown
+
+
+def test_assert_records_names_an_expected_empty_record_as_such() -> None:
+    with pytest.raises(AssertionError, match=r"no record matches record_with\(value=None\)"):
+        assert_records([Record({"a": 1})], [None], ordered=False)
 
 
 def test_record_with_matches_error_records_of_a_preview() -> None:
