@@ -128,7 +128,7 @@ def _secret_names(flow: Flow) -> set[str]:
 def _walk_configs(document: Any, secrets: set[str]) -> Any:
     if isinstance(document, dict):
         masked = {key: _walk_configs(value, secrets) for key, value in document.items()}
-        if masked.get("name") in secrets and masked.get("value") not in (None, "") and "value" in masked:
+        if masked.get("name") in secrets and masked.get("value") not in (None, ""):
             masked["value"] = _MASK
         return masked
     if isinstance(document, list):
