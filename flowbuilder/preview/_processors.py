@@ -405,7 +405,7 @@ class _FieldTypeConverter(_RecordByRecord):
     def _targets(self, record: Record, row: Mapping[str, Any]) -> list[str]:
         if self.by_type:
             source = row.get("sourceType")
-            return [p for p in _paths.all_paths(record.root) if record.field_type(p or "/") == source]
+            return [p for p in _paths.all_paths(record.root) if record.field_type(p) == source]
         found: list[str] = []
         for pattern in row.get("fields") or []:
             found.extend(self.ctx.paths(record, str(pattern), config="fieldTypeConverterConfigs"))
@@ -414,7 +414,7 @@ class _FieldTypeConverter(_RecordByRecord):
     def _record(self, batch: Batch, record: Record) -> bool:
         for row, conversion in self.rows:
             for path in self._targets(record, row):
-                field = record.field(path or "/")
+                field = record.field(path)
                 if field is None:
                     continue
                 if field.value == "" and conversion.target != "STRING":
@@ -425,7 +425,7 @@ class _FieldTypeConverter(_RecordByRecord):
                         _delete_all(record, [path])
                         continue
                     if action == "NULL":
-                        _set(record, path or "/", Field(conversion.target, None, field.attributes))
+                        _set(record, path, Field(conversion.target, None, field.attributes))
                         continue
                 try:
                     converted = convert(field, conversion)
@@ -437,7 +437,7 @@ class _FieldTypeConverter(_RecordByRecord):
                         f"to type '{conversion.target}': {error_text(error)}",
                     )
                     return False
-                _set(record, path or "/", converted)
+                _set(record, path, converted)
         return True
 
 
@@ -468,7 +468,7 @@ class _RecordDeduplicator(StageRun):
                 )
         else:
             paths = sorted(_paths.all_paths(record.root))
-        fields = [record.field(p or "/") or Field("STRING", None) for p in paths]
+        fields = [record.field(p) or Field("STRING", None) for p in paths]
         return _hashing.funnel(f for f in fields if _hashing.supported(f))
 
     def process(self, batch: Batch) -> None:
@@ -874,7 +874,7 @@ class _FieldHasher(_RecordByRecord):
                     matched.append(path)
         valid = []
         for path in _hashing.java_set_order(matched):
-            field = record.field(path or "/")
+            field = record.field(path)
             if field is None:
                 issues[0].append(path)
             elif not _hashing.supported(field):
@@ -889,7 +889,7 @@ class _FieldHasher(_RecordByRecord):
         self, record: Record, paths: list[str], hash_type: str, config: str, *, entire: bool = False
     ) -> str:
         separator = self.entire_separator if entire else self.separator
-        fields = [record.field(p or "/") or Field("STRING", None) for p in _hashing.java_set_order(paths)]
+        fields = [record.field(p) or Field("STRING", None) for p in _hashing.java_set_order(paths)]
         attributes: list[str | None] = []
         if entire and self.entire_header:
             attributes = [
