@@ -14,7 +14,7 @@ from .._names import instance_base
 from .._numbers import count
 from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
-from ..errors import ConfigError, FlowbuilderError, FlowFormatError
+from ..errors import ConfigError, FlowFormatError, StageNotFoundError
 from ._format import Call, Raw, format_statement, literal
 from ._pipeline import LIFECYCLE_SLOTS, SPECIAL_SLOTS, _stage_dict, to_dict
 from ._reader import _stage as _read_stage
@@ -350,7 +350,7 @@ class _Writer:
             found = self.default.get(
                 label=definition.label, library=library, engine=definition.engine, **kinds
             )
-        except FlowbuilderError:
+        except StageNotFoundError:
             return False
         return found.name == definition.name
 
@@ -503,7 +503,7 @@ class _Writer:
     def _shared_label(self, definition: StageDefinition) -> bool:
         try:
             self.default.get(label=definition.label, engine=definition.engine)
-        except Exception:
+        except StageNotFoundError:
             return True
         return False
 
@@ -512,7 +512,7 @@ class _Writer:
             found = self.default.get(
                 label=definition.label, engine=definition.engine, types=[definition.type]
             )
-        except Exception:
+        except StageNotFoundError:
             return False
         return found.name == definition.name
 
@@ -606,7 +606,7 @@ class _Writer:
                 stats_aggregator=role == "stats",
                 lifecycle=role in ("start", "stop"),
             )
-        except Exception:
+        except StageNotFoundError:
             return False
         return found.name == definition.name and found.version == definition.version
 
