@@ -103,6 +103,10 @@ class Environment:
         )
 
 
+def _matching(environments: Iterable[Environment], filters: Mapping[str, str]) -> list[Environment]:
+    return [e for e in environments if all(getattr(e, k) == v for k, v in filters.items())]
+
+
 class Environments:
     """A project's environments: iterable, ``len``, ``get(name=)``, ``get(environment_id=)``.
 
@@ -129,7 +133,7 @@ class Environments:
     def get_all(self, **filters: str) -> list[Environment]:
         """The environments whose attributes equal every filter."""
         _check_filters(filters, _ENVIRONMENT_FILTERS, "environments")
-        return [e for e in self._all() if all(getattr(e, k) == v for k, v in filters.items())]
+        return _matching(self._all(), filters)
 
     def get(self, **filters: str) -> Environment:
         """The first environment matching every filter; NotFoundError when none does.
@@ -143,10 +147,12 @@ class Environments:
             raise FlowbuilderError(
                 "environments.get() needs a filter", hint="Pass name=... or environment_id=..."
             )
-        found = self.get_all(**filters)
+        _check_filters(filters, _ENVIRONMENT_FILTERS, "environments")
+        environments = self._all()
+        found = _matching(environments, filters)
         if not found:
             wanted = ", ".join(f"{k}={v!r}" for k, v in filters.items())
-            names = ", ".join(repr(e.name) for e in self._all()) or "none"
+            names = ", ".join(repr(e.name) for e in environments) or "none"
             raise NotFoundError(f"no environment with {wanted}", hint=f"Environments: {names}.")
         return found[0]
 

@@ -8,6 +8,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -60,6 +61,22 @@ def test_local_environment_has_the_bundled_catalog_engine_version(project: Proje
     assert project.environments.get(environment_id=environment.environment_id) == environment
     with pytest.raises(NotFoundError, match="Environments: 'local'"):
         project.environments.get(name="production")
+
+
+def test_environment_lookup_that_finds_nothing_reads_the_environments_once(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = project.backend.environments
+    calls: list[None] = []
+
+    def counted() -> list[dict[str, Any]]:
+        calls.append(None)
+        return read()
+
+    monkeypatch.setattr(project.backend, "environments", counted)
+    with pytest.raises(NotFoundError, match="Environments: 'local'"):
+        project.environments.get(name="production")
+    assert len(calls) == 1
 
 
 def test_update_returns_200_and_stores_name_description_configuration_and_stages(
