@@ -475,15 +475,12 @@ class Expression:
 
     def evaluate(self, env: Env) -> Any:
         """The value of the template for ``env``; PreviewError when an expression cannot be evaluated."""
+        evaluator = _Evaluator(self.source, env)
         if len(self.parts) == 1 and isinstance(self.parts[0], _Node):
-            return _Evaluator(self.source, env).run(self.parts[0])
-        pieces: list[str] = []
-        for part in self.parts:
-            if isinstance(part, str):
-                pieces.append(part)
-            else:
-                pieces.append(_java.to_string(_Evaluator(self.source, env).run(part)))
-        return "".join(pieces)
+            return evaluator.run(self.parts[0])
+        return "".join(
+            part if isinstance(part, str) else _java.to_string(evaluator.run(part)) for part in self.parts
+        )
 
 
 def compile_template(source: str) -> Expression:
@@ -866,9 +863,7 @@ class _Evaluator:
             b: Any = _coerce_decimal(right)
         elif isinstance(left, float) or isinstance(right, float):
             a, b = coerce_double(left), coerce_double(right)
-        elif (_is_number(left) and not isinstance(left, bool)) or (
-            _is_number(right) and not isinstance(right, bool)
-        ):
+        elif _is_number(left) or _is_number(right):
             a, b = coerce_long(left), coerce_long(right)
         elif isinstance(left, str) and isinstance(right, str):
             a, b = left, right
