@@ -15,13 +15,13 @@ from .._numbers import count
 from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
 from ..errors import ConfigError, FlowFormatError, StageNotFoundError
+from ..flow import Flow
 from ._format import Call, Raw, format_statement, literal
 from ._pipeline import LIFECYCLE_SLOTS, SPECIAL_SLOTS, _stage_dict, to_dict
 from ._reader import _stage as _read_stage
 from ._reader import _wire, place_special
 
 if TYPE_CHECKING:
-    from ..flow import Flow
     from ..stage import Stage
 
 __all__ = ["add_stage_json", "restore_details", "secret_variable", "to_python"]
@@ -793,8 +793,10 @@ def _run(source: str, flow: Flow, environment: dict[str, str]) -> Flow:
             else:
                 os.environ[key] = value
     built = namespace["flow"]
-    assert isinstance(built, type(flow).__mro__[-2]) or hasattr(built, "_graph")
-    return built  # type: ignore[no-any-return]
+    # _generate compares what the source binds to `flow` with the original through to_dict: it must
+    # be a Flow (a plain one even for a StreamsetsFlow, so not an instance of type(flow)).
+    assert isinstance(built, Flow), f"generated Python bound flow to {type(built).__name__}"
+    return built
 
 
 def _secrets(flow: Flow) -> dict[str, str]:
