@@ -31,6 +31,7 @@ from typing_extensions import Self
 from ._numbers import count
 from .backends import Backend, HttpBackend, LocalBackend, MemoryBackend, RetryPolicy
 from .backends._auth import IAM_URL, Transport
+from .backends._documents import as_mapping
 from .catalog import ENGINES, Catalog
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, NotFoundError
 from .flow import Flow
@@ -50,12 +51,9 @@ _FLOW_FILTERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], object
 _ENVIRONMENT_FILTERS = ("environment_id", "name", "engine_type", "engine_version")
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _parts(asset: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    return _mapping(asset.get("metadata")), _mapping(_mapping(asset.get("entity")).get("streamsets_flow"))
+    entity = as_mapping(asset.get("entity")).get("streamsets_flow")
+    return as_mapping(asset.get("metadata")), as_mapping(entity)
 
 
 def _check_filters(filters: Mapping[str, object], known: Iterable[str], what: str) -> None:
@@ -86,8 +84,8 @@ class Environment:
 
     @classmethod
     def _from_asset(cls, asset: Mapping[str, Any]) -> Environment:
-        metadata = _mapping(asset.get("metadata"))
-        entity = _mapping(_mapping(asset.get("entity")).get("streamsets_environment"))
+        metadata = as_mapping(asset.get("metadata"))
+        entity = as_mapping(as_mapping(asset.get("entity")).get("streamsets_environment"))
         return cls(
             environment_id=str(metadata.get("asset_id") or metadata.get("environment_id") or ""),
             name=str(metadata.get("name") or ""),
@@ -246,7 +244,7 @@ class StreamsetsFlow(Flow):
 
     @classmethod
     def _from_document(cls, document: Mapping[str, Any], project: Project) -> StreamsetsFlow:
-        asset = _mapping(document.get("flow"))
+        asset = as_mapping(document.get("flow"))
         metadata, entity = _parts(asset)
         flow_id = metadata.get("asset_id")
         if not isinstance(flow_id, str) or not flow_id:
@@ -594,7 +592,7 @@ class Project:
             body = response.json()
         except ValueError:
             body = None
-        asset = _mapping(body).get("flow")
+        asset = as_mapping(body).get("flow")
         if isinstance(asset, Mapping):
             stored._bind(asset, self, response.headers.get("ETag"))
         else:

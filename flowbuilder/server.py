@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from ._numbers import count
 from .backends import LocalBackend
+from .backends._documents import as_mapping
 from .backends.http import FLOWS_PATH
 from .compile._reader import MAX_JSON_BYTES, load_json
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError
@@ -352,9 +353,9 @@ class FlowsApp:
 
     def _replace(self, request: _Request, flow_id: str) -> _Answer:
         body = _object(request)
-        asset = _mapping(body.get("flow"))
-        metadata = _mapping(asset.get("metadata"))
-        entity = _mapping(_mapping(asset.get("entity")).get("streamsets_flow"))
+        asset = as_mapping(body.get("flow"))
+        metadata = as_mapping(asset.get("metadata"))
+        entity = as_mapping(as_mapping(asset.get("entity")).get("streamsets_flow"))
         fields = {k: metadata[k] for k in ("name", "description") if k in metadata}
         fields.update(
             {
@@ -413,10 +414,6 @@ class FlowsApp:
             if environment["metadata"]["asset_id"] == environment_id:
                 return _json_answer(200, environment)
         raise _error_answer(404, f"no environment {environment_id!r}", request.id)
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _object(request: _Request) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from ..catalog import ENGINES, Catalog
 from ..errors import BackendError, FlowFormatError, StageNotFoundError
 from ..flow import Flow
+from ._documents import as_mapping
 
 __all__ = ["ImportedFlow", "read_archive", "redact_credentials", "write_archive"]
 
@@ -152,10 +153,6 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
     return flows
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _imported(document: object, member: str, location: str) -> ImportedFlow:
     from ..compile import from_json
     from ..compile._reader import split_document
@@ -167,9 +164,9 @@ def _imported(document: object, member: str, location: str) -> ImportedFlow:
         flow: Flow = from_json(document)
     except FlowFormatError as error:
         raise _bad(f"not a flow: {error.message}", location, error.hint) from None
-    asset = _mapping(parts.get("flow"))
-    metadata = _mapping(asset.get("metadata"))
-    entity = _mapping(_mapping(asset.get("entity")).get("streamsets_flow"))
+    asset = as_mapping(parts.get("flow"))
+    metadata = as_mapping(asset.get("metadata"))
+    entity = as_mapping(as_mapping(asset.get("entity")).get("streamsets_flow"))
     name = (
         metadata.get("name") if isinstance(metadata.get("name"), str) and metadata.get("name") else flow.name
     )

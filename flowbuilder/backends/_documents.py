@@ -18,6 +18,7 @@ from .protocol import CREATE_FIELDS, UPDATE_FIELDS
 __all__ = [
     "MAX_NAME_LENGTH",
     "apply_update",
+    "as_mapping",
     "check_create",
     "check_update",
     "duplicate_document",
@@ -29,6 +30,15 @@ __all__ = [
 
 MAX_NAME_LENGTH = 512
 _LIST_FIELDS = ("fragment_ids", "connection_ids")
+
+
+def as_mapping(value: object) -> Mapping[str, Any]:
+    """``value`` when it is a mapping, else an empty one: for reading parts of others' JSON.
+
+    >>> as_mapping({"name": "orders"}), as_mapping(None), as_mapping(["orders"])
+    ({'name': 'orders'}, {}, {})
+    """
+    return value if isinstance(value, Mapping) else {}
 
 
 def _now() -> tuple[int, str]:
