@@ -77,6 +77,12 @@ class Record:
         made._root = root
         return made
 
+    def _created_by(self, stage: str, source_id: str) -> Record:
+        """This record as new from ``stage``: header names it and ``source_id``; kept as the original."""
+        self._header.update(stageCreator=stage, sourceId=source_id, stagesPath=stage)
+        self._source = self.copy()
+        return self
+
     # -- values ------------------------------------------------------------------------------
 
     @property

@@ -198,11 +198,8 @@ def _check_supported(flow: Flow, order: list[Stage], origin: Stage, records_give
 def _new_record(
     origin: str, number: int, root: Field | None, attributes: Mapping[str, str], kind: str = "record"
 ) -> Record:
-    record = Record._from_field(root, attributes)
     suffix = f"::event::{number}" if kind == "event" else f"::{number}"
-    record._header.update(stageCreator=origin, sourceId=f"{origin}{suffix}", stagesPath=origin)
-    record._source = record.copy()
-    return record
+    return Record._from_field(root, attributes)._created_by(origin, f"{origin}{suffix}")
 
 
 def _for_error_stage(record: Record, policy: str) -> Record:

@@ -187,20 +187,14 @@ class StageContext:
 
     def event_record(self, event_type: str, values: dict[str, Any]) -> Record:
         """A new event record with the engine's ``sdc.event.*`` header attributes."""
-        record = Record(
-            values,
-            attributes={
-                "sdc.event.type": event_type,
-                "sdc.event.version": "1",
-                "sdc.event.creation_timestamp": str(self.now_millis()),
-            },
+        attributes = {
+            "sdc.event.type": event_type,
+            "sdc.event.version": "1",
+            "sdc.event.creation_timestamp": str(self.now_millis()),
+        }
+        return Record(values, attributes=attributes)._created_by(
+            self.instance_name, f"{self.instance_name}::event::{event_type}"
         )
-        record._header.update(
-            stageCreator=self.instance_name, sourceId=f"{self.instance_name}::event::{event_type}"
-        )
-        record._header["stagesPath"] = self.instance_name
-        record._source = record.copy()
-        return record
 
 
 class StageRun:
