@@ -398,6 +398,8 @@ def server_requests() -> st.SearchStrategy[dict[str, Any]]:
                     "limit=99999999999999999999",
                     "start=1",
                     "start=abc",
+                    "start=%C2%B2",  # '²': str.isdigit() says yes, int() says no
+                    "start=" + "9" * 30,  # past SQLite's INTEGER
                     "name=seed",
                     "flow_ids={known}",
                     "conflict_resolution=rename",
@@ -413,7 +415,23 @@ def server_requests() -> st.SearchStrategy[dict[str, Any]]:
     )
     headers = st.dictionaries(
         st.sampled_from(["HTTP_IF_MATCH", "HTTP_CONTENT_TYPE", "HTTP_X_FORWARDED_FOR", "REQUEST_URI"]),
-        st.sampled_from(['"1"', '"2"', "*", 'W/"1"', "x", '"-1"', "", FLOWS_PATH + "/%2F", "//"]) | TEXT,
+        st.sampled_from(
+            # '²' passes str.isdigit() but not int(); 5,000 digits are more than int() reads
+            [
+                '"1"',
+                '"2"',
+                "*",
+                'W/"1"',
+                "x",
+                '"-1"',
+                "",
+                FLOWS_PATH + "/%2F",
+                "//",
+                '"²"',
+                '"' + "9" * 5000 + '"',
+            ]
+        )
+        | TEXT,
         max_size=2,
     )
     return st.fixed_dictionaries(
@@ -425,7 +443,7 @@ def server_requests() -> st.SearchStrategy[dict[str, Any]]:
             "auth": st.sampled_from(["Bearer fuzz-token", "Bearer fuzz-token", "Bearer wrong", "", None]),
             "headers": headers,
             "length": st.one_of(
-                st.none(), st.none(), st.sampled_from(["-1", "abc", "", "999999999999", "0"])
+                st.none(), st.none(), st.sampled_from(["-1", "abc", "", "999999999999", "0", "²", "9" * 5000])
             ),
             "body": _request_bodies(),
         }
