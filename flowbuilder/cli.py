@@ -68,10 +68,11 @@ def _settings() -> Settings:
         raise click.UsageError(str(error)) from None
 
 
-def _paths(given: Sequence[pathlib.Path]) -> list[pathlib.Path]:
+def _paths(given: Sequence[pathlib.Path], settings: Settings | None = None) -> list[pathlib.Path]:
+    """``given``, else the configured paths (from ``settings`` when the command has loaded them)."""
     if given:
         return list(given)
-    configured = _settings().paths
+    configured = (settings if settings is not None else _settings()).paths
     if not configured:
         raise click.UsageError(
             "give at least one PATH (or set paths in [tool.flowbuilder] of pyproject.toml)"
@@ -108,10 +109,10 @@ def _project_options(function: _F) -> _F:
     return function
 
 
-def _open_project(project: str | None, project_id: str | None) -> Project:
+def _open_project(project: str | None, project_id: str | None, settings: Settings | None = None) -> Project:
     from ._settings import open_project
 
-    return open_project(project, project_id, _settings())
+    return open_project(project, project_id, settings if settings is not None else _settings())
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -547,10 +548,12 @@ def _echo_plan(plan: Plan, *, unchanged: bool) -> None:
         click.echo(click.style(line, fg=colour, bold=True) if colour else line)
 
 
-def _planned(paths: tuple[pathlib.Path, ...], project: Project, prune: bool, validate: bool) -> Plan:
+def _planned(
+    paths: tuple[pathlib.Path, ...], project: Project, prune: bool, validate: bool, settings: Settings
+) -> Plan:
     from .plan import plan as make_plan
 
-    found = _discover(_paths(paths))
+    found = _discover(_paths(paths, settings))
     if found.errors:
         for error in found.errors:
             click.echo(click.style(str(error), fg="red"), err=True)
@@ -608,8 +611,9 @@ def plan(
     lanes added and removed, flow configuration), unchanged, and with --prune delete. Exit
     status: 1 when a flow cannot be applied (validation errors, ambiguous name), else 0.
     """
-    with _open_project(project, project_id) as opened:
-        planned = _planned(paths, opened, prune, not skip_validation)
+    settings = _settings()
+    with _open_project(project, project_id, settings) as opened:
+        planned = _planned(paths, opened, prune, not skip_validation, settings)
     if format_ == "json":
         _echo_json(planned.to_dict())
     else:
@@ -649,8 +653,8 @@ def apply(
     from .plan import apply as run_apply
 
     settings = _settings()
-    with _open_project(project, project_id) as opened:
-        planned = _planned(paths, opened, prune, not skip_validation)
+    with _open_project(project, project_id, settings) as opened:
+        planned = _planned(paths, opened, prune, not skip_validation, settings)
         wanted_environment = environment or settings.environment
         try:
             target = opened.environments.get(name=wanted_environment) if wanted_environment else None

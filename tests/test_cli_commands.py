@@ -278,6 +278,27 @@ def test_pyproject_settings_give_the_paths_and_the_project(tmp_path: Path) -> No
         assert sorted(flow.name for flow in project.flows) == ["a", "b"]
 
 
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--yes", "--no-validate"]])
+def test_plan_and_apply_read_pyproject_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    from flowbuilder import _settings
+
+    write(tmp_path / "pyproject.toml", '[tool.flowbuilder]\nenvironment = "local"\npaths = ["flows"]\n')
+    write(tmp_path / "flows" / "a.py", TWO)
+    loads: list[object] = []
+    real = _settings.load_settings
+
+    def counted(start: object = None) -> _settings.Settings:
+        loads.append(start)
+        return real()
+
+    monkeypatch.setattr(_settings, "load_settings", counted)
+    result = run(*command)
+    assert result.exit_code == 0, result.output
+    assert len(loads) == 1
+
+
 def test_credentials_in_pyproject_are_refused_without_echoing_them(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[tool.flowbuilder]\napi_key = "k3y-value"\n')
     result = run("plan", ".")
