@@ -28,10 +28,9 @@ from typing import Any
 import requests
 from typing_extensions import Self
 
-from ._numbers import count
 from .backends import Backend, HttpBackend, LocalBackend, MemoryBackend, RetryPolicy
 from .backends._auth import IAM_URL, Transport
-from .backends._documents import as_mapping
+from .backends._documents import as_mapping, revision_from_etag
 from .catalog import ENGINES, Catalog
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, NotFoundError
 from .flow import Flow
@@ -288,7 +287,7 @@ class StreamsetsFlow(Flow):
         self.metadata = copy.deepcopy(dict(metadata))
         revision = metadata.get("revision")
         if not isinstance(revision, int) and etag:
-            revision = count(etag.strip('W/"'))
+            revision = revision_from_etag(etag)
         self._revision = revision if isinstance(revision, int) else None
         self._project = project
 

@@ -38,9 +38,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from ._numbers import count
 from .backends import LocalBackend
-from .backends._documents import as_mapping
+from .backends._documents import as_mapping, revision_from_etag
 from .backends.http import FLOWS_PATH
 from .compile._reader import MAX_JSON_BYTES, load_json
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError
@@ -330,7 +329,7 @@ class FlowsApp:
         value = str(request.environ.get("HTTP_IF_MATCH", "")).strip()
         if value in ("", "*"):
             return None
-        revision = count(value.removeprefix("W/").strip('"'))
+        revision = revision_from_etag(value)
         if revision is None:
             raise _error_answer(
                 400, f"If-Match must be a revision such as '\"3\"'; got {value[:40]!r}", request.id

@@ -324,6 +324,16 @@ def test_serve_reports_an_unusable_store_without_a_traceback(tmp_path: Path) -> 
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("if_match", ['"1"', 'W/"1"', "1"])
+def test_an_if_match_names_the_revision_strong_weak_or_bare(server: ServerProcess, if_match: str) -> None:
+    created = _call(server, "POST", FLOWS, json={"name": "guarded"})
+    flow_id = created.json()["flow"]["metadata"]["asset_id"]
+    headers = {"If-Match": if_match}
+    answer = _call(server, "PUT", f"{FLOWS}/{flow_id}", json={"description": "x"}, headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["ETag"] == '"2"'
+
+
 @pytest.mark.parametrize("if_match", ['"²"', '"' + "9" * 5000 + '"'])
 def test_an_if_match_that_is_not_a_number_is_400_and_changes_nothing(
     server: ServerProcess, if_match: str

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from .._numbers import count
 from ..errors import BackendError, ConflictError, FlowFormatError
 from .protocol import CREATE_FIELDS, UPDATE_FIELDS
 
@@ -25,6 +26,7 @@ __all__ = [
     "environment_asset",
     "new_document",
     "response",
+    "revision_from_etag",
     "revision_of",
 ]
 
@@ -170,6 +172,17 @@ def revision_of(document: Mapping[str, Any]) -> int | None:
     metadata = flow.get("metadata") if isinstance(flow, Mapping) else None
     value = metadata.get("revision") if isinstance(metadata, Mapping) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def revision_from_etag(etag: str) -> int | None:
+    """The revision an ``ETag`` or ``If-Match`` value names (``"3"``, weak ``W/"3"``), else None.
+
+    >>> revision_from_etag('"3"'), revision_from_etag(' W/"3" '), revision_from_etag("3")
+    (3, 3, 3)
+    >>> revision_from_etag('"²"'), revision_from_etag('"-1"'), revision_from_etag("")
+    (None, None, None)
+    """
+    return count(etag.strip().removeprefix("W/").strip('"'))
 
 
 def apply_update(

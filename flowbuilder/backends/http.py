@@ -442,7 +442,7 @@ class HttpBackend:
                 status=response.status_code,
                 request_id=_request_id(response),
             )
-        revision = count(response.headers.get("ETag", "").strip('W/"'))
+        revision = _documents.revision_from_etag(response.headers.get("ETag", ""))
         metadata = body["flow"].get("metadata")
         if revision is not None and isinstance(metadata, dict) and "revision" not in metadata:
             metadata["revision"] = revision

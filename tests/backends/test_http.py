@@ -496,6 +496,14 @@ def test_flows_of_another_engine_version_compile_with_that_versions_definitions(
     assert flow.to_dict() == _flow_with_custom_stage("9.9.9")["pipeline_definition"]
 
 
+@pytest.mark.parametrize(("etag", "revision"), [('"7"', 7), ('W/"7"', 7), ('"²"', None), ("", None)])
+def test_a_flow_answered_without_a_revision_takes_it_from_the_etag(etag: str, revision: int | None) -> None:
+    headers = {"ETag": etag} if etag else {}
+    transport = Recording(lambda request: _response(200, {"flow": _flow_asset("f1")}, headers))
+    backend = HttpBackend("https://api.example.test", project_id="p", token="t", transport=transport)
+    assert backend.get_flow("f1")["flow"]["metadata"].get("revision") == revision
+
+
 def _flow_asset(flow_id: str) -> dict[str, Any]:
     return {"metadata": {"asset_id": flow_id, "name": flow_id}, "entity": {"streamsets_flow": {}}}
 
