@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .compile import from_file
+from .compile import from_json
+from .compile._reader import MAX_JSON_BYTES, _too_large, load_json
 from .errors import FlowbuilderError, FlowFormatError
 from .flow import Flow
 from .path import Path as FlowPath
@@ -89,8 +90,12 @@ def load_flows(path: Path) -> list[Flow]:
     return flows
 
 
-def read_flows(path: Path) -> FileFlows:
+def read_flows(path: Path, *, skip_other_json: bool = False) -> FileFlows:
     """The flows that ``path`` defines with their lines (none is not an error here).
+
+    With ``skip_other_json`` (a file found in a folder, not named), a ``.json`` file that is valid
+    JSON but plainly not a flow (see :func:`looks_like_flow`) defines no flows instead of being an
+    error.
 
     Lines: for a ``.py`` file, the module-level assignment of the flow (else the ``Flow("name")``
     call that created it, else ``def flows``); a stage's line is the ``.source``/``.to``/
@@ -123,7 +128,7 @@ def read_flows(path: Path) -> FileFlows:
     if not path.is_file():
         raise FlowbuilderError("no such file", location=str(path), hint="Check the path.")
     if suffix == ".json":
-        return FileFlows([_from_json(path)], [])
+        return _from_json(path, skip_other_json)
     return _from_python(path)
 
 
@@ -146,12 +151,31 @@ def _read_bytes(path: Path) -> bytes:
         raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
 
 
-def _from_json(path: Path) -> LocatedFlow:
-    flow: Flow = from_file(path)  # refuses an oversized file from its size, before reading it
-    data = _read_bytes(path)
+def _read_json(path: Path) -> bytes:
+    """The file's bytes, as :func:`flowbuilder.compile.from_file` reads them: an oversized file is
+    refused from its size, before it is read."""
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_JSON_BYTES:
+                raise _too_large(size, MAX_JSON_BYTES, "bytes", str(path))
+            return file.read(MAX_JSON_BYTES + 1)
+    except OSError as error:
+        raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
+
+
+def _from_json(path: Path, skip_other: bool) -> FileFlows:
+    # Read and parsed once: the document decides whether it is a flow, then is the flow; the
+    # text gives the stages' lines.
+    data = _read_json(path)
+    document = load_json(data, location=str(path))
+    if skip_other and not looks_like_flow(document):
+        return FileFlows([], [])
+    flow: Flow = from_json(document, location=str(path))
     names = [stage.instance_name for stage in flow.stages]
     names += [stage.instance_name for stage in _special_stages(flow)]
-    return LocatedFlow(flow, 1, _instance_lines(data.decode("utf-8", errors="replace"), names))
+    lines = _instance_lines(data.decode("utf-8", errors="replace"), names)
+    return FileFlows([LocatedFlow(flow, 1, lines)], [])
 
 
 def _special_stages(flow: Flow) -> list[Any]:

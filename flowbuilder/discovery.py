@@ -30,8 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._sources import SOURCE_SUFFIXES, looks_like_flow, read_flows
-from .compile._reader import MAX_JSON_BYTES, load_json
+from ._sources import SOURCE_SUFFIXES, read_flows
 from .errors import FlowbuilderError
 from .flow import Flow
 
@@ -158,10 +157,8 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
     errors: list[FlowbuilderError] = []
     files: list[Path] = []
     for path, explicit in find_files(paths):
-        if not explicit and path.suffix.lower() == ".json" and not _json_flow(path):
-            continue
         try:
-            located, lost = read_flows(path)
+            located, lost = read_flows(path, skip_other_json=not explicit)
         except FlowbuilderError as error:
             errors.append(error)
             files.append(path)
@@ -177,7 +174,7 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
         )
         if not located and not lost:
             if not explicit:
-                continue  # a helper module of a flow folder
+                continue  # a helper module or other JSON of a flow folder
             errors.append(
                 FlowbuilderError(
                     "defines no flows",
@@ -190,16 +187,6 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
         flows.extend(FlowSource(item.flow, path, item.line, item.stage_lines) for item in located)
     errors.extend(_duplicates(flows))
     return Discovery(flows, errors, files)
-
-
-def _json_flow(path: Path) -> bool:
-    """True unless the file is valid JSON that is plainly not a flow (a folder's other JSON files)."""
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            return True  # too large to look at: the reader refuses it, naming the limit
-        return looks_like_flow(load_json(path.read_bytes()))
-    except (OSError, FlowbuilderError):
-        return True  # let the reader report it, with its location
 
 
 def _duplicates(flows: list[FlowSource]) -> list[FlowbuilderError]:

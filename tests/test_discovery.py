@@ -139,6 +139,26 @@ def test_folders_are_searched_recursively_skipping_what_is_not_a_flow(tmp_path: 
     ]
 
 
+def test_each_json_file_of_a_folder_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flow_text = Flow("orders").source("Dev Raw Data Source").to("Trash").flow.to_json()
+    other_text = json.dumps({"name": "not a flow"})
+    write(tmp_path / "orders.json", flow_text)
+    write(tmp_path / "package.json", other_text)
+    parsed: list[str] = []
+    real = json.loads
+
+    def counted(data: str | bytes, *args: object, **kwargs: object) -> object:
+        parsed.append(data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data)
+        return real(data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(json, "loads", counted)
+    found = discover([tmp_path])
+    assert [source.name for source in found.flows] == ["orders"]
+    assert sorted(text for text in parsed if text in (flow_text, other_text)) == sorted(
+        [flow_text, other_text]
+    )
+
+
 def test_a_file_given_by_name_must_define_a_flow(tmp_path: Path) -> None:
     path = write(tmp_path / "helpers.py", "PREFIX = '/data'\n")
     found = discover([path])
