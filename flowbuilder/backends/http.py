@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
@@ -58,6 +58,10 @@ class RetryPolicy:
     backoff: float = 0.5
     max_delay: float = 30.0
 
+    @overload
+    def delay(self, retry: int, retry_after: None) -> float: ...
+    @overload
+    def delay(self, retry: int, retry_after: float | None) -> float | None: ...
     def delay(self, retry: int, retry_after: float | None) -> float | None:
         """Seconds to wait before retry number ``retry`` (0-based); None when it must not wait."""
         backoff = min(self.max_delay, self.backoff * 2.0**retry)
@@ -320,16 +324,15 @@ class HttpBackend:
                 what = f"{method} {path}: could not reach {self.url} ({type(error).__name__})"
                 lost = lost or not isinstance(error, requests.exceptions.ConnectTimeout)
                 if idempotent and attempt < self.retry.attempts:
-                    wait = self.retry.delay(attempt - 1, None)
-                    wait = 0.0 if wait is None else wait
+                    backoff = self.retry.delay(attempt - 1, None)
                     _log.warning(
                         "%s; retrying in %.2fs (attempt %d of %d)",
                         what,
-                        wait,
+                        backoff,
                         attempt + 1,
                         self.retry.attempts,
                     )
-                    self._sleep(wait)
+                    self._sleep(backoff)
                     continue
                 if not idempotent:
                     raise BackendError(
