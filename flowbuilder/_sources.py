@@ -35,6 +35,7 @@ __all__ = [
     "LocatedFlow",
     "load_flows",
     "looks_like_flow",
+    "no_flows_error",
     "read_flows",
 ]
 
@@ -81,13 +82,22 @@ def load_flows(path: Path) -> list[Flow]:
     """
     flows = [located.flow for located in read_flows(path).flows]
     if not flows:
-        raise FlowbuilderError(
-            "defines no flows",
-            location=str(path),
-            hint="Assign each Flow to a module-level name (flow = Flow(...)) or define flows() returning "
-            "them. A chain that ends in .to(...) is a Path: keep its .flow.",
-        )
+        raise no_flows_error(path)
     return flows
+
+
+def no_flows_error(path: Path) -> FlowbuilderError:
+    """The error for a file that was expected to define flows and defines none.
+
+    >>> print(no_flows_error(Path("helpers.py")))  # doctest: +ELLIPSIS
+    helpers.py: defines no flows. Assign each Flow to a module-level name (flow = Flow(...)) or ...
+    """
+    return FlowbuilderError(
+        "defines no flows",
+        location=str(path),
+        hint="Assign each Flow to a module-level name (flow = Flow(...)) or define flows() returning "
+        "them. A chain that ends in .to(...) is a Path: keep its .flow.",
+    )
 
 
 def read_flows(path: Path, *, skip_other_json: bool = False) -> FileFlows:

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._sources import SOURCE_SUFFIXES, read_flows
+from ._sources import SOURCE_SUFFIXES, no_flows_error, read_flows
 from .errors import FlowbuilderError
 from .flow import Flow
 
@@ -175,14 +175,7 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
         if not located and not lost:
             if not explicit:
                 continue  # a helper module or other JSON of a flow folder
-            errors.append(
-                FlowbuilderError(
-                    "defines no flows",
-                    location=str(path),
-                    hint="Assign each Flow to a module-level name (flow = Flow(...)) or define "
-                    "flows() returning them. A chain that ends in .to(...) is a Path: keep its .flow.",
-                )
-            )
+            errors.append(no_flows_error(path))
         files.append(path)
         flows.extend(FlowSource(item.flow, path, item.line, item.stage_lines) for item in located)
     errors.extend(_duplicates(flows))
