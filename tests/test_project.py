@@ -150,6 +150,26 @@ def test_flows_collection_lists_counts_and_filters(project: Project) -> None:
     assert project.flows.get_all(name="zzz") == []
 
 
+def test_flows_stay_in_creation_order_through_updates_deletes_and_pages(project: Project) -> None:
+    a, b, c = (project.create_flow(name=name) for name in ("a", "b", "a"))
+    a.description = "changed"
+    project.update_flow(a)
+    project.delete_flow(b)
+    d = project.create_flow(name="a")
+    created = [a.flow_id, c.flow_id, d.flow_id]
+    assert [f.flow_id for f in project.flows] == created
+    assert [f.flow_id for f in project.flows.get_all(name="a")] == created
+    seen: list[str] = []
+    start: str | None = None
+    while True:
+        page = project.backend.list_flows(start=start, limit=1, name="a")
+        seen += [asset["metadata"]["asset_id"] for asset in page.flows]
+        if page.next_start is None:
+            break
+        start = page.next_start
+    assert seen == created
+
+
 def test_unknown_filter_and_missing_flow_say_what_to_do(project: Project) -> None:
     with pytest.raises(FlowbuilderError, match=r"cannot filter flows on 'limit'.*Filter on flow_id, name"):
         project.flows.get_all(limit=5)

@@ -15,7 +15,11 @@ __all__ = ["MemoryBackend"]
 
 
 class _Transaction:
-    """Row access on the backend's dicts; documents are copied in and out."""
+    """Row access on the backend's dicts; documents are copied in and out.
+
+    ``flows`` is in creation (sequence) order without sorting: insert only adds new ids at the
+    end, replace keeps an id's place and sequence, and a rollback restores an ordered copy.
+    """
 
     def __init__(self, flows: dict[str, tuple[int, dict[str, Any]]], sequence: list[int]) -> None:
         self._flows = flows
@@ -40,27 +44,19 @@ class _Transaction:
         return self._flows.pop(flow_id, None) is not None
 
     def page(self, after: int, limit: int, name: str | None) -> tuple[list[tuple[int, dict[str, Any]]], int]:
-        rows = sorted(
-            (
-                row
-                for row in self._flows.values()
-                if name is None or row[1]["flow"]["metadata"]["name"] == name
-            ),
-            key=lambda row: row[0],
-        )
+        rows = [
+            row for row in self._flows.values() if name is None or row[1]["flow"]["metadata"]["name"] == name
+        ]
         chosen = [(seq, copy.deepcopy(document["flow"])) for seq, document in rows if seq > after][:limit]
         return chosen, len(rows)
 
     def ids_named(self, name: str) -> list[str]:
-        rows = sorted(
-            (seq, flow_id)
-            for flow_id, (seq, doc) in self._flows.items()
-            if doc["flow"]["metadata"]["name"] == name
-        )
-        return [flow_id for _, flow_id in rows]
+        return [
+            flow_id for flow_id, (_, doc) in self._flows.items() if doc["flow"]["metadata"]["name"] == name
+        ]
 
     def all_ids(self) -> list[str]:
-        return [flow_id for _, flow_id in sorted((seq, flow_id) for flow_id, (seq, _) in self._flows.items())]
+        return list(self._flows)
 
 
 class MemoryBackend(DocumentStore):
