@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .compile import from_json
-from .compile._reader import MAX_JSON_BYTES, _too_large, load_json
+from .compile._reader import load_json, read_json_bytes
 from .errors import FlowbuilderError, FlowFormatError
 from .flow import Flow
 from .path import Path as FlowPath
@@ -161,23 +161,10 @@ def _read_bytes(path: Path) -> bytes:
         raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
 
 
-def _read_json(path: Path) -> bytes:
-    """The file's bytes, as :func:`flowbuilder.compile.from_file` reads them: an oversized file is
-    refused from its size, before it is read."""
-    try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_JSON_BYTES:
-                raise _too_large(size, MAX_JSON_BYTES, "bytes", str(path))
-            return file.read(MAX_JSON_BYTES + 1)
-    except OSError as error:
-        raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
-
-
 def _from_json(path: Path, skip_other: bool) -> FileFlows:
     # Read and parsed once: the document decides whether it is a flow, then is the flow; the
     # text gives the stages' lines.
-    data = _read_json(path)
+    data = read_json_bytes(path)  # as from_file reads: an oversized file is refused unread
     document = load_json(data, location=str(path))
     if skip_other and not looks_like_flow(document):
         return FileFlows([], [])

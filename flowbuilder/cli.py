@@ -400,14 +400,11 @@ def _one_flow(file: pathlib.Path, name: str | None) -> Flow:
 def _read_records(path: str) -> list[Any]:
     """Records from a JSON document (an array of records, or one record), from JSON Lines when
     the file ends in .jsonl or .ndjson; ``-`` reads a JSON document from standard input."""
-    from .compile._reader import load_json
+    from .compile._reader import MAX_JSON_BYTES, load_json, read_json_bytes
     from .errors import FlowFormatError
 
     location = "<stdin>" if path == "-" else path
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else pathlib.Path(path).read_bytes()
-    except OSError as error:
-        raise click.BadParameter(f"{path}: cannot read: {error.strerror}", param_hint="--records") from None
+    data = sys.stdin.buffer.read(MAX_JSON_BYTES + 1) if path == "-" else read_json_bytes(path)
     if not path.lower().endswith((".jsonl", ".ndjson")):
         document = load_json(data, location=location)
         return document if isinstance(document, list) else [document]
@@ -471,8 +468,8 @@ def _preview_json(result: PreviewResult) -> dict[str, Any]:
 @click.option(
     "-r",
     "--records",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
     default=None,
-    metavar="FILE",
     help="Records that replace the origin's own data: a JSON array (or one object), or JSON Lines "
     "(.jsonl); - reads standard input. Default: the origin's data (Dev Raw Data Source).",
 )

@@ -408,3 +408,18 @@ def test_preview_of_a_stage_the_runner_does_not_support_exits_1_naming_it(tmp_pa
     assert "JDBC" in result.output
     assert "Traceback" not in result.output
     assert "s3cr3t" not in result.output
+
+
+def test_preview_refuses_a_missing_or_oversized_records_file(tmp_path: Path) -> None:
+    from flowbuilder.compile import MAX_JSON_BYTES
+
+    write(tmp_path / "payments.py", PAYMENTS)
+    missing = CliRunner().invoke(main, ["preview", "payments.py", "-r", "nope.json"])
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
+    with (tmp_path / "big.json").open("wb") as sparse:  # no disk used: refused by its size, unread
+        sparse.truncate(MAX_JSON_BYTES + 1)
+    big = CliRunner().invoke(main, ["preview", "payments.py", "-r", "big.json"])
+    assert big.exit_code == 1
+    assert f"more than the limit of {MAX_JSON_BYTES:,}" in big.output
+    assert "Traceback" not in big.output

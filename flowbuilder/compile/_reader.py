@@ -24,6 +24,7 @@ __all__ = [
     "from_json",
     "load_json",
     "place_special",
+    "read_json_bytes",
     "split_document",
 ]
 
@@ -118,15 +119,21 @@ def from_file(
 ) -> F:
     """Read a flow from a JSON file (any shape :func:`from_json` reads); a file larger than
     ``max_bytes`` is refused without being read."""
+    data = read_json_bytes(path, max_bytes=max_bytes)
+    return from_json(data, catalog=catalog, location=str(path), cls=cls, max_bytes=max_bytes)
+
+
+def read_json_bytes(path: str | Path, *, max_bytes: int = MAX_JSON_BYTES) -> bytes:
+    """The bytes of a JSON file that others wrote; FlowFormatError, naming the file, when it cannot
+    be read or is larger than ``max_bytes`` (judged from its size, before reading it)."""
     try:
         with open(path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
             if size > max_bytes:
                 raise _too_large(size, max_bytes, "bytes", str(path))
-            text = file.read(max_bytes + 1)
+            return file.read(max_bytes + 1)
     except OSError as error:
         raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
-    return from_json(text, catalog=catalog, location=str(path), cls=cls, max_bytes=max_bytes)
 
 
 def _too_large(size: int, limit: int, unit: str, location: str | None) -> FlowFormatError:
