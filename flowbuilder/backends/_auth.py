@@ -7,6 +7,7 @@ from IAM pass through :func:`redact` before they are raised.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -107,8 +108,6 @@ class ApiKeyAuth:
             raise AuthError(
                 "the API key is empty", hint="Pass api_key='<your IBM Cloud API key>' or token='...'."
             )
-        import time
-
         self._api_key = api_key.strip()
         self._send = send
         self.iam_url = iam_url
