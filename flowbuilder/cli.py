@@ -137,6 +137,12 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         click.echo("  ".join(cells).rstrip())
 
 
+def _format_option(help: str) -> Callable[[_F], _F]:
+    """``--format text|json`` (text by default), with what each gives for the command."""
+    choice = click.Choice(["text", "json"])
+    return click.option("--format", "format_", type=choice, default="text", show_default=True, help=help)
+
+
 def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -174,14 +180,7 @@ def _file_names(names: Sequence[str], suffix: str) -> list[str]:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=pathlib.Path))
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one line per issue; json: for machines.",
-)
+@_format_option("text: one line per issue; json: for machines.")
 def validate(paths: tuple[pathlib.Path, ...], strict: bool, format_: str) -> None:
     """Validate the flows in PATHS (.py and .json files, folders searched recursively).
 
@@ -475,14 +474,7 @@ def _preview_json(result: PreviewResult) -> dict[str, Any]:
 )
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: records in and out per stage, and the error records; json: every record, for machines.",
-)
+@_format_option("text: records in and out per stage, and the error records; json: every record.")
 def preview(
     file: pathlib.Path,
     flow_name: str | None,
@@ -586,14 +578,7 @@ def _with_plan_options(function: _F) -> _F:
 
 @main.command()
 @_with_plan_options
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: per flow, with diffs; json: for machines.",
-)
+@_format_option("text: per flow, with diffs; json: for machines.")
 def plan(
     paths: tuple[pathlib.Path, ...],
     prune: bool,
@@ -744,7 +729,7 @@ def _find(project: Project, reference: str) -> StreamsetsFlow:
 
 @flows.command(name="list")
 @_project_options
-@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_format_option("text: a table; json: for machines.")
 def flows_list(project: str | None, project_id: str | None, format_: str) -> None:
     """List the project's flows: name, id, stages, whether apply manages it, description."""
     from .plan import is_managed
@@ -783,14 +768,7 @@ def flows_list(project: str | None, project_id: str | None, format_: str) -> Non
 @flows.command(name="show")
 @click.argument("flow")
 @_project_options
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: a summary; json: the stored document (secrets masked).",
-)
+@_format_option("text: a summary; json: the stored document (secrets masked).")
 def flows_show(flow: str, project: str | None, project_id: str | None, format_: str) -> None:
     """Show one stored FLOW (a name or a flow id): its stages, lanes and error stage."""
     from .plan import is_managed, mask_secrets
@@ -963,7 +941,7 @@ def _show_value(value: Any) -> str:
     help="Which stage, when several kinds share LABEL (Amazon S3 origin and destination...).",
 )
 @click.option("--engine", type=_ENGINES, default="data_collector", show_default=True)
-@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_format_option("text: a table; json: for machines.")
 def catalog_show(label: str, type_: str | None, engine: str, format_: str) -> None:
     """Show the stage labelled LABEL: its configs with Python names, types, defaults and allowed values."""
     from .catalog import Catalog
