@@ -4,11 +4,9 @@ the environment, and is formatted."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,20 +22,7 @@ from flowbuilder.compile import (
 )
 from flowbuilder.compile._python import _secrets
 from tests.conftest import CORPUS_FILES, corpus_params
-
-
-def run(source: str, environment: dict[str, str] | None = None) -> Flow:
-    namespace: dict[str, Any] = {}
-    saved = dict(os.environ)
-    os.environ.update(environment or {})
-    try:
-        exec(compile(source, "<generated>", "exec"), namespace)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    flow = namespace["flow"]
-    assert isinstance(flow, Flow)
-    return flow
+from tests.conftest import run_generated as run
 
 
 @pytest.mark.parametrize("path", corpus_params())

@@ -4,7 +4,6 @@ importing, generating Python and storing them never changes a byte of their JSON
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from flowbuilder import Flow, Project
 from flowbuilder.compile import to_python
 from flowbuilder.compile._python import _secrets
+from tests.conftest import run_generated
 from tests.reliability.strategies import (
     EXCLUDED,
     ORIGINS,
@@ -32,20 +32,6 @@ PROPERTY = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def _run(source: str, environment: dict[str, str]) -> Flow:
-    namespace: dict[str, Any] = {}
-    saved = dict(os.environ)
-    os.environ.update(environment)
-    try:
-        exec(compile(source, "<generated>", "exec"), namespace)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    flow = namespace["flow"]
-    assert isinstance(flow, Flow)
-    return flow
 
 
 def test_the_generator_draws_from_every_canvas_stage_of_the_catalog() -> None:
@@ -77,10 +63,10 @@ def test_compile_import_compile_gives_identical_bytes(flow: Flow) -> None:
 @given(valid_flows())
 def test_generated_python_rebuilds_identical_bytes(flow: Flow) -> None:
     text = flow.to_json()
-    rebuilt = _run(to_python(flow), _secrets(flow))
+    rebuilt = run_generated(to_python(flow), _secrets(flow))
     assert rebuilt.to_json() == text
     imported = Flow.from_json(text)
-    assert _run(to_python(imported), _secrets(imported)).to_json() == text
+    assert run_generated(to_python(imported), _secrets(imported)).to_json() == text
 
 
 @settings(PROPERTY, max_examples=15)

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,14 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from flowbuilder import AuthError, ConfigError, Flow, FlowValidationError, Project, Stage
 from flowbuilder.backends import HttpBackend
+from flowbuilder.catalog import ConfigRef
 from flowbuilder.compile import secret_variable, to_python
 from flowbuilder.compile._python import _secrets
-from flowbuilder.configuration import SECRET_MASK
+from flowbuilder.configuration import SECRET_MASK, Configuration
 from flowbuilder.plan import apply, plan
 from flowbuilder.render import render
 from flowbuilder.server import ServerProcess
+from tests.conftest import run_generated
 from tests.reliability.strategies import valid_flows
 
 PROPERTY = settings(
@@ -42,21 +45,32 @@ def _stages(flow: Flow) -> list[Stage]:
 
 
 def plant_secrets(flow: Flow, tag: str = "") -> list[str]:
-    """Write a distinct marker into every CREDENTIAL config of the flow; returns the markers."""
-    markers = []
+    """Write a distinct marker into every CREDENTIAL config of the flow and its stages, and into
+    the CREDENTIAL fields of the rows their list configs hold; returns the markers."""
+    markers: list[str] = []
+
+    def plant(configuration: Configuration, refs: Iterable[ConfigRef], owner: str) -> None:
+        for ref in refs:
+            if ref.definition.is_secret:
+                markers.append(f"S3cr3t-{tag}{len(markers)}-{owner}-Zq")
+                configuration[ref.python_name] = markers[-1]
+                continue
+            fields = [sub.name for sub in ref.definition.sub_configs if sub.is_secret]
+            rows = configuration[ref.python_name] if fields else None
+            if isinstance(rows, list) and rows:
+                planted = []
+                for row in rows:
+                    row = dict(row)
+                    for name in fields:
+                        markers.append(f"S3cr3t-{tag}{len(markers)}-{owner}-Zq")
+                        row[name] = markers[-1]
+                    planted.append(row)
+                configuration[ref.python_name] = planted
+
     for stage in _stages(flow):
         assert stage.definition is not None
-        for ref in stage.definition.config_refs:
-            if ref.definition.is_secret:
-                marker = f"S3cr3t-{tag}{len(markers)}-{stage.instance_name}-Zq"
-                stage.configuration[ref.python_name] = marker
-                markers.append(marker)
-    pipeline = flow.catalog.pipeline_definition(flow.engine)
-    for ref in pipeline.config_refs:
-        if ref.definition.is_secret:
-            marker = f"S3cr3t-{tag}{len(markers)}-flow-Zq"
-            flow.configuration[ref.python_name] = marker
-            markers.append(marker)
+        plant(stage.configuration, stage.definition.config_refs, stage.instance_name)
+    plant(flow.configuration, flow.catalog.pipeline_definition(flow.engine).config_refs, "flow")
     return markers
 
 
@@ -96,15 +110,7 @@ def test_secrets_of_a_random_flow_never_show_in_reprs_issues_diagrams_or_generat
     environment = _secrets(flow)
     assert set(environment.values()) == set(markers)
     assert all(f'"{variable}"' in source for variable in environment)
-    namespace: dict[str, Any] = {}
-    saved = dict(os.environ)
-    os.environ.update(environment)
-    try:
-        exec(compile(source, "<generated>", "exec"), namespace)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert namespace["flow"].to_json() == flow.to_json()
+    assert run_generated(source, environment).to_json() == flow.to_json()
 
 
 def test_generated_python_names_the_environment_variable_of_each_secret() -> None:
@@ -299,15 +305,7 @@ def test_generated_python_reads_flow_level_and_row_secrets_from_the_environment(
         environment[secret_variable("HTTPServer_01", "basic_authentication_users_1_password")] == markers[1]
     )
     assert environment[secret_variable("flow", "webhooks_0_password")] == markers[2]
-    namespace: dict[str, Any] = {}
-    saved = dict(os.environ)
-    os.environ.update(environment)
-    try:
-        exec(compile(source, "<generated>", "exec"), namespace)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert namespace["flow"].to_json() == flow.to_json()
+    assert run_generated(source, environment).to_json() == flow.to_json()
 
 
 def test_generated_python_hides_secrets_of_stages_it_keeps_as_json_and_in_its_restore_block() -> None:
@@ -324,15 +322,7 @@ def test_generated_python_hides_secrets_of_stages_it_keeps_as_json_and_in_its_re
     assert "add_stage_json" in source
     assert not _leaks(source, markers)
     environment = _secrets(imported)
-    namespace: dict[str, Any] = {}
-    saved = dict(os.environ)
-    os.environ.update(environment)
-    try:
-        exec(compile(source, "<generated>", "exec"), namespace)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert namespace["flow"].to_json() == imported.to_json()
+    assert run_generated(source, environment).to_json() == imported.to_json()
 
 
 def test_a_secret_no_environment_variable_can_carry_is_refused_by_name() -> None:
