@@ -30,6 +30,7 @@ from flowbuilder.compile import MAX_JSON_BYTES, MAX_JSON_DEPTH, to_python
 from flowbuilder.preview import preview
 from flowbuilder.render import render
 from flowbuilder.server import FlowsApp, ServerProcess
+from tests.conftest import run_generated
 
 
 def _definition() -> dict[str, Any]:
@@ -335,11 +336,7 @@ def test_stream_selector_conditions_that_are_not_objects_are_reported_not_crashe
 
 
 def _rebuilt(flow: Flow) -> Flow:
-    namespace: dict[str, Any] = {}
-    exec(compile(to_python(flow), "<generated>", "exec"), namespace)
-    rebuilt = namespace["flow"]
-    assert isinstance(rebuilt, Flow)
-    return rebuilt
+    return run_generated(to_python(flow))
 
 
 @pytest.mark.parametrize(
@@ -372,9 +369,7 @@ def test_non_finite_numbers_in_imported_json_give_python_that_runs_and_rebuilds_
     assert 'float("inf")' in source
     assert 'float("-inf")' in source
     assert 'float("nan")' in source
-    namespace: dict[str, Any] = {}
-    exec(compile(source, "<generated>", "exec"), namespace)
-    assert namespace["flow"].to_json() == flow.to_json()
+    assert run_generated(source).to_json() == flow.to_json()
 
 
 # -- hostile names through every backend, the renderers and the CLI --------------------------------
