@@ -8,6 +8,7 @@
 
 from ._catalog import ENGINES, Catalog
 from ._definitions import STAGE_TYPES, ConfigDefinition, ConfigRef, ServiceDefinition, StageDefinition
+from ._engine import engine_definitions
 
 __all__ = [
     "ENGINES",
@@ -17,4 +18,5 @@ __all__ = [
     "ConfigRef",
     "ServiceDefinition",
     "StageDefinition",
+    "engine_definitions",
 ]

@@ -70,9 +70,13 @@ class Catalog:
         # the garbage collector would walk on every full collection of a large flow's lifetime.
         # Each entry: (label, engine, JSON text), so lookups by label need not parse anything.
         self._raw: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self._extra_libraries = {name: list(found) for name, found in (libraries or {}).items()}
         for stage in stages:
             if isinstance(stage, Mapping):
                 key = (stage["name"], str(stage["version"]))
+                if key in self._raw:  # the same stage listed again for another stage library
+                    self._extra_libraries.setdefault(key[0], []).append(str(stage.get("library") or ""))
+                    continue
                 packed = (
                     str(stage.get("label") or stage["name"]),
                     str(stage.get("engine") or engine_of_library(str(stage.get("library") or ""))),
@@ -82,7 +86,6 @@ class Catalog:
                 name, version, label, engine, text = stage
                 key, packed = (name, str(version)), (label, engine, text)
             self._raw.setdefault(key, packed)
-        self._extra_libraries = dict(libraries or {})
         self._raw_services: dict[tuple[str, str], Mapping[str, Any]] = {}
         for service in services:
             self._raw_services.setdefault((service["provides"], str(service["version"])), service)
