@@ -3,6 +3,12 @@
 The endpoints are those of watsonx.data integration (``/sset/streamsets_flows/v1/streamsets_flows``
 and ``/sset/engine_manager/v1/streamsets_environments``, every call with ``project_id``), so
 ``Project.connect(url, project_id=..., token=...)`` works against it exactly as against the cloud.
+Beside them it answers what IBM's own SDK reads before and around the flows, with the API's
+shapes and types: the service check (``/v2/connections/version``), the project
+(``/v2/projects/{id}`` and the projects API schema), the environment's engines (none run here),
+the engine versions and their stage definitions (``/sset/engine_manager/v2/
+streamsets_engine_versions/{engine}/{version}/definitions``, written from the bundled catalog),
+and empty lists where the SDK looks for other asset kinds (DataStage flows, asset searches).
 Each request needs ``Authorization: Bearer <token>``. Flow answers carry ``ETag: "<revision>"``
 and an update with a stale ``If-Match`` is refused with 412.
 
@@ -19,6 +25,7 @@ FlowsApp(project_id='...', fault_rate=0.0)
 from __future__ import annotations
 
 import collections
+import functools
 import hmac
 import json
 import logging
@@ -31,6 +38,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -38,9 +46,10 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from .backends import LocalBackend
+from .backends import LocalBackend, _documents
 from .backends._documents import as_mapping, revision_from_etag
 from .backends.http import FLOWS_PATH
+from .catalog import Catalog, engine_definitions
 from .compile._reader import MAX_JSON_BYTES, load_json
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError
 
@@ -53,6 +62,16 @@ _log = logging.getLogger("flowbuilder.server")
 
 _V2_FLOWS_PATH = "/sset/streamsets_flows/v2/streamsets_flows"
 _ENVIRONMENTS_PATH = "/sset/engine_manager/v1/streamsets_environments"
+_ENGINES_PATH = "/sset/engine_manager/v1/streamsets_engines"
+_ENGINE_VERSIONS = re.escape("/sset/engine_manager/v2/streamsets_engine_versions/") + r"(?P<engine>[^/]+)"
+_VERSION = r"(?P<version>[^/]+)"
+_CONNECTIONS_VERSION_PATH = "/v2/connections/version"
+_PROJECTS_PATH = "/v2/projects"
+_PROJECTS_SCHEMA_PATH = "/v2/projects/docs/schemas/v2-projects-api-openapi.yml"
+_BATCH_FLOWS_PATH = "/data_intg/v3/data_intg_flows"
+_ASSET_SEARCH = re.escape("/v2/asset_types/") + r"(?P<type>[^/]+)/search"
+#: The asset types this server holds; searches for any other kind find nothing.
+_OWN_ASSET_TYPES = ("streamsets_flow", "streamsets_environment")
 _MAX_BODY = MAX_JSON_BYTES  # the importer's own limit: no body holds a flow it would refuse
 _READY = re.compile(r"listening on (?P<url>http://\S+) \(project (?P<project>[^,]+),")
 _CODES = {
@@ -136,6 +155,7 @@ class _Request:
         self.path = raw.rstrip("/") or "/"
         self.shown_path = unquote(self.path)
         self.query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+        self.path_params: dict[str, str] = {}
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -182,19 +202,42 @@ class FlowsApp:
         self._token = token.encode()
         self.fault_rate = fault_rate
         self._chance = chance or random.Random().random
+        self._started = int(time.time() * 1000)
         flow = r"(?P<id>[^/]+)"
-        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
-            (re.compile(re.escape(FLOWS_PATH)), {"GET": self._list, "POST": self._create}),
-            (re.compile(re.escape(FLOWS_PATH + "/export/flows")), {"GET": self._export}),
-            (re.compile(re.escape(FLOWS_PATH + "/import")), {"POST": self._import}),
+        # (path pattern, handlers by method, whether the call names the project in ?project_id=)
+        self._routes: list[tuple[re.Pattern[str], dict[str, Handler], bool]] = [
+            (re.compile(re.escape(FLOWS_PATH)), {"GET": self._list, "POST": self._create}, True),
+            (re.compile(re.escape(FLOWS_PATH + "/export/flows")), {"GET": self._export}, True),
+            (re.compile(re.escape(FLOWS_PATH + "/import")), {"POST": self._import}, True),
             (
                 re.compile(re.escape(FLOWS_PATH + "/") + flow),
                 {"GET": self._get, "PUT": self._update, "DELETE": self._delete},
+                True,
             ),
-            (re.compile(re.escape(FLOWS_PATH + "/") + flow + "/duplicate"), {"POST": self._duplicate}),
-            (re.compile(re.escape(_V2_FLOWS_PATH + "/") + flow), {"PUT": self._replace}),
-            (re.compile(re.escape(_ENVIRONMENTS_PATH)), {"GET": self._environments}),
-            (re.compile(re.escape(_ENVIRONMENTS_PATH + "/") + flow), {"GET": self._environment}),
+            (re.compile(re.escape(FLOWS_PATH + "/") + flow + "/duplicate"), {"POST": self._duplicate}, True),
+            (re.compile(re.escape(_V2_FLOWS_PATH + "/") + flow), {"PUT": self._replace}, True),
+            (re.compile(re.escape(_ENVIRONMENTS_PATH)), {"GET": self._environments}, True),
+            (re.compile(re.escape(_ENVIRONMENTS_PATH + "/") + flow), {"GET": self._environment}, True),
+            (
+                re.compile(re.escape(_ENVIRONMENTS_PATH + "/") + flow + "/engines"),
+                {"GET": self._engines},
+                True,
+            ),
+            (re.compile(re.escape(_ENGINES_PATH)), {"GET": self._engines}, True),
+            (re.compile(re.escape(_CONNECTIONS_VERSION_PATH)), {"GET": self._service_version}, False),
+            (re.compile(re.escape(_PROJECTS_PATH)), {"GET": self._projects}, False),
+            (re.compile(re.escape(_PROJECTS_PATH + "/total")), {"GET": self._projects_total}, False),
+            (re.compile(re.escape(_PROJECTS_SCHEMA_PATH)), {"GET": self._projects_schema}, False),
+            (re.compile(re.escape(_PROJECTS_PATH + "/") + flow), {"GET": self._project}, False),
+            (re.compile(re.escape(_BATCH_FLOWS_PATH)), {"GET": self._batch_flows}, True),
+            (re.compile(_ASSET_SEARCH), {"POST": self._asset_search}, True),
+            (re.compile(_ENGINE_VERSIONS), {"GET": self._engine_versions}, False),
+            (re.compile(_ENGINE_VERSIONS + "/" + _VERSION), {"GET": self._engine_version}, False),
+            (
+                re.compile(_ENGINE_VERSIONS + "/" + _VERSION + "/definitions"),
+                {"GET": self._definitions},
+                False,
+            ),
         ]
 
     def __repr__(self) -> str:
@@ -257,7 +300,7 @@ class FlowsApp:
                 [("Retry-After", "0")],
             )
         allowed: set[str] = set()
-        for pattern, handlers in self._routes:
+        for pattern, handlers, project_scoped in self._routes:
             match = pattern.fullmatch(request.path)
             if match is None:
                 continue
@@ -265,8 +308,10 @@ class FlowsApp:
             if handler is None:
                 allowed.update(handlers)
                 continue
-            self._check_project(request)
-            return handler(request, unquote(match.groupdict().get("id") or ""))
+            if project_scoped:
+                self._check_project(request)
+            request.path_params = {key: unquote(value) for key, value in match.groupdict().items() if value}
+            return handler(request, request.path_params.get("id", ""))
         if allowed:
             raise _error_answer(
                 405,
@@ -413,6 +458,119 @@ class FlowsApp:
             if environment["metadata"]["asset_id"] == environment_id:
                 return _json_answer(200, environment)
         raise _error_answer(404, f"no environment {environment_id!r}", request.id)
+
+    def _engines(self, request: _Request, environment_id: str) -> _Answer:
+        if environment_id:
+            self._environment(request, environment_id)  # 404 for an unknown environment
+        # No engine runs here: clients take stage definitions from the engine-version endpoint.
+        return _json_answer(200, {"total_count": 0, "streamsets_engines": []})
+
+    # -- the platform around the flows: what IBM's SDK reads before and beside them --------------
+
+    def _service_version(self, request: _Request, _: str) -> _Answer:
+        from . import __version__
+
+        return _json_answer(
+            200,
+            {
+                "service_name": "flowbuilder serve",
+                "version": __version__,
+                "status": "ok",
+                "timestamp": _documents.timestamp(int(time.time() * 1000)),
+            },
+        )
+
+    def _project_document(self) -> dict[str, Any]:
+        return _documents.project_asset(self.backend.project_id, created=self._started)
+
+    def _projects(self, request: _Request, _: str) -> _Answer:
+        project = self._project_document()
+        wanted = request.param("project_ids")
+        name = request.param("name")
+        shown = (wanted is None or project["metadata"]["guid"] in wanted.split(",")) and (
+            name is None or project["entity"]["name"] == name
+        )
+        resources = [project] if shown else []
+        return _json_answer(200, {"total_results": len(resources), "resources": resources})
+
+    def _projects_total(self, request: _Request, _: str) -> _Answer:
+        return _json_answer(200, {"total": 1})
+
+    def _projects_schema(self, request: _Request, _: str) -> _Answer:
+        # JSON is YAML: the SDK reads this document with a YAML parser.
+        return _Answer(
+            200, json.dumps(_documents.PROJECTS_API_SCHEMA).encode(), [("Content-Type", "application/yaml")]
+        )
+
+    def _project(self, request: _Request, project_id: str) -> _Answer:
+        if project_id != self.backend.project_id:
+            raise _error_answer(
+                404,
+                f"no project {project_id!r} on this server",
+                request.id,
+                f"This server holds project {self.backend.project_id}.",
+            )
+        return _json_answer(200, self._project_document())
+
+    def _batch_flows(self, request: _Request, _: str) -> _Answer:
+        # DataStage (batch) flows live in another service; this server holds none.
+        return _json_answer(200, {"total_count": 0, "data_flows": []})
+
+    def _asset_search(self, request: _Request, _: str) -> _Answer:
+        asset_type = request.path_params["type"]
+        if asset_type in _OWN_ASSET_TYPES:
+            raise _error_answer(
+                400,
+                f"searching {asset_type} assets is not supported by flowbuilder serve",
+                request.id,
+                f"List them with GET {FLOWS_PATH} or {_ENVIRONMENTS_PATH}.",
+            )
+        request.body()  # read (and size-check) the query, which can match nothing here
+        return _json_answer(200, {"total_rows": 0, "results": []})
+
+    def _engine_versions(self, request: _Request, _: str) -> _Answer:
+        versions = [
+            _documents.engine_version_asset(engine, version)
+            for engine, version in self._engine_version_pairs()
+            if engine == request.path_params["engine"]
+        ]
+        return _json_answer(200, {"total_count": len(versions), "streamsets_engine_versions": versions})
+
+    def _engine_version_pairs(self) -> list[tuple[str, str]]:
+        pairs = {
+            (
+                e["entity"]["streamsets_environment"]["engine_type"],
+                e["entity"]["streamsets_environment"]["engine_version"],
+            )
+            for e in self.backend.environments()
+        }
+        return sorted(pairs)
+
+    def _known_version(self, request: _Request) -> tuple[str, str]:
+        engine, version = request.path_params["engine"], request.path_params["version"]
+        if (engine, version) not in self._engine_version_pairs():
+            known = ", ".join(f"{e} {v}" for e, v in self._engine_version_pairs())
+            raise _error_answer(
+                404,
+                f"no engine version {engine} {version} on this server",
+                request.id,
+                f"This server has the engine versions of its environments: {known}.",
+            )
+        return engine, version
+
+    def _engine_version(self, request: _Request, _: str) -> _Answer:
+        return _json_answer(200, _documents.engine_version_asset(*self._known_version(request)))
+
+    def _definitions(self, request: _Request, _: str) -> _Answer:
+        engine, _version = self._known_version(request)
+        return _Answer(200, _definitions_body(engine), [("Content-Type", "application/json")])
+
+
+@functools.cache
+def _definitions_body(engine: str) -> bytes:
+    """The engine-format definitions of the bundled catalog (about 9 MB): built once per engine."""
+    document = engine_definitions(Catalog.default(), engine)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _object(request: _Request) -> dict[str, Any]:

@@ -20,9 +20,12 @@ import requests
 
 from flowbuilder import Flow
 from flowbuilder.backends import LocalBackend
+from flowbuilder.catalog import Catalog, engine_definitions
 from flowbuilder.server import FlowsApp, ServerProcess
 
 FLOWS = "/sset/streamsets_flows/v1/streamsets_flows"
+ENVIRONMENTS = "/sset/engine_manager/v1/streamsets_environments"
+ENGINE_VERSIONS = "/sset/engine_manager/v2/streamsets_engine_versions"
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +189,71 @@ def test_environments_endpoint_lists_the_local_environment(server: ServerProcess
         f"/sset/engine_manager/v1/streamsets_environments/{environment['metadata']['asset_id']}",
     )
     assert one.json() == environment
+    engines = _call(server, "GET", f"{ENVIRONMENTS}/{environment['metadata']['asset_id']}/engines")
+    assert engines.json() == {"total_count": 0, "streamsets_engines": []}
+    assert _call(server, "GET", f"{ENVIRONMENTS}/nope/engines").status_code == 404
+
+
+def test_the_project_and_the_service_check_answer_like_the_platform(server: ServerProcess) -> None:
+    version = requests.get(
+        server.url + "/v2/connections/version",
+        headers={"Authorization": f"Bearer {server.token}"},
+        timeout=10,
+    )
+    assert version.status_code == 200
+    assert version.json()["service_name"] == "flowbuilder serve"
+    project = _call(server, "GET", f"/v2/projects/{server.project_id}").json()
+    assert project["metadata"]["guid"] == server.project_id
+    assert project["entity"]["storage"]["guid"] == server.project_id
+    other = _call(server, "GET", "/v2/projects/someone-elses")
+    assert other.status_code == 404
+    assert server.project_id in other.json()["errors"][0]["more_info"]
+    listed = _call(server, "GET", "/v2/projects", params={"project_ids": server.project_id}).json()
+    assert listed == {"total_results": 1, "resources": [project]}
+    assert _call(server, "GET", "/v2/projects", params={"name": "not it"}).json()["resources"] == []
+    schema = _call(server, "GET", "/v2/projects/docs/schemas/v2-projects-api-openapi.yml").json()
+    parameters = schema["components"]["parameters"]
+    honoured = [
+        parameters[p["$ref"].rsplit("/", 1)[1]]["name"]
+        for p in schema["paths"]["/v2/projects"]["get"]["parameters"]
+    ]
+    assert {"project_ids", "name"} <= set(honoured)
+
+
+def test_flow_assets_carry_the_apis_types(server: ServerProcess) -> None:
+    created = _call(server, "POST", FLOWS, json={"name": "typed", "engine_version": "5.8.1"}).json()
+    metadata = created["flow"]["metadata"]
+    for key in ("last_update_time", "last_access_time", "last_updated_at", "last_updater_id"):
+        assert isinstance(metadata["usage"][key], str), key
+    assert isinstance(metadata["created"], int)
+    assert isinstance(metadata["create_time"], str)
+    environment = _call(server, "GET", ENVIRONMENTS).json()["streamsets_environments"][0]["metadata"]
+    for key in ("owner_id", "create_time", "asset_attributes", "asset_state", "catalog_id", "version"):
+        assert key in environment, key
+
+
+def test_engine_versions_and_their_definitions_come_from_the_bundled_catalog(server: ServerProcess) -> None:
+    version = Catalog.default().engine_version("data_collector")
+    listed = _call(server, "GET", f"{ENGINE_VERSIONS}/data_collector").json()
+    assert [v["engine_version_id"] for v in listed["streamsets_engine_versions"]] == [version]
+    assert _call(server, "GET", f"{ENGINE_VERSIONS}/jetstream").json()["streamsets_engine_versions"] == []
+    definitions = _call(server, "GET", f"{ENGINE_VERSIONS}/data_collector/{version}/definitions")
+    assert definitions.json() == engine_definitions(Catalog.default(), "data_collector")
+    missing = _call(server, "GET", f"{ENGINE_VERSIONS}/data_collector/1.0.0/definitions")
+    assert missing.status_code == 404
+    assert f"data_collector {version}" in missing.json()["errors"][0]["more_info"]
+
+
+def test_other_asset_kinds_are_empty_and_own_kinds_point_to_their_api(server: ServerProcess) -> None:
+    assert _call(server, "GET", "/data_intg/v3/data_intg_flows").json() == {
+        "total_count": 0,
+        "data_flows": [],
+    }
+    search = _call(server, "POST", "/v2/asset_types/ibm_udp_flow/search", json={"query": "*:*"})
+    assert search.json() == {"total_rows": 0, "results": []}
+    own = _call(server, "POST", "/v2/asset_types/streamsets_flow/search", json={"query": "*:*"})
+    assert own.status_code == 400
+    assert FLOWS in own.json()["errors"][0]["more_info"]
 
 
 def test_concurrent_clients_are_served_in_parallel_without_losing_writes(server: ServerProcess) -> None:

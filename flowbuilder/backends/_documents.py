@@ -18,16 +18,20 @@ from .protocol import CREATE_FIELDS, UPDATE_FIELDS
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "PROJECTS_API_SCHEMA",
     "apply_update",
     "as_mapping",
     "check_create",
     "check_update",
     "duplicate_document",
+    "engine_version_asset",
     "environment_asset",
     "new_document",
+    "project_asset",
     "response",
     "revision_from_etag",
     "revision_of",
+    "timestamp",
 ]
 
 MAX_NAME_LENGTH = 512
@@ -43,10 +47,8 @@ def as_mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _now() -> tuple[int, str]:
-    seconds = time.time()
-    text = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return int(seconds * 1000), text
+def _now() -> int:
+    return int(time.time() * 1000)
 
 
 def _bad(message: str, hint: str | None = None) -> BackendError:
@@ -131,28 +133,26 @@ def new_document(
     project_id: str, fields: Mapping[str, Any], *, flow_id: str | None = None, user: str = "local"
 ) -> dict[str, Any]:
     """A new flow document (revision 1) from checked create fields."""
-    millis, stamp = _now()
-    metadata = {
-        "asset_id": flow_id or str(uuid.uuid4()),
-        "name": fields["name"],
-        "description": fields.get("description") or "",
-        "project_id": project_id,
-        "asset_type": "streamsets_flow",
-        "owner_id": user,
-        "creator_id": user,
-        "created_at": stamp,
-        "create_time": stamp,
-        "usage": {
-            "last_update_time": millis,
-            "last_updated_at": stamp,
-            "last_updater_id": user,
-            "access_count": 0,
-            "last_access_time": millis,
-            "last_accessed_at": None,
-            "last_accessor_id": None,
-        },
-        "revision": 1,
+    millis = _now()
+    metadata = _asset_metadata(
+        project_id,
+        flow_id or str(uuid.uuid4()),
+        fields["name"],
+        fields.get("description") or "",
+        "streamsets_flow",
+        millis,
+        user,
+    )
+    metadata["usage"] = {
+        "last_update_time": timestamp(millis),
+        "last_updated_at": timestamp(millis),
+        "last_updater_id": user,
+        "access_count": 0,
+        "last_access_time": timestamp(millis),
+        "last_accessed_at": None,
+        "last_accessor_id": None,
     }
+    metadata["revision"] = 1
     entity = {
         "engine_type": fields.get("engine_type") or "data_collector",
         "engine_version": fields.get("engine_version") or "",
@@ -212,9 +212,9 @@ def apply_update(
             entity[field] = copy.deepcopy(fields[field])
     if fields.get("pipeline_definition") is not None:
         updated["pipeline_definition"] = copy.deepcopy(fields["pipeline_definition"])
-    millis, stamp = _now()
+    stamp = timestamp(_now())
     metadata.setdefault("usage", {}).update(
-        {"last_update_time": millis, "last_updated_at": stamp, "last_updater_id": user}
+        {"last_update_time": stamp, "last_updated_at": stamp, "last_updater_id": user}
     )
     metadata["revision"] = stored + 1
     return updated
@@ -231,6 +231,43 @@ def duplicate_document(
     return new_document(project_id, fields)
 
 
+def timestamp(millis: int) -> str:
+    """The API's text form of a time given in milliseconds since the epoch (UTC, RFC 3339).
+
+    >>> timestamp(0)
+    '1970-01-01T00:00:00.000Z'
+    """
+    return datetime.fromtimestamp(millis / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _asset_metadata(
+    project_id: str, asset_id: str, name: str, description: str, asset_type: str, created: int, user: str
+) -> dict[str, Any]:
+    """The metadata every asset of a project carries, with the types the API gives them."""
+    return {
+        "asset_id": asset_id,
+        "name": name,
+        "description": description,
+        "project_id": project_id,
+        "asset_type": asset_type,
+        "asset_attributes": [asset_type],
+        "asset_state": "available",
+        "catalog_id": None,
+        "owner_id": user,
+        "creator_id": user,
+        "created": created,
+        "created_at": timestamp(created),
+        "create_time": timestamp(created),
+        "tags": [],
+        "rov": {"mode": 0, "collaborator_ids": {}, "member_roles": {}},
+        "version": 2.0,
+        "size": 0,
+        "rating": 0,
+        "total_ratings": 0,
+        "sandbox_id": project_id,
+    }
+
+
 def environment_asset(
     project_id: str,
     environment_id: str,
@@ -238,17 +275,127 @@ def environment_asset(
     engine_type: str,
     engine_version: str,
     description: str = "",
+    *,
+    created: int = 0,
+    user: str = "local",
 ) -> dict[str, Any]:
-    """An environment asset as the environments API answers it."""
+    """An environment asset as the environments API answers it.
+
+    >>> asset = environment_asset("p1", "e1", "local", "data_collector", "5.8.1")
+    >>> asset["metadata"]["create_time"], asset["entity"]["streamsets_environment"]["engine_version"]
+    ('1970-01-01T00:00:00.000Z', '5.8.1')
+    """
+    return {
+        "metadata": _asset_metadata(
+            project_id, environment_id, name, description, "streamsets_environment", created, user
+        ),
+        "entity": {
+            "streamsets_environment": {
+                "engine_type": engine_type,
+                "engine_version": engine_version,
+                "engine_properties": {},
+                "log4j2_properties": {},
+                "stage_libs": [],
+                "jvm_options": [],
+                "external_resource_asset": {},
+            }
+        },
+    }
+
+
+def project_asset(
+    project_id: str, name: str = "local", *, created: int = 0, user: str = "local"
+) -> dict[str, Any]:
+    """A project as the projects API (``GET /v2/projects/{project_id}``) answers it.
+
+    >>> project = project_asset("p1")
+    >>> project["metadata"]["guid"], project["entity"]["name"], project["entity"]["storage"]["type"]
+    ('p1', 'local', 'assetfiles')
+    """
     return {
         "metadata": {
-            "asset_id": environment_id,
-            "name": name,
-            "description": description,
-            "project_id": project_id,
-            "asset_type": "streamsets_environment",
+            "guid": project_id,
+            "url": f"/v2/projects/{project_id}",
+            "created_at": timestamp(created),
+            "updated_at": timestamp(created),
+            "creator_iam_id": user,
         },
-        "entity": {"streamsets_environment": {"engine_type": engine_type, "engine_version": engine_version}},
+        "entity": {
+            "name": name,
+            "description": "",
+            "type": "wx",
+            "generator": "flowbuilder",
+            "public": False,
+            "creator": user,
+            "creator_iam_id": user,
+            "tags": [],
+            "storage": {"type": "assetfiles", "guid": project_id, "properties": {}},
+            "scope": {"bss_account_id": user, "enforce_members": False},
+            "compute": [],
+            "settings": {},
+        },
+    }
+
+
+def _query_parameter(name: str, kind: str, text: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": kind}}
+
+
+#: The OpenAPI description of the projects list that ``flowbuilder serve`` answers: the query
+#: parameters it honours (clients filter on any others themselves).
+PROJECTS_API_SCHEMA: Mapping[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Projects (flowbuilder serve)", "version": "2"},
+    "paths": {
+        "/v2/projects": {
+            "get": {
+                "summary": "List projects",
+                "parameters": [
+                    {"$ref": f"#/components/parameters/{key}"}
+                    for key in ("ProjectIds", "Name", "Include", "Limit", "Bookmark")
+                ],
+                "responses": {"200": {"description": "The projects: total_results and resources."}},
+            }
+        },
+        "/v2/projects/{project_id}": {
+            "get": {
+                "summary": "Get a project",
+                "parameters": [
+                    {"name": "project_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {"description": "The project."},
+                    "404": {"description": "No such project."},
+                },
+            }
+        },
+    },
+    "components": {
+        "parameters": {
+            "ProjectIds": _query_parameter("project_ids", "string", "Comma-separated project ids."),
+            "Name": _query_parameter("name", "string", "The project name."),
+            "Include": _query_parameter("include", "string", "Parts to include (all are)."),
+            "Limit": _query_parameter("limit", "integer", "Page size."),
+            "Bookmark": _query_parameter("bookmark", "string", "The next page's bookmark."),
+        }
+    },
+}
+
+
+def engine_version_asset(engine_type: str, version: str) -> dict[str, Any]:
+    """An engine version as the engine-versions API answers it.
+
+    >>> engine_version_asset("data_collector", "5.8.1")["engine_version_id"]
+    '5.8.1'
+    """
+    return {
+        "engine_version_id": version,
+        "engine_type": engine_type,
+        "image_tag": version,
+        "disabled": False,
+        "release": True,
+        "tunneling_supported": False,
+        "stage_libs": None,
     }
 
 

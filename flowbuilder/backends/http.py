@@ -180,9 +180,11 @@ class HttpBackend:
     """A project on IBM watsonx.data integration, or on ``flowbuilder serve``, over HTTP.
 
     Pass ``api_key`` (exchanged at IBM Cloud IAM, cached and refreshed) or ``token`` (a bearer
-    token). ``transport`` replaces the ``requests.Session`` (tests); ``sleep`` and ``clock`` replace
-    the real ones. An answer longer than ``max_response_bytes`` (default 65 MiB) is refused while
-    it is read, so a runaway server cannot exhaust memory.
+    token). ``page_size`` asks for pages of that many flows (by default the server's own size: no
+    ``limit`` is sent, as IBM's SDK sends none). ``transport`` replaces the ``requests.Session``
+    (tests); ``sleep`` and ``clock`` replace the real ones. An answer longer than
+    ``max_response_bytes`` (default 65 MiB) is refused while it is read, so a runaway server cannot
+    exhaust memory.
 
     >>> backend = HttpBackend("https://api.dataplatform.cloud.ibm.com", project_id="p1", token="t0ken")
     >>> backend
@@ -199,7 +201,7 @@ class HttpBackend:
         iam_url: str = IAM_URL,
         timeout: float | tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy | None = None,
-        page_size: int = 100,
+        page_size: int | None = None,
         transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] | None = None,
@@ -231,12 +233,9 @@ class HttpBackend:
         else:
             assert token is not None
             self._auth = TokenAuth(token)
-        try:
-            from importlib.metadata import version
+        from .. import __version__
 
-            self._agent = f"flowbuilder-v{version('flowbuilder')}"
-        except Exception:  # not installed as a distribution (a source checkout)
-            self._agent = "flowbuilder"
+        self._agent = f"flowbuilder-v{__version__}"
 
     @property
     def project_id(self) -> str:
