@@ -287,8 +287,8 @@ def _quick_start() -> list[str]:
 
 def test_readme_has_the_set_up_the_main_job_and_ci_s_test_command() -> None:
     install, main_job, tests = _quick_start()
-    assert install == "pip install -e '.[test]'"
-    assert any(line.endswith("-e '.[test]'") and "pip install" in line for line in _ci_commands())
+    assert install == "pip install -e '.[test,ibm-sdk]'"
+    assert any(line.endswith("-e '.[test,ibm-sdk]'") and "pip install" in line for line in _ci_commands())
     assert main_job.startswith("flowbuilder ")
     assert tests == _ci_commands()[-1], "CI ends by calling the README's test command"
 
