@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from functools import lru_cache
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from typing_extensions import Self
 
 from ._gc import pause, resume
 from ._lanes import incoming, outgoing, predecessors
 from ._names import did_you_mean, instance_base
 from ._numbers import count
+from ._wiring import WiringIndex
 from .catalog import Catalog, ConfigRef, StageDefinition
 from .configuration import Configuration
 from .errors import ConfigError, LaneError, StageNotFoundError
 from .stage import SPECIAL_ROLES, Stage, Stages
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from .path import Path
     from .validate import ValidationResult
 
@@ -81,7 +83,10 @@ class Flow:
         self.description = description
         self.catalog = catalog or Catalog.default()
         self.engine = engine
-        self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+        from networkx import MultiDiGraph  # loaded with the first flow, not with the package
+
+        self._graph: nx.MultiDiGraph[str] = MultiDiGraph()
+        self._wiring = WiringIndex(self._graph)
         self._name_hints: dict[str, int] = {}
         self._special: dict[str, Stage | None] = dict.fromkeys(SPECIAL_ROLES)
         self._document: dict[str, Any] = {}
@@ -299,6 +304,11 @@ class Flow:
                 stage=target.instance_name,
                 hint="Replace it with set_error_stage() (or the matching set_* method).",
             )
+        for source, keyed in predecessors(self._graph)[target._node].items():
+            for key, data in keyed.items():
+                if data["kind"] == "data":
+                    self._wiring.removed(source, data["output"], target._node, key)
+        self._wiring.forget(target._node)
         self._graph.remove_node(target._node)
         base, _, suffix = target.instance_name.rpartition("_")
         number = count(suffix)
@@ -330,6 +340,7 @@ class Flow:
                 copy_._output_lanes[:] = lanes
         copy_._configs[:] = configs
         copy_._services[:] = copy.deepcopy(original._services)
+        self._wiring.forget(copy_._node)
         return copy_
 
     def _own(self, stage: Stage | str) -> Stage:
@@ -508,10 +519,12 @@ class Flow:
         if predicate is not None:
             text = predicate.get("predicate") if isinstance(predicate, dict) else predicate
             lane = predicate.get("outputLane") if isinstance(predicate, dict) else None
-            for entry in stage.predicates:
-                found = entry.get("outputLane")
-                if found in lanes and (found == lane if lane is not None else entry.get("predicate") == text):
-                    return lanes.index(found)
+            conditions = self._conditions(stage)
+            position = self._wiring.condition(stage._node, conditions, text=text, lane=lane)
+            if position is not None:
+                index = self._wiring.lane_position(stage._node, lanes, conditions[position]["outputLane"])
+                if index is not None:
+                    return index
             raise LaneError(
                 f"has no predicate {text!r}",
                 flow=self.name,
@@ -525,18 +538,23 @@ class Flow:
                 stage=stage.instance_name,
                 hint="Connect its events with >= or connect_event_to() if it produces events.",
             )
-        used = {d["output"] for _, d in outgoing(self._graph, stage._node) if d["kind"] == "data"}
-        for index in range(len(lanes)):
-            if index not in used:
-                return index
         if len(lanes) == 1:
             return 0
+        free = self._wiring.first_free(stage._node, len(lanes))
+        if free is not None:
+            return free
         raise LaneError(
             f"has all {len(lanes)} outputs connected",
             flow=self.name,
             stage=stage.instance_name,
             hint="Pick one with connect_output_to(..., output_idx=n).",
         )
+
+    @staticmethod
+    def _conditions(stage: Stage) -> list[Any]:
+        """A Stream Selector's conditions as stored (the live list; empty when there is none)."""
+        value = stage.configuration.get("lanePredicates")
+        return value if isinstance(value, list) else []
 
     def _connect(self, source: Stage, target: Stage, kind: str, output: int) -> None:
         self._check_member(source)
@@ -560,22 +578,18 @@ class Flow:
         existing = self._graph.get_edge_data(source._node, target._node) or {}
         if any(d["kind"] == kind and d["output"] == output for d in existing.values()):
             return
-        self._graph.add_edge(
-            source._node, target._node, kind=kind, output=output, position=self._next_position(target)
-        )
-
-    def _next_position(self, target: Stage) -> int:
-        last = max((position for position, _ in target._dangling), default=-1)
-        for keyed in predecessors(self._graph)[target._node].values():
-            for data in keyed.values():
-                last = max(last, data["position"])
-        return last + 1
+        position = self._wiring.next_position(target._node, target._dangling)
+        key = self._graph.add_edge(source._node, target._node, kind=kind, output=output, position=position)
+        if kind == "data":
+            self._wiring.added(source._node, output, target._node, key)
 
     def _disconnect(self, source: Stage, target: Stage, kind: str | None) -> None:
         edges = self._graph.get_edge_data(source._node, target._node) or {}
         for key, data in list(edges.items()):
             if kind is None or data["kind"] == kind:
                 self._graph.remove_edge(source._node, target._node, key)
+                if data["kind"] == "data":
+                    self._wiring.removed(source._node, data["output"], target._node, key)
 
     def _neighbours(self, stage: Stage, direction: str, kind: str | None) -> Stages:
         if stage._role is not None or stage._flow is not self:
@@ -603,13 +617,17 @@ class Flow:
         by_lane = {p["outputLane"]: p for p in old}
         by_text = {p["predicate"]: p["outputLane"] for p in old}
         taken: set[str] = set()
+        number = 1  # new lanes take the first free numbers, found in one pass over them all
         result = []
         for entry in wanted:
             lane = entry.get("outputLane") or by_text.get(entry["predicate"])
             if lane is None or lane in taken or (entry.get("outputLane") is None and lane not in by_lane):
                 lane = None
-            if lane is None:
-                lane = self._new_lane(stage, taken | set(by_lane))
+            while lane is None:
+                candidate = f"{stage.instance_name}OutputLane{number}"
+                number += 1
+                if candidate not in taken and candidate not in by_lane:
+                    lane = candidate
             taken.add(lane)
             result.append({"outputLane": lane, "predicate": entry["predicate"]})
         self._apply_lanes(stage, [p["outputLane"] for p in result])
@@ -618,34 +636,60 @@ class Flow:
         stage.configuration.set_raw(ref, result)
 
     def _add_predicate(self, stage: Stage, predicate: str) -> int:
-        current = stage.predicates
-        for entry in current:
-            if entry.get("predicate") == predicate:
-                return stage._output_lanes.index(entry["outputLane"])
-        texts: list[str | dict[str, str]] = [dict(p) for p in current[:-1]]
+        """The output index of ``predicate``'s lane, adding the condition (before the default)
+        when it is new. A condition added to a well-formed selector costs O(1)."""
+        node, lanes = stage._node, stage._output_lanes
+        conditions = self._conditions(stage)
+        position = self._wiring.condition(node, conditions, text=predicate)
+        if position is not None:
+            index = self._wiring.lane_position(node, lanes, conditions[position].get("outputLane"))
+            if index is not None:
+                return index
+        last = len(lanes) - 1
+        if (
+            position is None
+            and conditions
+            and len(conditions) == len(lanes)
+            and isinstance(conditions[-1], Mapping)
+            and conditions[-1].get("predicate") == "default"
+            and self._wiring.lane_position(node, lanes, conditions[-1].get("outputLane")) == last
+        ):
+            number = len(lanes) + 1
+            while (
+                self._wiring.lane_position(node, lanes, f"{stage.instance_name}OutputLane{number}")
+                is not None
+            ):
+                number += 1
+            lane = f"{stage.instance_name}OutputLane{number}"
+            self._wiring.moved(node, last, last + 1)  # the default lane moves one place on
+            lanes.insert(last, lane)
+            self._wiring.lane_inserted(node, lanes, last)
+            conditions.insert(len(conditions) - 1, {"outputLane": lane, "predicate": predicate})
+            self._wiring.condition_inserted(node, conditions, len(conditions) - 2)
+            return last
+        # Anything else (no default last, lanes out of step): rebuild the conditions whole.
+        texts: list[str | dict[str, str]] = [dict(p) for p in stage.predicates[:-1]]
         texts.append(predicate)
-        texts.extend(dict(p) for p in current[-1:])
+        texts.extend(dict(p) for p in stage.predicates[-1:])
         self._set_predicates(stage, texts)
-        return len(current) - 1 if current else 0
-
-    def _new_lane(self, stage: Stage, taken: set[str]) -> str:
-        number = 1
-        while f"{stage.instance_name}OutputLane{number}" in taken:
-            number += 1
-        return f"{stage.instance_name}OutputLane{number}"
+        return self._output_index(stage, predicate, None)
 
     def _apply_lanes(self, stage: Stage, lanes: list[str]) -> None:
         """Set a stage's output lanes, dropping edges of removed lanes and renumbering the rest."""
         old = list(stage._output_lanes)
+        positions: dict[str, int] = {}
+        for position, name in enumerate(lanes):
+            positions.setdefault(name, position)
         for source, target, key, data in list(self._graph.out_edges(stage._node, keys=True, data=True)):
             if data["kind"] != "data":
                 continue
             lane = old[data["output"]] if data["output"] < len(old) else None
-            if lane in lanes:
-                data["output"] = lanes.index(lane)
+            if lane is not None and lane in positions:
+                data["output"] = positions[lane]
             else:
                 self._graph.remove_edge(source, target, key)
         stage._output_lanes[:] = lanes
+        self._wiring.forget(stage._node)
 
     # -- conveniences that call the compilers, validator and renderers -----------------------
 

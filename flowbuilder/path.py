@@ -84,7 +84,9 @@ class Path:
     def when(self, predicate: str) -> Path:
         """On a Stream Selector tail: continue from the lane of ``predicate`` (added if new).
 
-        The ``default`` predicate is kept last automatically.
+        The ``default`` predicate is kept last automatically. Conditions are known as the flow
+        last set them: change them through ``stage.predicates``, not by editing the
+        ``lanePredicates`` list in place.
         """
         stage = self._selector()
         index = self.flow._add_predicate(stage, predicate)

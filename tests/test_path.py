@@ -167,3 +167,73 @@ def test_stage_configs_read_three_ways() -> None:
     )
     assert stage.set_attributes(raw_data="abc") is stage
     assert "raw_data" in dir(stage)
+
+
+def test_a_freed_output_is_the_next_one_a_plain_shift_takes() -> None:
+    flow = Flow("x")
+    dedup = flow.add_stage("Record Deduplicator")
+    first, second, third = flow.add_stage("Trash"), flow.add_stage("Trash"), flow.add_stage("Trash")
+    dedup >> first
+    dedup >> second
+    dedup.disconnect_output_from(first)
+    dedup >> third
+    assert ("RecordDeduplicator_01", "Trash_03", "data", 0) in edges(flow)
+    with pytest.raises(LaneError, match="all 2 outputs connected"):
+        dedup >> first
+
+
+def test_conditions_added_one_by_one_compile_as_conditions_set_at_once() -> None:
+    texts = [f"${{record:value('/a') == {n}}}" for n in range(4)]
+    one_by_one = Flow("x").source("Dev Raw Data Source").to("Stream Selector")
+    one_by_one.otherwise().to("Trash")  # the default lane is wired first, then moved along
+    for text in texts:
+        one_by_one.when(text).to("Trash")
+    flow = Flow("x")
+    origin, selector = flow.add_stage("Dev Raw Data Source"), flow.add_stage("Stream Selector")
+    origin >> selector
+    default_trash = flow.add_stage("Trash")
+    selector.predicates = texts
+    selector.connect_output_to(default_trash, predicate="default")
+    for text in texts:
+        selector.connect_output_to(flow.add_stage("Trash"), predicate=text)
+    assert one_by_one.flow.to_dict() == flow.to_dict()
+
+
+def test_when_reuses_the_lane_of_a_known_condition() -> None:
+    selector = Flow("x").source("Dev Raw Data Source").to("Stream Selector")
+    selector.when("${true}").to("Trash")
+    selector.when("${true}").to("Local FS")
+    assert [p["predicate"] for p in selector.stage.predicates] == ["${true}", "default"]
+    assert {v for _, v, d in selector.flow.graph.out_edges("StreamSelector_01", data=True)} == {
+        "Trash_01",
+        "LocalFS_01",
+    }
+    assert (
+        len({d["output"] for _, _, d in selector.flow.graph.out_edges("StreamSelector_01", data=True)}) == 1
+    )
+
+
+def test_conditions_set_through_predicates_are_seen_by_when() -> None:
+    selector = Flow("x").source("Dev Raw Data Source").to("Stream Selector")
+    selector.when("${a}").to("Trash")
+    selector.stage.predicates = ["${b}", "${a}"]
+    selector.when("${b}").to("Local FS")
+    assert [p["predicate"] for p in selector.stage.predicates] == ["${b}", "${a}", "default"]
+    by_lane = {p["outputLane"]: p["predicate"] for p in selector.stage.predicates}
+    lanes = {
+        v: selector.stage.output_lanes[d["output"]]
+        for _, v, d in selector.flow.graph.out_edges("StreamSelector_01", data=True)
+    }
+    assert {v: by_lane[lane] for v, lane in lanes.items()} == {"Trash_01": "${a}", "LocalFS_01": "${b}"}
+
+
+def test_fan_in_keeps_the_order_of_inputs_across_disconnects() -> None:
+    flow = Flow("x")
+    sink = flow.add_stage("Trash")
+    sources = [flow.add_stage("Dev Identity") for _ in range(4)]
+    for source in sources:
+        source >> sink
+    sources[1].disconnect_output_from(sink)
+    sources[1] >> sink
+    lanes = next(s for s in flow.to_dict()["stages"] if s["instanceName"] == "Trash_01")["inputLanes"]
+    assert lanes == [f"DevIdentity_0{n}OutputLane1" for n in (1, 3, 4, 2)]

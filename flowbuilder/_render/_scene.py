@@ -140,9 +140,12 @@ def scene(flow: Flow) -> Scene:
             graph.out_edges(source, data=True),
             key=lambda e: (e[2]["kind"] != "data", e[2]["output"], order[e[1]], e[2]["position"]),
         )
+        stage = graph.nodes[source]["stage"]
+        lanes = stage.output_lanes
+        conditions = _conditions(stage) if out else {}
         for _, target, data in out:
             edges.append(
-                _edge(graph.nodes[source]["stage"], graph.nodes[target]["stage"], data, source, target)
+                _edge(stage, graph.nodes[target]["stage"], data, (source, target), lanes, conditions)
             )
     return Scene(
         name=flow.name,
@@ -221,17 +224,37 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _edge(source: Stage, target: Stage, data: dict[str, Any], source_key: str, target_key: str) -> Edge:
+def _conditions(stage: Stage) -> dict[str, Any]:
+    """A Stream Selector's condition per output lane (the first, when lanes repeat)."""
+    if stage.definition is None or not stage.definition.has_predicates:
+        return {}
+    found: dict[str, Any] = {}
+    for entry in stage.predicates:
+        lane = entry.get("outputLane")
+        if isinstance(lane, str):
+            found.setdefault(lane, entry.get("predicate"))
+    return found
+
+
+def _edge(
+    source: Stage,
+    target: Stage,
+    data: dict[str, Any],
+    keys: tuple[str, str],
+    lanes: tuple[str, ...],
+    conditions: dict[str, Any],
+) -> Edge:
+    """One lane drawn; ``lanes`` and ``conditions`` are the source's, read once for all its lanes."""
+    source_key, target_key = keys
     kind = str(data["kind"])
     output = int(data["output"])
     route = f"{source.label} → {target.label}"
     if kind == "event":
         event_lane = source.event_lanes[0] if source.event_lanes else "event lane"
         return Edge(source_key, target_key, kind, None, f"{route}\nevents ({event_lane})")
-    lanes = source.output_lanes
     lane = lanes[output] if 0 <= output < len(lanes) else None
     if source.definition is not None and source.definition.has_predicates:
-        predicate = next((p.get("predicate") for p in source.predicates if p.get("outputLane") == lane), None)
+        predicate = conditions.get(lane) if lane is not None else None
         text = str(predicate) if predicate is not None else f"lane {lane}"
         condition = "otherwise (default)" if text == "default" else f"when {text}"
         return Edge(source_key, target_key, kind, text, f"{route}\n{condition}")

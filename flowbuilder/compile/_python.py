@@ -139,6 +139,7 @@ def _restore_stage(flow: Flow, stage: Stage, fields: Mapping[str, Any]) -> None:
         object.__setattr__(stage, "_key_order", tuple(fields["keys"]))
     if "nulls" in fields:
         object.__setattr__(stage, "_nulls", frozenset(fields["nulls"]))
+    flow._wiring.forget(stage._node)  # its lanes and conditions changed past the flow's wiring
 
 
 def _rewire(flow: Flow, inputs: Mapping[str, list[str]]) -> None:
@@ -315,6 +316,7 @@ class _Writer:
         self.default = Catalog.default()
         self.lines: list[str] = []
         self.variables: dict[str, str] = {}
+        self._branches: dict[str, dict[str, str]] = {}  # per Stream Selector: lane -> its condition
         self.taken = {"flow"}
         self.counters: dict[str, int] = {}
         self.secrets = _Secrets(flow)
@@ -540,13 +542,11 @@ class _Writer:
             return f"{a} >= {b}"
         lanes = source._output_lanes
         if source.definition is not None and source.definition.has_predicates:
-            predicates = source.predicates
             lane = lanes[data["output"]] if data["output"] < len(lanes) else None
-            texts = [p.get("predicate") for p in predicates]
-            for entry in predicates:
-                if entry.get("outputLane") == lane and texts.count(entry.get("predicate")) == 1:
-                    call = Call(f"{a}.connect_output_to", [Raw(b)], [("predicate", entry.get("predicate"))])
-                    return format_statement(None, call)
+            text = self._branch(source).get(lane) if lane is not None else None
+            if text is not None:
+                call = Call(f"{a}.connect_output_to", [Raw(b)], [("predicate", text)])
+                return format_statement(None, call)
             return format_statement(
                 None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])])
             )
@@ -555,6 +555,25 @@ class _Writer:
         return format_statement(
             None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])])
         )
+
+    def _branch(self, selector: Stage) -> dict[str, str]:
+        """Lane -> condition text for the conditions of ``selector`` whose text is unique (so
+        ``predicate=text`` names one lane), read once per selector."""
+        found = self._branches.get(selector._node)
+        if found is None:
+            predicates = selector.predicates
+            uses: dict[object, int] = {}
+            for entry in predicates:
+                text = entry.get("predicate")
+                if isinstance(text, str):
+                    uses[text] = uses.get(text, 0) + 1
+            found = {}
+            for entry in predicates:
+                lane, text = entry.get("outputLane"), entry.get("predicate")
+                if isinstance(lane, str) and isinstance(text, str) and uses[text] == 1:
+                    found.setdefault(lane, text)
+            self._branches[selector._node] = found
+        return found
 
     def special(self) -> None:
         flow = self.flow

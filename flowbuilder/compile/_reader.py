@@ -390,3 +390,4 @@ def _wire(flow: Flow, targets: list[Stage], inputs: list[list[str]]) -> None:
             for producer, kind, index in found:
                 graph.add_edge(producer._node, stage._node, kind=kind, output=index, position=position)
         stage._dangling = dangling if dangling else ()
+    flow._wiring.clear()  # lanes were added past the flow's wiring methods

@@ -167,15 +167,18 @@ class _StreamSelector(StageRun):
                 hint="Add path.otherwise().to(...) so unmatched records have a lane.",
             )
         self.conditions: list[tuple[str, Expression, int]] = []
+        where: dict[str, int] = {}
+        for index, name in enumerate(lanes):
+            where.setdefault(name, index)
         for entry in predicates[:-1]:
             lane = entry.get("outputLane", "")
-            if lane not in lanes:
+            if lane not in where:
                 raise ctx.fail(
                     f"condition {entry.get('predicate')!r} names no output lane (SELECTOR_02)",
                     config="lanePredicates",
                 )
             text = str(entry.get("predicate", ""))
-            self.conditions.append((text, ctx.compile(text, "lanePredicates"), lanes.index(lane)))
+            self.conditions.append((text, ctx.compile(text, "lanePredicates"), where[lane]))
         self.default = lanes.index(predicates[-1]["outputLane"])
 
     def process(self, batch: Batch) -> None:
