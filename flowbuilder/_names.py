@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import keyword
 import re
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and asked again for the same few thousand names
 def snake_case(text: str) -> str:
     """Turn ``camelCase`` or ``dotted.name`` into ``snake_case``.
 
@@ -32,6 +34,7 @@ def snake_case(text: str) -> str:
     return _NOT_WORD.sub("_", spaced.lower()).strip("_")
 
 
+@functools.lru_cache(maxsize=65536)
 def python_name(label: str | None, fallback: str) -> str:
     """The Python name of a config: a valid identifier derived from its label.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ._names import did_you_mean, python_name, snake_case
+from ._names import did_you_mean, python_name
 from .catalog import ConfigDefinition, ConfigRef, StageDefinition
 from .errors import ConfigError, UnknownConfigError
 
@@ -342,11 +342,7 @@ def _check_rows(
         raise fail(f"must be a list of dicts (one per row); got {value!r}")
     if not definition.sub_configs:
         return [dict(row) for row in value]
-    by_key: dict[str, ConfigDefinition] = {}
-    for field in definition.sub_configs:
-        by_key[field.name] = field
-        by_key.setdefault(python_name(field.label, field.field_name or field.name), field)
-        by_key.setdefault(snake_case(field.name), field)
+    by_key = definition.row_fields
     rows = []
     for number, row in enumerate(value):
         converted = {}

@@ -111,6 +111,21 @@ class ConfigDefinition:
         """
         return self.is_secret or any(sub.holds_secret for sub in self.sub_configs)
 
+    @cached_property
+    def row_fields(self) -> Mapping[str, ConfigDefinition]:
+        """The fields of this config's list rows by every name a row may use for them: the raw
+        name, the Python name, and the raw name in snake case (first one wins).
+
+        >>> password = ConfigDefinition("userPassword", "Password", "CREDENTIAL")
+        >>> sorted(ConfigDefinition("users", "Users", "MODEL", sub_configs=(password,)).row_fields)
+        ['password', 'userPassword', 'user_password']
+        """
+        fields: dict[str, ConfigDefinition] = {sub.name: sub for sub in self.sub_configs}
+        for sub in self.sub_configs:
+            fields.setdefault(python_name(sub.label, sub.field_name or sub.name), sub)
+            fields.setdefault(snake_case(sub.name), sub)
+        return fields
+
     @property
     def choices(self) -> tuple[str, ...] | None:
         """The allowed values of a value chooser, or None when any value goes."""
