@@ -6,9 +6,10 @@ more than the work. These read the graph's adjacency directly, in the same (inse
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["incoming", "node_attributes", "outgoing", "predecessors", "successors", "topological_order"]
 
@@ -37,6 +38,7 @@ def node_attributes(graph: nx.MultiDiGraph[str]) -> dict[str, dict[str, Any]]:
 def incoming(graph: nx.MultiDiGraph[str], node: str) -> list[Lane]:
     """``(source, edge data)`` of every lane into ``node``, in input position order.
 
+    >>> import networkx as nx
     >>> graph = nx.MultiDiGraph()
     >>> graph.add_edge("a", "c", kind="data", output=0, position=1)
     0
@@ -60,6 +62,7 @@ def topological_order(graph: nx.MultiDiGraph[str]) -> list[str] | None:
     """Nodes so that every lane goes forward (Kahn's algorithm, ties in insertion order);
     None when the graph has a cycle.
 
+    >>> import networkx as nx
     >>> graph = nx.MultiDiGraph([("b", "c"), ("a", "b")])
     >>> topological_order(graph)
     ['a', 'b', 'c']

@@ -23,17 +23,22 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from typing_extensions import Self
 
-from .backends import Backend, HttpBackend, LocalBackend, MemoryBackend, RetryPolicy
-from .backends._auth import IAM_URL, Transport
+from .backends import Backend, LocalBackend, MemoryBackend
+from .backends._auth import IAM_URL
 from .backends._documents import as_mapping, revision_from_etag
 from .catalog import ENGINES, Catalog
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, NotFoundError
 from .flow import Flow
+
+if TYPE_CHECKING:
+    import requests
+
+    from .backends import RetryPolicy
+    from .backends._auth import Transport
 
 __all__ = ["Environment", "Environments", "Flows", "Project", "StreamsetsFlow"]
 
@@ -449,6 +454,8 @@ class Project:
                 backend=HttpBackend(url='https://api.dataplatform.cloud.ibm.com', project_id='p1',
                                     auth='api_key'))
         """
+        from .backends.http import HttpBackend
+
         return cls(
             HttpBackend(
                 url,

@@ -11,8 +11,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from ._gc import paused_gc
 from ._lanes import incoming, outgoing, topological_order
 from .catalog import ConfigDefinition, StageDefinition
@@ -218,16 +216,19 @@ def _check_graph(flow: Flow, stages: list[Stage], out: _Collector, fragment: boo
                 hint="Data Collector flows take one origin; remove the others or use a Transformer flow.",
             )
     order = topological_order(graph)
-    for component in () if order is not None else nx.strongly_connected_components(graph):
-        members = sorted(component)
-        if len(members) > 1 or graph.has_edge(members[0], members[0]):
-            cycle = [graph.nodes[n]["stage"].instance_name for n in members]
-            out.add(
-                "FLOW_CYCLE",
-                f"is in a cycle: {' -> '.join(cycle)}",
-                stage=cycle[0],
-                hint="Remove one of the lanes of the cycle; flows must be acyclic.",
-            )
+    if order is None:
+        from networkx import strongly_connected_components
+
+        for component in strongly_connected_components(graph):
+            members = sorted(component)
+            if len(members) > 1 or graph.has_edge(members[0], members[0]):
+                cycle = [graph.nodes[n]["stage"].instance_name for n in members]
+                out.add(
+                    "FLOW_CYCLE",
+                    f"is in a cycle: {' -> '.join(cycle)}",
+                    stage=cycle[0],
+                    hint="Remove one of the lanes of the cycle; flows must be acyclic.",
+                )
     producers: dict[str, str] = {}
     for stage in stages:
         if stage._node != stage.instance_name:

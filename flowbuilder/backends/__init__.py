@@ -9,9 +9,22 @@ Every backend implements :class:`Backend` over GET-shaped flow documents (see
 ('orders', 1)
 """
 
-from .http import HttpBackend, RetryPolicy
+from typing import TYPE_CHECKING, Any
+
 from .local import LocalBackend
 from .memory import MemoryBackend
 from .protocol import Backend, FlowPage
 
+if TYPE_CHECKING:
+    from .http import HttpBackend, RetryPolicy
+
 __all__ = ["Backend", "FlowPage", "HttpBackend", "LocalBackend", "MemoryBackend", "RetryPolicy"]
+
+
+def __getattr__(name: str) -> Any:
+    # The REST backend brings requests: loaded when first asked for, not with every import.
+    if name in ("HttpBackend", "RetryPolicy"):
+        from . import http
+
+        return getattr(http, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

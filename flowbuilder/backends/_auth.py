@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
-
-import requests
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import AuthError
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["IAM_URL", "ApiKeyAuth", "Credentials", "TokenAuth", "Transport", "redact"]
 
@@ -138,6 +139,8 @@ class ApiKeyAuth:
         return tuple(s for s in (self._api_key, self._token) if s)
 
     def _exchange(self) -> None:
+        import requests  # loaded with the first token exchange, not with the package
+
         request = requests.Request(
             "POST",
             self.iam_url,

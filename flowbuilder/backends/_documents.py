@@ -8,13 +8,14 @@ import time
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from .._numbers import count
 from ..errors import BackendError, ConflictError, FlowFormatError
 from .protocol import CREATE_FIELDS, UPDATE_FIELDS
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -408,6 +409,8 @@ def response(status: int, body: object = None, *, url: str = "") -> requests.Res
     >>> response(204)
     <Response [204]>
     """
+    import requests  # the embedded stores need it only to answer update and delete
+
     built = requests.models.Response()
     built.status_code = status
     built.reason = _REASONS.get(status, "")

@@ -11,15 +11,16 @@ import copy
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
-
-import requests
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._numbers import count
 from ..catalog import Catalog
 from ..errors import BackendError, NotFoundError
 from . import _archive, _documents
 from .protocol import CONFLICT_RESOLUTIONS, FlowPage
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["DEFAULT_PAGE_SIZE", "LOCAL_ENVIRONMENT", "MAX_PAGE_SIZE", "DocumentStore", "StoreTransaction"]
 

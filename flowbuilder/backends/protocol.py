@@ -24,9 +24,10 @@ IBM cloud today) gets plain last-writer-wins updates.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["CONFLICT_RESOLUTIONS", "CREATE_FIELDS", "UPDATE_FIELDS", "Backend", "FlowPage"]
 

@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -558,6 +557,8 @@ def _with_library(definition: StageDefinition, library: str) -> StageDefinition:
 
 
 def _package_data() -> dict[str, Any]:
+    from importlib import resources  # loaded with the catalog, not with the package
+
     data_file = resources.files("flowbuilder.catalog").joinpath("data/catalog.json.gz")
     with data_file.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
         loaded: dict[str, Any] = json.load(text)

@@ -15,8 +15,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from .._names import did_you_mean
 from ..errors import FlowbuilderError, PreviewError
 from . import _java, _processors  # noqa: F401  (registers the processors)
@@ -122,6 +120,8 @@ def preview(
 def _order(flow: Flow) -> list[Stage]:
     graph = flow.graph
     position = {name: index for index, name in enumerate(graph.nodes)}
+    import networkx as nx  # loaded by the first flow already; imported here to keep this module light
+
     try:
         names = list(nx.lexicographical_topological_sort(graph, key=lambda n: position[n]))
     except nx.NetworkXUnfeasible:
