@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "did_you_mean",
+    "file_names",
     "instance_base",
     "python_name",
     "snake_case",
@@ -106,6 +107,32 @@ def instance_base(label: str) -> str:
     'WritetoFile'
     """
     return re.sub(r"[^0-9A-Za-z_]", "", label) or "Stage"
+
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[^0-9A-Za-z._-]+")
+_MAX_FILE_STEM = 80
+
+
+def file_names(names: Iterable[str], *, prefix: str = "") -> list[str]:
+    """One file name stem per flow name, safe on any file system and unique among them: runs of
+    other characters become ``_``, long names are cut, a repeated name gets ``-2``, ``-3``...
+    With ``prefix``, each is ``<prefix>.<name>``. The one rule for every file flowbuilder names
+    after flows (drawings, exports).
+
+    >>> file_names(["orders", "orders", "a/b: c", ""])
+    ['orders', 'orders-2', 'a_b_c', 'flow']
+    >>> file_names(["orders"], prefix="flows")
+    ['flows.orders']
+    """
+    taken: list[str] = []
+    for name in names:
+        base = _UNSAFE_IN_FILE_NAMES.sub("_", name)[:_MAX_FILE_STEM].strip("._") or "flow"
+        base = f"{prefix}.{base}" if prefix else base
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}-{number}", number + 1
+        taken.append(candidate)
+    return taken
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1) -> str | None:

@@ -19,8 +19,9 @@ import runpy
 import sys
 import traceback
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .compile import from_json
 from .compile._reader import load_json, read_json_bytes
@@ -32,7 +33,7 @@ __all__ = [
     "FLOW_JSON_KEYS",
     "SOURCE_SUFFIXES",
     "FileFlows",
-    "LocatedFlow",
+    "FlowSource",
     "load_flows",
     "looks_like_flow",
     "no_flows_error",
@@ -51,19 +52,43 @@ _ADDING_CALLS = frozenset({"source", "to", "add_stage"})
 _ERROR_STAGE_CALLS = frozenset({"on_error", "set_error_stage"})
 
 
-class LocatedFlow(NamedTuple):
-    """A flow read from a file, with the line that defines it and the lines of its stages."""
+@dataclass(frozen=True)
+class FlowSource:
+    """A flow and where it is defined: its file, its line, and the lines of its stages.
+
+    >>> from flowbuilder import Flow
+    >>> source = FlowSource(Flow("orders"), Path("flows/orders.py"), 3, {"Trash_01": 5})
+    >>> source.location, source.line_of("Trash_01"), source.line_of("Other_01"), source.line_of(None)
+    ('flows/orders.py:3', 5, 3, 3)
+    """
 
     flow: Flow
+    file: Path
     line: int
-    stage_lines: Mapping[str, int]
+    stage_lines: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The flow's name."""
+        return self.flow.name
+
+    @property
+    def location(self) -> str:
+        """``file:line`` of the flow."""
+        return f"{self.file}:{self.line}"
+
+    def line_of(self, stage: str | None) -> int:
+        """The line of a stage instance (the flow's line when unknown or for flow-level issues)."""
+        if stage is None:
+            return self.line
+        return self.stage_lines.get(stage, self.line)
 
 
 class FileFlows(NamedTuple):
     """What a file defines: its flows, and the module-level DSL Paths whose flow it does not
     define (``name = Flow(...).to(...)`` without ``.flow``) as ``(name, line)``."""
 
-    flows: list[LocatedFlow]
+    flows: list[FlowSource]
     lost_paths: list[tuple[str, int]]
 
 
@@ -170,17 +195,9 @@ def _from_json(path: Path, skip_other: bool) -> FileFlows:
         return FileFlows([], [])
     flow: Flow = from_json(document, location=str(path))
     names = [stage.instance_name for stage in flow.stages]
-    names += [stage.instance_name for stage in _special_stages(flow)]
+    names += [stage.instance_name for stage in flow.special_stages.values()]
     lines = _instance_lines(data.decode("utf-8", errors="replace"), names)
-    return FileFlows([LocatedFlow(flow, 1, lines)], [])
-
-
-def _special_stages(flow: Flow) -> list[Any]:
-    return [
-        stage
-        for stage in (flow.error_stage, flow.stats_aggregator_stage, flow.start_event, flow.stop_event)
-        if stage is not None
-    ]
+    return FileFlows([FlowSource(flow, path, 1, lines)], [])
 
 
 def _instance_lines(text: str, names: Iterable[str]) -> dict[str, int]:
@@ -312,11 +329,11 @@ def _unique(flows: Iterable[object]) -> list[Flow]:
 # -- lines of flows and stages in Python source -----------------------------------------------------
 
 
-def _locate(path: Path, namespace: Mapping[str, object], flows: list[Flow]) -> list[LocatedFlow]:
+def _locate(path: Path, namespace: Mapping[str, object], flows: list[Flow]) -> list[FlowSource]:
     try:
         tree = ast.parse(_read_bytes(path), filename=str(path))
     except (SyntaxError, ValueError, FlowFormatError):
-        return [LocatedFlow(flow, 1, {}) for flow in flows]
+        return [FlowSource(flow, path, 1) for flow in flows]
     bindings = _module_bindings(tree)
     factory = next(
         (node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "flows"), None
@@ -328,7 +345,7 @@ def _locate(path: Path, namespace: Mapping[str, object], flows: list[Flow]) -> l
         line = statement.lineno if statement is not None else fallback
         # One flow in the file: its stages may be added anywhere in it (classic API, builder functions).
         scope: ast.AST | None = tree if len(flows) == 1 else statement
-        located.append(LocatedFlow(flow, line, _stage_lines(flow, scope) if scope is not None else {}))
+        located.append(FlowSource(flow, path, line, _stage_lines(flow, scope) if scope is not None else {}))
     return located
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._names import file_names
 from .errors import AuthError, FlowbuilderError
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_SLUG = re.compile(r"[^0-9A-Za-z._-]+")
 _PROGRESS_OVER = 5  # show a progress bar when apply writes more flows than this (on a terminal)
 
 
@@ -159,21 +158,6 @@ def _confirm(question: str, yes: bool) -> None:
         raise click.ClickException("cancelled; nothing was written.")
 
 
-def _slug(name: str) -> str:
-    return _SLUG.sub("_", name).strip("._") or "flow"
-
-
-def _file_names(names: Sequence[str], suffix: str) -> list[str]:
-    taken: list[str] = []
-    for name in names:
-        base = _slug(name)
-        candidate, number = base, 2
-        while candidate in taken:
-            candidate, number = f"{base}-{number}", number + 1
-        taken.append(candidate)
-    return [f"{name}{suffix}" for name in taken]
-
-
 # -- validate ---------------------------------------------------------------------------------------
 
 
@@ -277,7 +261,7 @@ def compile_(path: pathlib.Path, output: pathlib.Path | None) -> None:
     With -o the JSON is written as is; on standard output secret (CREDENTIAL) values are masked,
     so that logs never hold them. Prints each file written.
     """
-    from .plan import mask_secrets
+    from ._document import mask_secrets
 
     found = _discover([path])
     if found.errors:
@@ -290,7 +274,7 @@ def compile_(path: pathlib.Path, output: pathlib.Path | None) -> None:
     if output is None:
         if len(flows) > 1:
             raise click.UsageError(f"{path} defines {len(flows)} flows; pass -o FOLDER to write them all.")
-        masked = mask_secrets(flows[0].to_dict(), catalog=flows[0].catalog)
+        masked = mask_secrets(flows[0].to_dict(), flows[0].catalog)
         click.echo(json.dumps(masked, indent=2, ensure_ascii=False))
         return
     if output.suffix.lower() == ".json" and not output.is_dir():
@@ -299,7 +283,7 @@ def compile_(path: pathlib.Path, output: pathlib.Path | None) -> None:
         targets = [output]
     else:
         output.mkdir(parents=True, exist_ok=True)
-        targets = [output / name for name in _file_names([flow.name for flow in flows], ".json")]
+        targets = [output / f"{name}.json" for name in file_names(flow.name for flow in flows)]
     for flow, target in zip(flows, targets, strict=True):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -771,7 +755,8 @@ def flows_list(project: str | None, project_id: str | None, format_: str) -> Non
 @_format_option("text: a summary; json: the stored document (secrets masked).")
 def flows_show(flow: str, project: str | None, project_id: str | None, format_: str) -> None:
     """Show one stored FLOW (a name or a flow id): its stages, lanes and error stage."""
-    from .plan import is_managed, mask_secrets
+    from ._document import mask_secrets
+    from .plan import is_managed
 
     with _open_project(project, project_id) as opened:
         stored = _find(opened, flow)
@@ -779,7 +764,7 @@ def flows_show(flow: str, project: str | None, project_id: str | None, format_: 
     definition = stored.to_dict()
     if format_ == "json":
         document = stored.to_document()
-        document["pipeline_definition"] = mask_secrets(definition, catalog=stored.catalog)
+        document["pipeline_definition"] = mask_secrets(definition, stored.catalog)
         _echo_json(document)
         return
     click.echo(f"name:         {stored.name}")
@@ -837,8 +822,8 @@ def flows_export(
     Secret (CREDENTIAL) values are never exported: blanked in zip and JSON, read from
     environment variables in Python. Prints each file written.
     """
+    from ._document import mask_secrets
     from .compile import to_python
-    from .plan import mask_secrets
 
     if bool(names) == all_:
         raise click.UsageError("give flow names (or ids), or --all, not both.")
@@ -851,12 +836,12 @@ def flows_export(
             click.echo(str(opened.export_flows(chosen, destination=output)))
             return
     output.mkdir(parents=True, exist_ok=True)
-    files = _file_names([flow.name for flow in chosen], f".{kind}")
+    files = [f"{name}.{kind}" for name in file_names(flow.name for flow in chosen)]
     for flow, name in zip(chosen, files, strict=True):
         if kind == "py":
             text = to_python(flow)
         else:
-            blanked = mask_secrets(flow.to_dict(), catalog=flow.catalog, replacement="")
+            blanked = mask_secrets(flow.to_dict(), flow.catalog, replacement="")
             text = json.dumps(blanked, indent=2, ensure_ascii=False) + "\n"
         target = output / name
         try:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from ._document import SECRET_MASK, replace_secrets
 from ._names import did_you_mean, python_name
 from .catalog import ConfigDefinition, ConfigRef, StageDefinition
 from .errors import ConfigError, UnknownConfigError
 
-__all__ = ["SECRET_MASK", "Configuration", "check_value"]
-
-#: What a secret value looks like wherever flowbuilder shows it.
-SECRET_MASK = "********"
+__all__ = ["SECRET_MASK", "Configuration", "check_value"]  # SECRET_MASK: flowbuilder._document's
 
 Where = Callable[[], tuple[str | None, str | None]]
 OnChange = Callable[[ConfigRef, Any], None]
@@ -193,30 +191,18 @@ class Configuration(Mapping[str, Any]):
         return ref is not None and ref.definition.is_secret
 
     def masked(self) -> dict[str, Any]:
-        """A plain dict of the values with every secret replaced by ``SECRET_MASK``: CREDENTIAL
-        configs, and the CREDENTIAL fields of list-of-rows configs (users and their passwords)."""
+        """A plain dict of the values with every secret replaced by ``SECRET_MASK`` (the rule is
+        :mod:`flowbuilder._document`'s: CREDENTIAL configs, the CREDENTIAL fields of list-of-rows
+        configs, and configs of unknown stages named like a password or token)."""
         shown = {}
         for key in self:
             ref = self._ref(key)
-            shown[key] = _masked(ref.definition, self[key]) if ref is not None else self[key]
+            config = ref.definition if ref is not None else None
+            shown[key] = replace_secrets(config, key, self[key], lambda path, value: SECRET_MASK)
         return shown
 
     def __repr__(self) -> str:
         return f"Configuration({self.masked()!r})"
-
-
-def _masked(definition: ConfigDefinition, value: Any) -> Any:
-    if definition.is_secret:
-        return SECRET_MASK if value else value
-    secret = {sub.name for sub in definition.sub_configs if sub.is_secret}
-    if not secret or not isinstance(value, list):
-        return value
-    return [
-        {k: SECRET_MASK if k in secret and v else v for k, v in row.items()}
-        if isinstance(row, Mapping)
-        else row
-        for row in value
-    ]
 
 
 def _type_name(value: object) -> str:

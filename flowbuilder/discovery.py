@@ -26,50 +26,17 @@ naming both places.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from ._sources import SOURCE_SUFFIXES, no_flows_error, read_flows
+from ._sources import SOURCE_SUFFIXES, FlowSource, no_flows_error, read_flows
 from .errors import FlowbuilderError
-from .flow import Flow
 
 __all__ = ["Discovery", "FlowSource", "discover", "find_files"]
 
 _SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
 _SKIPPED_PY = frozenset({"conftest.py", "setup.py"})
-
-
-@dataclass(frozen=True)
-class FlowSource:
-    """A flow and where it is defined: its file, its line, and the lines of its stages.
-
-    >>> from flowbuilder import Flow
-    >>> source = FlowSource(Flow("orders"), Path("flows/orders.py"), 3, {"Trash_01": 5})
-    >>> source.location, source.line_of("Trash_01"), source.line_of("Other_01"), source.line_of(None)
-    ('flows/orders.py:3', 5, 3, 3)
-    """
-
-    flow: Flow
-    file: Path
-    line: int
-    stage_lines: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        """The flow's name."""
-        return self.flow.name
-
-    @property
-    def location(self) -> str:
-        """``file:line`` of the flow."""
-        return f"{self.file}:{self.line}"
-
-    def line_of(self, stage: str | None) -> int:
-        """The line of a stage instance (the flow's line when unknown or for flow-level issues)."""
-        if stage is None:
-            return self.line
-        return self.stage_lines.get(stage, self.line)
 
 
 @dataclass(frozen=True)
@@ -177,7 +144,7 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
                 continue  # a helper module or other JSON of a flow folder
             errors.append(no_flows_error(path))
         files.append(path)
-        flows.extend(FlowSource(item.flow, path, item.line, item.stage_lines) for item in located)
+        flows.extend(located)
     errors.extend(_duplicates(flows))
     return Discovery(flows, errors, files)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
+from ._document import ROLES
 from ._gc import pause, resume
 from ._lanes import incoming, outgoing, predecessors
 from ._names import did_you_mean, instance_base
@@ -18,7 +19,7 @@ from ._wiring import WiringIndex
 from .catalog import Catalog, ConfigRef, StageDefinition
 from .configuration import Configuration
 from .errors import ConfigError, LaneError, StageNotFoundError
-from .stage import SPECIAL_ROLES, Stage, Stages
+from .stage import Stage, Stages
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -29,20 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Flow", "Parameters"]
 
 _CANVAS_TYPES = {"origin": ("origin",), "to": ("processor", "destination", "executor")}
-_SPECIAL_CONFIGS = {
-    "badRecordsHandling": "error",
-    "statsAggregatorStage": "stats",
-    "startEventStage": "start",
-    "stopEventStage": "stop",
-    "testOriginStage": "test_origin",
-}
-_SPECIAL_LABELS = {
-    "error": "Error Records - {}",
-    "stats": "Stats Aggregator - {}",
-    "start": "Start Event - {}",
-    "stop": "Stop Event - {}",
-    "test_origin": "Test Origin - {}",
-}
+_ROLE_OF_CONFIG = {role.config: name for name, role in ROLES.items()}
 DISCARD = "com_streamsets_pipeline_stage_destination_devnull_ToErrorNullDTarget"
 
 
@@ -88,7 +76,7 @@ class Flow:
         self._graph: nx.MultiDiGraph[str] = MultiDiGraph()
         self._wiring = WiringIndex(self._graph)
         self._name_hints: dict[str, int] = {}
-        self._special: dict[str, Stage | None] = dict.fromkeys(SPECIAL_ROLES)
+        self._special: dict[str, Stage | None] = dict.fromkeys(ROLES)
         self._document: dict[str, Any] = {}
         self._key_order: tuple[str, ...] | None = None
         # What an imported document held beyond the model, so compiling it gives it back.
@@ -376,6 +364,16 @@ class Flow:
         """The test origin used for preview, if any."""
         return self._special["test_origin"]
 
+    @property
+    def special_stages(self) -> dict[str, Stage]:
+        """The off-canvas stages that are set, by role (``error``, ``stats``, ``start``, ``stop``,
+        ``test_origin``).
+
+        >>> sorted(Flow("demo").special_stages)
+        ['error', 'stats']
+        """
+        return {role: stage for role, stage in self._special.items() if stage is not None}
+
     def set_error_stage(
         self, label: str | None = None, name: str | None = None, library: str | None = None, **config: Any
     ) -> Stage:
@@ -443,14 +441,12 @@ class Flow:
         return stage
 
     def _set_special(self, role: str, definition: StageDefinition) -> Stage:
-        name = instance_base(definition.label) + SPECIAL_ROLES[role]
-        stage = Stage.from_definition(
-            definition, name, _SPECIAL_LABELS[role].format(definition.label), role=role
-        )
+        facts = ROLES[role]
+        name = instance_base(definition.label) + facts.suffix
+        stage = Stage.from_definition(definition, name, facts.label.format(definition.label), role=role)
         object.__setattr__(stage, "_flow", self)
         self._special[role] = stage
-        config = next(k for k, v in _SPECIAL_CONFIGS.items() if v == role)
-        ref = self.configuration._ref(config)
+        ref = self.configuration._ref(facts.config)
         if ref is not None:
             self.configuration.set_raw(ref, definition.pipeline_config_value)
         return stage
@@ -463,7 +459,7 @@ class Flow:
         return definition
 
     def _config_changed(self, ref: ConfigRef, value: Any) -> None:
-        role = _SPECIAL_CONFIGS.get(ref.name)
+        role = _ROLE_OF_CONFIG.get(ref.name)
         if role is None or value is None:
             return
         current = self._special[role]

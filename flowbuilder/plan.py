@@ -40,12 +40,12 @@ False
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from ._document import ROLES, document_stages, is_secret_name
 from .catalog import Catalog, ConfigDefinition, ConfigRef, StageDefinition
 from .discovery import FlowSource
 from .errors import BackendError, ConflictError, FlowbuilderError, StageNotFoundError
@@ -55,7 +55,6 @@ from .project import Environment, Project
 __all__ = [
     "ACTIONS",
     "MANAGED_LABEL",
-    "SECRET_MASK",
     "ApplyResult",
     "Change",
     "ConfigChange",
@@ -66,27 +65,16 @@ __all__ = [
     "apply",
     "diff_definitions",
     "is_managed",
-    "mask_secrets",
     "plan",
 ]
 
 #: The pipeline label (``metadata.labels``) that marks flows stored by :func:`apply`.
 MANAGED_LABEL = "flowbuilder-managed"
-#: What a secret value shows as.
-SECRET_MASK = "********"
 #: Every action a plan may hold, in report order. ``invalid`` (validation errors) and
 #: ``conflict`` (several stored flows of that name) are not applied and make ``apply`` fail.
 ACTIONS = ("create", "update", "delete", "unchanged", "invalid", "conflict")
 
 _SYMBOLS = {"create": "+", "update": "~", "delete": "-", "unchanged": "=", "invalid": "!", "conflict": "!"}
-_SPECIAL_SLOTS = {
-    "errorStage": "error stage",
-    "statsAggregatorStage": "stats aggregator",
-    "testOriginStage": "test origin",
-}
-_LIFECYCLE_SLOTS = {"startEventStages": "start event", "stopEventStages": "stop event"}
-# When the catalog does not know a config, a name like these is treated as a secret anyway.
-_SECRET_NAME = re.compile(r"password|passwd|secret|token|credential|api[_-]?key|private[_-]?key", re.I)
 _SHOWN = 100  # characters of a value shown in a diff
 _MISSING = object()
 _EMPTY: tuple[Any, ...] = (None, "", [], {})  # values that hold nothing
@@ -560,28 +548,16 @@ def _definition(catalog: Catalog, identity: tuple[str, str, str]) -> StageDefini
         return None
 
 
-def _raw_stages(definition: Mapping[str, Any]) -> Iterator[tuple[object, str]]:
-    """Every stage of a definition with its role: canvas stages (role ``""``) first, then the
-    special and lifecycle slots."""
-    for raw in definition.get("stages") or []:
-        yield raw, ""
-    for slot, role in _SPECIAL_SLOTS.items():
-        yield definition.get(slot), role
-    for slot, role in _LIFECYCLE_SLOTS.items():
-        for raw in definition.get(slot) or []:
-            yield raw, role
-
-
 def _stages(definition: Mapping[str, Any], catalog: Catalog) -> dict[str, _Stage]:
     stages: dict[str, _Stage] = {}
-    for raw, role in _raw_stages(definition):
+    for raw, role in document_stages(definition):
         if not isinstance(raw, Mapping):
             continue
-        if not role:
-            stage = _stage(raw, role, catalog)
+        if role is None:
+            stage = _stage(raw, "", catalog)
             stages[stage.key] = stage
         elif raw.get("instanceName"):  # an off-canvas stage never hides a canvas one of its name
-            stage = _stage(raw, role, catalog)
+            stage = _stage(raw, ROLES[role].title, catalog)
             stages.setdefault(stage.key, stage)
     return stages
 
@@ -631,7 +607,7 @@ def _config_changes(
             if ref is not None and _is_initial(ref.definition, present):
                 continue
         name = ref.python_name if ref is not None else key[1]
-        secret = ref.definition.holds_secret if ref is not None else bool(_SECRET_NAME.search(key[1]))
+        secret = ref.definition.holds_secret if ref is not None else is_secret_name(key[1])
         old_ref = _ref(old_refs, key)
         secret = secret or (old_ref is not None and old_ref.definition.holds_secret)
         if secret:
@@ -754,93 +730,6 @@ def _show_pair(old: Any, new: Any) -> tuple[str, str]:
 def _window(text: str, start: int) -> str:
     end = start + _SHOWN
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
-
-
-# -- masking ----------------------------------------------------------------------------------------
-
-
-def mask_secrets(
-    definition: Mapping[str, Any], *, catalog: Catalog | None = None, replacement: str = SECRET_MASK
-) -> dict[str, Any]:
-    """A copy of a pipeline definition with every secret value (non-empty) replaced by ``replacement``.
-
-    Secrets are the values of the CREDENTIAL configs of known stages and flow configs (in list
-    configs, only the CREDENTIAL fields of each row) other than their catalog default; for
-    stages the catalog does not know, configs named like a password, token or key.
-
-    >>> from flowbuilder import Flow
-    >>> flow = Flow("db").source("JDBC Query Consumer", password="s3cr3t").to("Trash").flow
-    >>> masked = mask_secrets(flow.to_dict())
-    >>> [c["value"] for c in masked["stages"][0]["configuration"] if c["name"].endswith("password")]
-    ['********']
-    """
-    catalog = catalog or Catalog.default()
-    result: dict[str, Any] = json.loads(json.dumps(definition, default=str))
-
-    def mask(entries: object, resolve: Callable[[str], ConfigDefinition | None]) -> None:
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and "value" in entry:
-                name = str(entry.get("name"))
-                config = resolve(name)
-                if config is not None:
-                    entry["value"] = _masked(config, entry["value"], replacement)
-                elif _SECRET_NAME.search(name) and entry["value"] not in _EMPTY:
-                    entry["value"] = replacement
-
-    def mask_stage(raw: object) -> None:
-        if not isinstance(raw, dict):
-            return
-        found = _definition(catalog, _identity(raw))
-        refs = _refs(found) if found is not None else {}
-
-        def resolver(service: str | None) -> Callable[[str], ConfigDefinition | None]:
-            def resolve(name: str) -> ConfigDefinition | None:
-                ref = _ref(refs, (service, name))
-                return ref.definition if ref is not None else None
-
-            return resolve
-
-        mask(raw.get("configuration"), resolver(None))
-        for service in raw.get("services") or []:
-            if isinstance(service, dict):
-                mask(service.get("configuration"), resolver(str(service.get("service"))))
-
-    for raw, _ in _raw_stages(result):
-        mask_stage(raw)
-    pipelines = []
-    for engine in ("data_collector", "transformer", "snowflake"):
-        try:
-            pipelines.append(_refs(catalog.pipeline_definition(engine)))
-        except (StageNotFoundError, KeyError):
-            continue
-
-    def flow_config(name: str) -> ConfigDefinition | None:
-        refs = [found[(None, name)] for found in pipelines if (None, name) in found]
-        secret = [ref for ref in refs if ref.definition.holds_secret]
-        return (secret or refs)[0].definition if refs else None
-
-    mask(result.get("configuration"), flow_config)
-    return result
-
-
-def _masked(config: ConfigDefinition, value: Any, replacement: str) -> Any:
-    """``value`` with its secret parts replaced: the whole value of a CREDENTIAL config, the
-    CREDENTIAL fields of each row of a list config."""
-    if config.is_secret:  # the catalog default (a placeholder such as an example ARN) is no secret
-        return value if value in _EMPTY or value == config.default else replacement
-    secret_fields = [sub for sub in config.sub_configs if sub.holds_secret]
-    if not secret_fields or not isinstance(value, list):
-        return value
-    rows = []
-    for row in value:
-        if isinstance(row, dict):
-            row = dict(row)
-            for sub in secret_fields:
-                for key in {sub.name, sub.field_name} - {""}:
-                    if key in row:
-                        row[key] = _masked(sub, row[key], replacement)
-        rows.append(row)
-    return rows
 
 
 # -- apply ------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ StreamsetsFlow(name='orders', description='orders to files', flow_id='...', engi
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,7 +30,7 @@ from typing_extensions import Self
 
 from .backends import Backend, LocalBackend, MemoryBackend
 from .backends._auth import IAM_URL
-from .backends._documents import as_mapping, revision_from_etag
+from .backends._documents import as_mapping
 from .catalog import ENGINES, Catalog
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, NotFoundError
 from .flow import Flow
@@ -279,7 +280,7 @@ class StreamsetsFlow(Flow):
         flow._bind(asset, project)
         return flow
 
-    def _bind(self, asset: Mapping[str, Any], project: Project, etag: str | None = None) -> None:
+    def _bind(self, asset: Mapping[str, Any], project: Project) -> None:
         metadata, entity = _parts(asset)
         self.flow_id = str(metadata.get("asset_id") or self.flow_id)
         self.name = str(metadata.get("name") or self.name)
@@ -290,9 +291,7 @@ class StreamsetsFlow(Flow):
         self.fragment_ids = [str(i) for i in entity.get("fragment_ids") or []]
         self.connection_ids = [str(i) for i in entity.get("connection_ids") or []]
         self.metadata = copy.deepcopy(dict(metadata))
-        revision = metadata.get("revision")
-        if not isinstance(revision, int) and etag:
-            revision = revision_from_etag(etag)
+        revision = metadata.get("revision")  # the http backend puts the ETag's revision here
         self._revision = revision if isinstance(revision, int) else None
         self._project = project
 
@@ -593,18 +592,14 @@ class Project:
             "fragment_ids": list(stored.fragment_ids),
             "pipeline_definition": stored.to_dict(),
         }
-        response = self.backend.update_flow(stored.flow_id, fields, revision=stored.revision)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        asset = as_mapping(body).get("flow")
+        document = self.backend.update_flow(stored.flow_id, fields, revision=stored.revision)
+        asset = document.get("flow")
         if isinstance(asset, Mapping):
-            stored._bind(asset, self, response.headers.get("ETag"))
+            stored._bind(asset, self)
         else:
             stored._revision = None
         _log.info("updated flow %r (%s)", stored.name, stored.flow_id)
-        return response
+        return _response(200, document)
 
     def duplicate_flow(
         self, flow: StreamsetsFlow, name: str, description: str | None = None
@@ -627,9 +622,9 @@ class Project:
     def delete_flow(self, flow: StreamsetsFlow) -> requests.Response:
         """Delete a stored flow; ``<Response [204]>``."""
         stored = self._own(flow, "delete_flow")
-        response = self.backend.delete_flow(stored.flow_id)
+        identifiers = self.backend.delete_flow(stored.flow_id)
         _log.info("deleted flow %r (%s)", stored.name, stored.flow_id)
-        return response
+        return _response(204, headers=identifiers)
 
     def export_flows(
         self,
@@ -690,3 +685,29 @@ class Project:
             else:
                 flows.append(self.flows.get(name=str(asset.get("name"))))
         return flows
+
+
+_REASONS = {200: "OK", 204: "No Content"}
+
+
+def _response(
+    status: int, body: object = None, headers: Mapping[str, str] | None = None
+) -> requests.Response:
+    """The HTTP response the Flows API returns for an update (200) or a delete (204), whatever
+    the backend: ``<Response [200]>``, its JSON the flow document, with the service's request-id
+    ``headers`` where it gave some.
+
+    >>> _response(204)
+    <Response [204]>
+    """
+    import requests  # the response type the seed's API returns; loaded when first needed
+
+    built = requests.models.Response()
+    built.status_code = status
+    built.reason = _REASONS.get(status, "")
+    built._content = b"" if body is None else json.dumps(body).encode()
+    if body is not None:
+        built.headers["Content-Type"] = "application/json"
+    built.headers.update(headers or {})
+    built.encoding = "utf-8"
+    return built

@@ -384,12 +384,11 @@ class FlowsApp:
     def _store_update(self, request: _Request, flow_id: str, fields: Mapping[str, Any]) -> _Answer:
         revision = self._revision(request)
         try:
-            response = self.backend.update_flow(flow_id, fields, revision=revision)
+            document = self.backend.update_flow(flow_id, fields, revision=revision)
         except BackendError as error:
             if error.status == 409 and revision is not None:
                 error.status = 412  # the If-Match precondition failed
             raise
-        document = response.json()
         return _json_answer(200, document, _etag(document))
 
     def _update(self, request: _Request, flow_id: str) -> _Answer:

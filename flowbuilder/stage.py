@@ -16,16 +16,7 @@ from .errors import LaneError, StageNotFoundError
 if TYPE_CHECKING:
     from .flow import Flow
 
-__all__ = ["SPECIAL_ROLES", "Stage", "Stages"]
-
-#: Off-canvas roles a stage can play, and the instance-name suffix each gets.
-SPECIAL_ROLES = {
-    "error": "_ErrorStage",
-    "stats": "_StatsAggregatorStage",
-    "start": "_StartEventStage",
-    "stop": "_StopEventStage",
-    "test_origin": "_TestOriginStage",
-}
+__all__ = ["Stage", "Stages"]
 
 # Shared by every stage without extra instance keys (authored ones): flows hold 100,000s.
 _NOTHING: Mapping[str, Any] = MappingProxyType({})

@@ -539,7 +539,7 @@ def _why_inactive(config: ConfigDefinition, value_of: Mapping[str, Any]) -> str:
 
 
 def _check_special(flow: Flow, out: _Collector, fragment: bool) -> None:
-    error_stage = flow._special["error"]
+    error_stage = flow.error_stage
     mode = flow.configuration.get("executionMode")
     if (
         flow.engine == "data_collector"
@@ -573,7 +573,7 @@ def _check_special(flow: Flow, out: _Collector, fragment: bool) -> None:
                 definition, error_stage._configs, error_stage._services, error_stage.instance_name, out
             )
     for role in ("error", "stats", "start", "stop"):
-        for stage in [flow._special[role], *flow._lifecycle_extra.get(role, [])]:
+        for stage in [flow.special_stages.get(role), *flow._lifecycle_extra.get(role, [])]:
             if stage is not None and (stage._dangling or stage._output_lanes or stage._event_lanes):
                 out.add(
                     "SPECIAL_STAGE_LANES",
@@ -582,7 +582,7 @@ def _check_special(flow: Flow, out: _Collector, fragment: bool) -> None:
                     hint="Remove its lanes.",
                 )
     for role in ("start", "stop"):
-        stage = flow._special[role]
+        stage = flow.special_stages.get(role)
         if flow._lifecycle_extra.get(role):
             out.add(
                 "LIFECYCLE_STAGES_MULTIPLE",

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from flowbuilder import Flow, Project
 from flowbuilder.cli import main
-from flowbuilder.plan import SECRET_MASK
+from flowbuilder.configuration import SECRET_MASK
 
 DATABASE = """\
 from flowbuilder import Flow

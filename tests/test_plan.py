@@ -11,15 +11,7 @@ import pytest
 
 from flowbuilder import Flow, FlowbuilderError, Project
 from flowbuilder.discovery import FlowSource
-from flowbuilder.plan import (
-    MANAGED_LABEL,
-    SECRET_MASK,
-    apply,
-    diff_definitions,
-    is_managed,
-    mask_secrets,
-    plan,
-)
+from flowbuilder.plan import MANAGED_LABEL, apply, diff_definitions, is_managed, plan
 
 
 @pytest.fixture
@@ -215,20 +207,6 @@ def test_one_name_given_twice_is_refused(project: Project) -> None:
         plan([simple("b"), simple("b")], project)
 
 
-def test_mask_secrets_hides_credentials_and_keeps_everything_else() -> None:
-    flow = Flow("db").source("JDBC Query Consumer", password="s3cr3t", username="me").to("Trash").flow
-    definition = flow.to_dict()
-    masked = mask_secrets(definition)
-    values = {c["name"]: c["value"] for c in masked["stages"][0]["configuration"]}
-    originals = {c["name"]: c["value"] for c in definition["stages"][0]["configuration"]}
-    credentials = {"hikariConfigBean.connection.password", "hikariConfigBean.connection.username"}
-    assert {name: values[name] for name in credentials} == dict.fromkeys(credentials, SECRET_MASK)
-    assert {k: v for k, v in values.items() if k not in credentials} == {
-        k: v for k, v in originals.items() if k not in credentials
-    }
-    assert "s3cr3t" not in json.dumps(masked)
-
-
 def test_a_secret_stays_hidden_when_its_stage_becomes_one_the_catalog_does_not_know() -> None:
     stored = Flow("s3").source("Amazon S3", access_key_id="AKIA-OLD-zq").to("Trash").flow.to_dict()
     wanted = json.loads(json.dumps(stored))
@@ -243,33 +221,6 @@ def test_a_secret_stays_hidden_when_its_stage_becomes_one_the_catalog_does_not_k
     # Removed from the wanted side, the stored value is no more shown than a changed one.
     stage["configuration"] = [e for e in stage["configuration"] if not e["name"].endswith("awsAccessKeyId")]
     assert "zq" not in "\n".join(diff_definitions(stored, wanted).lines())
-
-
-def test_mask_secrets_hides_credentials_of_the_error_and_lifecycle_stages_too() -> None:
-    flow = Flow("x").source("Dev Raw Data Source", data_format="JSON").to("Trash").flow
-    flow.set_error_stage("Write to Kafka", keystore_password="error-s3cr3t")
-    flow.set_start_event_stage("JDBC Query", password="start-s3cr3t")
-    flow.set_stop_event_stage("JDBC Query", password="stop-s3cr3t")
-    definition = flow.to_dict()
-    masked = mask_secrets(definition)
-
-    def entries(document: dict[str, Any]) -> dict[tuple[str, int, str], Any]:
-        slots = {
-            "errorStage": [document["errorStage"]],
-            **{k: document[k] for k in ("startEventStages", "stopEventStages")},
-        }
-        return {
-            (slot, index, entry["name"]): entry["value"]
-            for slot, stages in slots.items()
-            for index, stage in enumerate(stages)
-            for entry in stage["configuration"]
-        }
-
-    before, after = entries(definition), entries(masked)
-    changed = {key: before[key] for key in before if after[key] != before[key]}
-    assert sorted(changed.values()) == ["error-s3cr3t", "start-s3cr3t", "stop-s3cr3t"]
-    assert {after[key] for key in changed} == {SECRET_MASK}
-    assert "s3cr3t" not in json.dumps(masked)
 
 
 def test_an_unchanged_flow_is_not_validated_since_applying_it_writes_nothing(project: Project) -> None:

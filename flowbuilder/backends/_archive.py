@@ -1,4 +1,4 @@
-"""The export zip: one GET-shaped flow document per file, credentials blanked unless asked for.
+"""The export zip: one GET-shaped flow document per file, secrets blanked unless asked for.
 
 Layout (flowbuilder's own; the cloud's layout is not documented)::
 
@@ -18,19 +18,18 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from ..catalog import ENGINES, Catalog
-from ..errors import BackendError, FlowFormatError, StageNotFoundError
+from .._document import mask_secrets
+from ..catalog import Catalog
+from ..errors import BackendError, FlowFormatError
 from ..flow import Flow
 from ._documents import as_mapping
 
-__all__ = ["ImportedFlow", "read_archive", "redact_credentials", "write_archive"]
+__all__ = ["ImportedFlow", "read_archive", "write_archive"]
 
 _FORMAT = "flowbuilder-flows"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _MAX_MEMBERS = 10_000
 _MAX_BYTES = 512 * 1024 * 1024
-_SPECIAL_SLOTS = ("errorStage", "statsAggregatorStage", "testOriginStage")
-_LIFECYCLE_SLOTS = ("startEventStages", "stopEventStages")
 
 
 class ImportedFlow(NamedTuple):
@@ -41,49 +40,6 @@ class ImportedFlow(NamedTuple):
     entity: dict[str, Any]
     pipeline_definition: dict[str, Any] | None
     member: str
-
-
-def _blank(entries: object, secret: set[str]) -> None:
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("name") in secret and entry.get("value") not in (None, ""):
-            entry["value"] = ""
-
-
-def _redact_stage(stage: object, catalog: Catalog) -> None:
-    if not isinstance(stage, dict) or not isinstance(stage.get("stageName"), str):
-        return
-    definition, _ = catalog.resolve(stage["stageName"], stage.get("stageVersion"), stage.get("library"))
-    if definition is None:
-        return
-    _blank(stage.get("configuration"), {c.name for c in definition.configs if c.is_secret})
-    for service in stage.get("services") or []:
-        if isinstance(service, dict):
-            found = definition.service(str(service.get("service")))
-            if found is not None:
-                _blank(service.get("configuration"), {c.name for c in found.configs if c.is_secret})
-
-
-def redact_credentials(definition: Mapping[str, Any], catalog: Catalog | None = None) -> dict[str, Any]:
-    """A copy of a pipeline definition with every CREDENTIAL config value blanked.
-
-    Stages the catalog does not know are left as they are: their config types are unknown.
-    """
-    catalog = catalog or Catalog.default()
-    result = copy.deepcopy(dict(definition))
-    for stage in result.get("stages") or []:
-        _redact_stage(stage, catalog)
-    for slot in _SPECIAL_SLOTS:
-        _redact_stage(result.get(slot), catalog)
-    for slot in _LIFECYCLE_SLOTS:
-        for stage in result.get(slot) or []:
-            _redact_stage(stage, catalog)
-    for engine in ENGINES:
-        try:
-            pipeline = catalog.pipeline_definition(engine)
-        except StageNotFoundError:
-            continue
-        _blank(result.get("configuration"), {c.name for c in pipeline.configs if c.is_secret})
-    return result
 
 
 def _member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
@@ -103,7 +59,10 @@ def write_archive(
         for original in documents:
             document = copy.deepcopy(dict(original))
             if not with_plain_text_credentials and isinstance(document.get("pipeline_definition"), Mapping):
-                document["pipeline_definition"] = redact_credentials(document["pipeline_definition"])
+                # Blanked, not masked: an archive imported again must not store the mask as a value.
+                document["pipeline_definition"] = mask_secrets(
+                    document["pipeline_definition"], Catalog.default(), replacement=""
+                )
             metadata = document["flow"]["metadata"]
             path = f"flows/{metadata['asset_id']}.json"
             manifest.append({"flow_id": metadata["asset_id"], "name": metadata["name"], "file": path})

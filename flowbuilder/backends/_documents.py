@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import copy
-import json
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._numbers import count
 from ..errors import BackendError, ConflictError, FlowFormatError
 from .protocol import CREATE_FIELDS, UPDATE_FIELDS
-
-if TYPE_CHECKING:
-    import requests
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -29,7 +25,6 @@ __all__ = [
     "environment_asset",
     "new_document",
     "project_asset",
-    "response",
     "revision_from_etag",
     "revision_of",
     "timestamp",
@@ -82,8 +77,8 @@ def _check_definition(value: object, where: str) -> dict[str, Any] | None:
         raise _bad(f"{where}: 'pipeline_definition' must be a JSON object; got {type(value).__name__}")
     from ..compile import from_json
 
-    try:
-        from_json({"pipeline_definition": value}).to_dict()
+    try:  # read, not compiled: what the store returns is read back the same way, never compiled here
+        from_json({"pipeline_definition": value})
     except FlowFormatError as error:
         raise _bad(f"{where}: 'pipeline_definition' cannot be read: {error}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as error:
@@ -398,25 +393,3 @@ def engine_version_asset(engine_type: str, version: str) -> dict[str, Any]:
         "tunneling_supported": False,
         "stage_libs": None,
     }
-
-
-_REASONS = {200: "OK", 201: "Created", 204: "No Content"}
-
-
-def response(status: int, body: object = None, *, url: str = "") -> requests.Response:
-    """A real ``requests.Response`` for backends that speak no HTTP (repr ``<Response [200]>``).
-
-    >>> response(204)
-    <Response [204]>
-    """
-    import requests  # the embedded stores need it only to answer update and delete
-
-    built = requests.models.Response()
-    built.status_code = status
-    built.reason = _REASONS.get(status, "")
-    built.url = url
-    built._content = b"" if body is None else json.dumps(body).encode()
-    if body is not None:
-        built.headers["Content-Type"] = "application/json"
-    built.encoding = "utf-8"
-    return built

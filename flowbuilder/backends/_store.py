@@ -11,16 +11,13 @@ import copy
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from .._numbers import count
 from ..catalog import Catalog
 from ..errors import BackendError, NotFoundError
 from . import _archive, _documents
 from .protocol import CONFLICT_RESOLUTIONS, FlowPage
-
-if TYPE_CHECKING:
-    import requests
 
 __all__ = ["DEFAULT_PAGE_SIZE", "LOCAL_ENVIRONMENT", "MAX_PAGE_SIZE", "DocumentStore", "StoreTransaction"]
 
@@ -134,7 +131,7 @@ class DocumentStore(ABC):
 
     def update_flow(
         self, flow_id: str, fields: Mapping[str, Any], *, revision: int | None = None
-    ) -> requests.Response:
+    ) -> dict[str, Any]:
         """Apply an update; ConflictError when ``revision`` is not the stored one."""
         checked = _documents.check_update(fields)
         with self._write() as tx:
@@ -143,7 +140,7 @@ class DocumentStore(ABC):
                 raise _not_found(flow_id, self._project_id)
             updated = _documents.apply_update(stored, checked, revision=revision)
             tx.replace(updated)
-        return _documents.response(200, updated)
+        return updated
 
     def duplicate_flow(self, flow_id: str, name: str, description: str) -> dict[str, Any]:
         """A copy of the stored flow under a new id."""
@@ -158,12 +155,12 @@ class DocumentStore(ABC):
             tx.insert(copy_)
         return copy_
 
-    def delete_flow(self, flow_id: str) -> requests.Response:
+    def delete_flow(self, flow_id: str) -> dict[str, str]:
         """Delete one flow; NotFoundError when there is none."""
         with self._write() as tx:
             if not tx.delete(flow_id):
                 raise _not_found(flow_id, self._project_id)
-        return _documents.response(204)
+        return {}
 
     # -- environments and definitions -----------------------------------------------------------
 

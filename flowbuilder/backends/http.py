@@ -126,9 +126,6 @@ def _server_message(response: requests.Response) -> str:
     return str(body)[:300]
 
 
-_ID_HEADERS = {header.lower() for header in _REQUEST_ID_HEADERS}
-
-
 def _holds(document: object, fields: Mapping[str, Any], revision: int) -> bool:
     """True when a stored flow document is at ``revision`` and holds every field of an update."""
     if not isinstance(document, Mapping) or not isinstance(document.get("flow"), Mapping):
@@ -471,7 +468,7 @@ class HttpBackend:
             "pipeline_definition": definition,
         }
         try:
-            response = self.update_flow(flow_id, update, revision=metadata.get("revision"))
+            return self.update_flow(flow_id, update, revision=metadata.get("revision"))
         except BackendError as error:
             error.message = (
                 f"flow {flow_id!r} was created, but storing its pipeline definition failed: {error.message}"
@@ -479,12 +476,12 @@ class HttpBackend:
             error.hint = "Update it with project.update_flow(project.flows.get(flow_id=...)) or delete it."
             error.args = (error._render(),)
             raise
-        return self._document(response, "create flow")
 
     def update_flow(
         self, flow_id: str, fields: Mapping[str, Any], *, revision: int | None = None
-    ) -> requests.Response:
-        """``PUT …/streamsets_flows/{flow_id}`` with ``If-Match`` when the revision is known."""
+    ) -> dict[str, Any]:
+        """``PUT …/streamsets_flows/{flow_id}`` with ``If-Match`` when the revision is known; the
+        flow document the server answers."""
         headers = {"If-Match": f'"{revision}"'} if revision is not None else None
 
         def settle(response: requests.Response) -> requests.Response | None:
@@ -495,7 +492,7 @@ class HttpBackend:
             body = self._json(stored, "update flow")
             return stored if _holds(body, fields, revision + 1) else None
 
-        return self._request(
+        response = self._request(
             "PUT",
             self._flow_path(flow_id),
             json=dict(fields),
@@ -503,6 +500,10 @@ class HttpBackend:
             idempotent=True,
             settle=settle,
         )
+        try:
+            return self._document(response, "update flow")
+        except BackendError:  # the update was made; the server only said nothing of the result
+            return {}
 
     def duplicate_flow(self, flow_id: str, name: str, description: str) -> dict[str, Any]:
         """``POST …/streamsets_flows/{flow_id}/duplicate`` (sent once)."""
@@ -514,17 +515,15 @@ class HttpBackend:
         )
         return self._document(response, "duplicate flow")
 
-    def delete_flow(self, flow_id: str) -> requests.Response:
-        """``DELETE …/streamsets_flows/{flow_id}``."""
+    def delete_flow(self, flow_id: str) -> dict[str, str]:
+        """``DELETE …/streamsets_flows/{flow_id}``; the request-id headers of the answer."""
 
         def settle(response: requests.Response) -> requests.Response | None:
-            if response.status_code != 404:  # a 404 after a lost answer: our first attempt deleted it
-                return None
-            done = _documents.response(204, url=response.url)
-            done.headers.update({k: v for k, v in response.headers.items() if k.lower() in _ID_HEADERS})
-            return done
+            # A 404 after a lost answer: our first attempt deleted it.
+            return response if response.status_code == 404 else None
 
-        return self._request("DELETE", self._flow_path(flow_id), idempotent=True, settle=settle)
+        response = self._request("DELETE", self._flow_path(flow_id), idempotent=True, settle=settle)
+        return {h: response.headers[h] for h in _REQUEST_ID_HEADERS if response.headers.get(h)}
 
     # -- environments and definitions -----------------------------------------------------------
 

@@ -24,10 +24,7 @@ IBM cloud today) gets plain last-writer-wins updates.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    import requests
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 __all__ = ["CONFLICT_RESOLUTIONS", "CREATE_FIELDS", "UPDATE_FIELDS", "Backend", "FlowPage"]
 
@@ -94,16 +91,17 @@ class Backend(Protocol):
 
     def update_flow(
         self, flow_id: str, fields: Mapping[str, Any], *, revision: int | None = None
-    ) -> requests.Response:
-        """Apply :data:`UPDATE_FIELDS`; a 200 response whose JSON is the new flow document."""
+    ) -> dict[str, Any]:
+        """Apply :data:`UPDATE_FIELDS`; the new flow document."""
         ...
 
     def duplicate_flow(self, flow_id: str, name: str, description: str) -> dict[str, Any]:
         """A copy of the stored flow under a new id and name; its flow document."""
         ...
 
-    def delete_flow(self, flow_id: str) -> requests.Response:
-        """Delete one flow; a 204 response."""
+    def delete_flow(self, flow_id: str) -> dict[str, str]:
+        """Delete one flow; the headers that identify the request to the service (``X-Request-Id``
+        ...), empty for stores that speak no HTTP."""
         ...
 
     def environments(self) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from .._document import LIFECYCLE_SLOTS, SPECIAL_SLOTS
 from .._gc import paused_gc
 from .._lanes import incoming, node_attributes
 from ._layout import auto_arrange
@@ -16,10 +17,8 @@ if TYPE_CHECKING:
     from ..stage import Stage
 
 __all__ = [
-    "LIFECYCLE_SLOTS",
     "PIPELINE_CONFIG_VERSION",
     "SCHEMA_VERSION",
-    "SPECIAL_SLOTS",
     "STAGE_KEYS",
     "to_dict",
     "to_envelope",
@@ -66,14 +65,6 @@ STAGE_KEYS = (
     "eventLanes",
     "services",
 )
-#: Top-level keys that hold one off-canvas stage, and the flow's role for it.
-SPECIAL_SLOTS = {
-    "errorStage": "error",
-    "statsAggregatorStage": "stats",
-    "testOriginStage": "test_origin",
-}
-#: Top-level keys that hold a list of lifecycle event stages, and the flow's role for them.
-LIFECYCLE_SLOTS = {"startEventStages": "start", "stopEventStages": "stop"}
 
 
 def _copy(value: Any) -> Any:
@@ -165,11 +156,11 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
     ]
     special: dict[str, dict[str, Any] | None] = {}
     for slot, role in SPECIAL_SLOTS.items():
-        stage = flow._special[role]
+        stage = flow.special_stages.get(role)
         special[slot] = _stage_dict(flow, stage, None) if stage is not None else None
     lifecycle: dict[str, list[dict[str, Any]]] = {}
     for slot, role in LIFECYCLE_SLOTS.items():
-        first = flow._special[role]
+        first = flow.special_stages.get(role)
         members = ([first] if first is not None else []) + flow._lifecycle_extra.get(role, [])
         lifecycle[slot] = [_stage_dict(flow, s, None) for s in members]
     modelled: dict[str, Any] = {

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._document import LIFECYCLE_SLOTS, ROLES, SPECIAL_SLOTS, replace_secrets
 from .._lanes import incoming
 from .._names import instance_base
 from .._numbers import count
@@ -17,7 +18,7 @@ from ..configuration import check_value
 from ..errors import ConfigError, FlowFormatError, StageNotFoundError
 from ..flow import Flow
 from ._format import Call, Raw, format_statement, literal
-from ._pipeline import LIFECYCLE_SLOTS, SPECIAL_SLOTS, _stage_dict, to_dict
+from ._pipeline import _stage_dict, to_dict
 from ._reader import _stage as _read_stage
 from ._reader import _wire, place_special
 
@@ -27,21 +28,15 @@ if TYPE_CHECKING:
 __all__ = ["add_stage_json", "restore_details", "secret_variable", "to_python"]
 
 _SLOTS = (*SPECIAL_SLOTS, *LIFECYCLE_SLOTS)
-_SETTERS = {
+_SETTERS = {  # the Flow method that sets the stage of each role
     "error": "set_error_stage",
     "stats": "set_stats_aggregator_stage",
     "start": "set_start_event_stage",
     "stop": "set_stop_event_stage",
     "test_origin": "set_test_origin_stage",
 }
-_SPECIAL_CONFIGS = {
-    "badRecordsHandling",
-    "statsAggregatorStage",
-    "startEventStage",
-    "stopEventStage",
-    "testOriginStage",
-    "constants",
-}
+# Flow configs the generated code sets another way: by the special-stage setters, and parameters.
+_SPECIAL_CONFIGS = {*(role.config for role in ROLES.values()), "constants"}
 _MODELLED = {"description", "configuration", "stages", *_SLOTS}
 
 
@@ -205,25 +200,17 @@ class _Secrets:
         self.flow = flow
         self.environment: dict[str, str] = {}
 
-    def value(self, owner: str, ref: ConfigRef, value: Any) -> Any:
-        """``value`` of config ``ref`` of ``owner`` (an instance name, or ``flow``) as code writes it."""
-        config = ref.definition
-        if config.is_secret:
-            return self._hidden(owner, ref.python_name, value, ref.python_name)
-        fields = {sub.name for sub in config.sub_configs if sub.is_secret}
-        if not fields or not isinstance(value, list):
-            return value
-        return [
-            {
-                key: self._hidden(owner, f"{ref.python_name}_{index}_{key}", item, ref.python_name)
-                if key in fields
-                else item
-                for key, item in row.items()
-            }
-            if isinstance(row, Mapping)
-            else row
-            for index, row in enumerate(value)
-        ]
+    def value(self, owner: str, ref: ConfigRef | None, value: Any, name: str = "") -> Any:
+        """``value`` of config ``ref`` (or, unknown, ``name``) of ``owner`` (an instance name, or
+        ``flow``) as code writes it: what the one secret rule (``flowbuilder._document``) calls a
+        secret is read from the environment."""
+        config = ref.definition if ref is not None else None
+        base = ref.python_name if ref is not None else name
+
+        def hide(path: tuple[Any, ...], part: Any) -> Any:
+            return self._hidden(owner, "_".join([base, *map(str, path)]), part, base)
+
+        return replace_secrets(config, ref.name if ref is not None else name, value, hide)
 
     def _hidden(self, owner: str, name: str, value: Any, config: str) -> Any:
         if not isinstance(value, str) or not value or "${" in value:
@@ -243,13 +230,16 @@ class _Secrets:
 
     def entries(self, owner: str, definition: StageDefinition | None, entries: Any) -> Any:
         """Config entries (``[{"name", "value"}]``) with their secrets hidden."""
-        if definition is None or not isinstance(entries, list):
+        if not isinstance(entries, list):
             return entries
         hidden = []
         for entry in entries:
-            ref = definition.resolve(str(entry.get("name"))) if isinstance(entry, Mapping) else None
-            if ref is not None and "value" in entry:
-                entry = {**entry, "value": self.value(owner, ref, entry["value"])}
+            if isinstance(entry, Mapping) and "value" in entry:
+                name = str(entry.get("name"))
+                ref = definition.resolve(name) if definition is not None else None
+                value = self.value(owner, ref, entry["value"], name)
+                if value is not entry["value"]:
+                    entry = {**entry, "value": value}
             hidden.append(entry)
         return hidden
 
@@ -302,11 +292,11 @@ class _Secrets:
         hidden = dict(spec)
         if "entries" in spec:
             hidden["entries"] = self.entries(owner, definition, spec["entries"])
-        if "values" in spec and definition is not None:
+        if "values" in spec:
             hidden["values"] = {}
             for name, value in spec["values"].items():
-                ref = definition.resolve(name)
-                hidden["values"][name] = self.value(owner, ref, value) if ref is not None else value
+                ref = definition.resolve(name) if definition is not None else None
+                hidden["values"][name] = self.value(owner, ref, value, name)
         return hidden
 
 
@@ -579,7 +569,7 @@ class _Writer:
         flow = self.flow
         lines = []
         for role, setter in _SETTERS.items():
-            stage = flow._special[role]
+            stage = flow.special_stages.get(role)
             if stage is None:
                 continue
             definition = self.readable_definition(stage)

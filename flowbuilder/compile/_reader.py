@@ -9,12 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .._document import LIFECYCLE_SLOTS, SPECIAL_SLOTS
 from .._gc import paused_gc
 from ..catalog import Catalog
 from ..errors import FlowFormatError
 from ..flow import Flow
 from ..stage import Stage
-from ._pipeline import LIFECYCLE_SLOTS, SPECIAL_SLOTS, STAGE_KEYS
+from ._pipeline import STAGE_KEYS
 
 __all__ = [
     "MAX_JSON_BYTES",

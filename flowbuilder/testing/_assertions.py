@@ -15,7 +15,6 @@ __all__ = ["UPDATE_OPTION", "assert_matches_snapshot", "assert_valid", "set_upda
 
 #: The pytest option that rewrites snapshot files instead of comparing them.
 UPDATE_OPTION = "--flowbuilder-update-snapshots"
-_MASK = "********"
 _MAX_DIFF_LINES = 120
 _state = {"update": False}
 
@@ -90,10 +89,23 @@ def assert_matches_snapshot(flow: Flow, path: str | os.PathLike[str], *, update:
     stored = target.read_text(encoding="utf-8")
     if stored == text:
         return
-    secrets = _secret_names(flow)
-    expected, actual = _masked(stored, secrets), _masked(text, secrets)
+    from .._document import mask_secrets
+    from ..plan import diff_definitions
+
     lines = [f"Flow {flow.name!r} does not match snapshot {str(target)!r}."]
-    lines.extend(_summary(stored, text, secrets))
+    try:
+        before: Any = json.loads(stored)
+    except ValueError:
+        lines.append("The snapshot is not valid JSON.")
+        expected = stored  # not a flow: nothing in it can be told apart as a secret
+    else:
+        lines.extend(
+            "  " + line for line in diff_definitions(before, flow.to_dict(), catalog=flow.catalog).lines()
+        )
+        if isinstance(before, dict):
+            before = mask_secrets(before, flow.catalog)
+        expected = json.dumps(before, indent=2, ensure_ascii=False) + "\n"
+    actual = json.dumps(mask_secrets(flow.to_dict(), flow.catalog), indent=2, ensure_ascii=False) + "\n"
     diff = list(
         difflib.unified_diff(
             expected.splitlines(),
@@ -108,80 +120,3 @@ def assert_matches_snapshot(flow: Flow, path: str | os.PathLike[str], *, update:
     lines.extend(diff)
     lines.append(f"If the change is intended, run pytest {UPDATE_OPTION} and commit the snapshot.")
     raise AssertionError("\n".join(lines))
-
-
-def _secret_names(flow: Flow) -> set[str]:
-    names: set[str] = set()
-    special = [
-        flow.error_stage,
-        flow.stats_aggregator_stage,
-        flow.start_event,
-        flow.stop_event,
-        flow.test_origin,
-    ]
-    for stage in [*flow.stages, *(s for s in special if s is not None)]:
-        if stage.definition is not None:
-            names.update(ref.name for ref in stage.definition.config_refs if ref.definition.is_secret)
-    return names
-
-
-def _walk_configs(document: Any, secrets: set[str]) -> Any:
-    if isinstance(document, dict):
-        masked = {key: _walk_configs(value, secrets) for key, value in document.items()}
-        if masked.get("name") in secrets and masked.get("value") not in (None, ""):
-            masked["value"] = _MASK
-        return masked
-    if isinstance(document, list):
-        return [_walk_configs(item, secrets) for item in document]
-    return document
-
-
-def _masked(text: str, secrets: set[str]) -> str:
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return text
-    return json.dumps(_walk_configs(document, secrets), indent=2, ensure_ascii=False) + "\n"
-
-
-def _stages(document: Any) -> dict[str, dict[str, Any]]:
-    root = document.get("pipelineConfig", document) if isinstance(document, dict) else {}
-    stages = root.get("stages") if isinstance(root, dict) else None
-    found: dict[str, dict[str, Any]] = {}
-    for stage in stages if isinstance(stages, list) else []:
-        if isinstance(stage, dict) and isinstance(stage.get("instanceName"), str):
-            configs = stage.get("configuration")
-            values: dict[str, Any] = {}
-            for config in configs if isinstance(configs, list) else []:
-                if isinstance(config, dict) and isinstance(config.get("name"), str):
-                    values[config["name"]] = config.get("value")
-            found[stage["instanceName"]] = {"configs": values, "inputs": stage.get("inputLanes")}
-    return found
-
-
-def _summary(stored: str, text: str, secrets: set[str]) -> list[str]:
-    try:
-        old, new = _stages(json.loads(stored)), _stages(json.loads(text))
-    except ValueError:
-        return ["The snapshot is not valid JSON."]
-    lines = []
-    added = [name for name in new if name not in old]
-    removed = [name for name in old if name not in new]
-    if added:
-        lines.append(f"  stages added: {', '.join(added)}")
-    if removed:
-        lines.append(f"  stages removed: {', '.join(removed)}")
-    for name in (n for n in new if n in old):
-        before, after = old[name]["configs"], new[name]["configs"]
-        for config in dict.fromkeys([*before, *after]):
-            if before.get(config) != after.get(config):
-                shown = (_MASK, _MASK) if config in secrets else (before.get(config), after.get(config))
-                lines.append(f"  {name} config {config!r}: {_short(shown[0])} -> {_short(shown[1])}")
-        if old[name]["inputs"] != new[name]["inputs"]:
-            lines.append(f"  {name} input lanes: {old[name]['inputs']} -> {new[name]['inputs']}")
-    return lines
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."

@@ -6,6 +6,10 @@ and the other off-canvas stages sit in a "Flow settings" cluster; stages with va
 are outlined in red with the issues in their tooltip. Secrets (CREDENTIAL configs) are never
 drawn. The same flow always gives the same text.
 
+Inside: ``_scene`` turns a flow into a neutral scene of nodes and edges; ``_dot`` and
+``_mermaid`` write a scene in their language; ``_escape`` keeps user text from breaking either;
+``_graphviz`` runs the ``dot`` program.
+
 >>> from flowbuilder import Flow
 >>> flow = Flow("orders").source("Dev Raw Data Source").to("Trash").flow
 >>> print(to_mermaid(flow), end="")
@@ -25,24 +29,22 @@ flowchart LR
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import graphviz
 
-from ._render._dot import to_digraph
-from ._render._escape import shorten
-from ._render._graphviz import FORMATS as _FORMATS
-from ._render._graphviz import dot_available, format_for, run_dot
-from ._render._mermaid import to_mermaid_text
-from ._render._scene import scene
-from ._sources import load_flows
-from .errors import FlowbuilderError
+from .._names import file_names
+from ..errors import FlowbuilderError
+from ._dot import to_digraph
+from ._graphviz import FORMATS as _FORMATS
+from ._graphviz import dot_available, format_for, run_dot
+from ._mermaid import to_mermaid_text
+from ._scene import scene
 
 if TYPE_CHECKING:
-    from .flow import Flow
+    from ..flow import Flow
 
 __all__ = [
     "render",
@@ -53,8 +55,6 @@ __all__ = [
     "to_graphviz",
     "to_mermaid",
 ]
-
-_SLUG = re.compile(r"[^0-9A-Za-z._-]+")
 
 
 def to_graphviz(flow: Flow, *, legend: bool = True) -> graphviz.Digraph:
@@ -195,6 +195,8 @@ def render_file(
     >>> [path.name for path in render_file(source, format="dot")]
     ['orders.dot']
     """
+    from .._sources import load_flows  # finding flows in files is the floor above: loaded on call
+
     source_path = Path(source)
     flows = load_flows(source_path)
     if output is not None:
@@ -223,16 +225,4 @@ def _file_names(source: Path, flows: list[Flow], *, prefix: bool) -> list[str]:
     """One file name (no suffix) per flow: the source's stem, and the flow name when there are several."""
     if len(flows) == 1:
         return [source.stem]
-    names: list[str] = []
-    for flow in flows:
-        base = _slug(flow.name, "flow")
-        base = f"{source.stem}.{base}" if prefix else base
-        name, number = base, 2
-        while name in names:
-            name, number = f"{base}-{number}", number + 1
-        names.append(name)
-    return names
-
-
-def _slug(name: str, fallback: str) -> str:
-    return _SLUG.sub("_", shorten(name, 80)).strip("._") or fallback
+    return file_names([flow.name for flow in flows], prefix=source.stem if prefix else "")
