@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ._json import load_json, read_json_bytes
 from .compile import from_json
-from .compile._reader import load_json, read_json_bytes
 from .errors import FlowbuilderError, FlowFormatError
 from .flow import Flow
 from .path import Path as FlowPath

@@ -383,7 +383,7 @@ def _one_flow(file: pathlib.Path, name: str | None) -> Flow:
 def _read_records(path: str) -> list[Any]:
     """Records from a JSON document (an array of records, or one record), from JSON Lines when
     the file ends in .jsonl or .ndjson; ``-`` reads a JSON document from standard input."""
-    from .compile._reader import MAX_JSON_BYTES, load_json, read_json_bytes
+    from ._json import MAX_JSON_BYTES, load_json, read_json_bytes
     from .errors import FlowFormatError
 
     location = "<stdin>" if path == "-" else path

@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
-from .backends import Backend, LocalBackend, MemoryBackend
-from .backends._auth import IAM_URL
-from .backends._documents import as_mapping
+from ._json import as_mapping
+from .backends import IAM_URL, Backend, LocalBackend, MemoryBackend
 from .catalog import ENGINES, Catalog
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, NotFoundError
 from .flow import Flow
@@ -38,8 +37,7 @@ from .flow import Flow
 if TYPE_CHECKING:
     import requests
 
-    from .backends import RetryPolicy
-    from .backends._auth import Transport
+    from .backends import RetryPolicy, Transport
 
 __all__ = ["Environment", "Environments", "Flows", "Project", "StreamsetsFlow"]
 

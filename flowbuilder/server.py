@@ -46,11 +46,11 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from .backends import LocalBackend, _documents
-from .backends._documents import as_mapping, revision_from_etag
+from ._json import MAX_JSON_BYTES, as_mapping, load_json
+from .backends import LocalBackend, documents
+from .backends.documents import revision_from_etag
 from .backends.http import FLOWS_PATH
 from .catalog import Catalog, engine_definitions
-from .compile._reader import MAX_JSON_BYTES, load_json
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError
 
 if TYPE_CHECKING:
@@ -475,12 +475,12 @@ class FlowsApp:
                 "service_name": "flowbuilder serve",
                 "version": __version__,
                 "status": "ok",
-                "timestamp": _documents.timestamp(int(time.time() * 1000)),
+                "timestamp": documents.timestamp(int(time.time() * 1000)),
             },
         )
 
     def _project_document(self) -> dict[str, Any]:
-        return _documents.project_asset(self.backend.project_id, created=self._started)
+        return documents.project_asset(self.backend.project_id, created=self._started)
 
     def _projects(self, request: _Request, _: str) -> _Answer:
         project = self._project_document()
@@ -498,7 +498,7 @@ class FlowsApp:
     def _projects_schema(self, request: _Request, _: str) -> _Answer:
         # JSON is YAML: the SDK reads this document with a YAML parser.
         return _Answer(
-            200, json.dumps(_documents.PROJECTS_API_SCHEMA).encode(), [("Content-Type", "application/yaml")]
+            200, json.dumps(documents.PROJECTS_API_SCHEMA).encode(), [("Content-Type", "application/yaml")]
         )
 
     def _project(self, request: _Request, project_id: str) -> _Answer:
@@ -529,7 +529,7 @@ class FlowsApp:
 
     def _engine_versions(self, request: _Request, _: str) -> _Answer:
         versions = [
-            _documents.engine_version_asset(engine, version)
+            documents.engine_version_asset(engine, version)
             for engine, version in self._engine_version_pairs()
             if engine == request.path_params["engine"]
         ]
@@ -558,7 +558,7 @@ class FlowsApp:
         return engine, version
 
     def _engine_version(self, request: _Request, _: str) -> _Answer:
-        return _json_answer(200, _documents.engine_version_asset(*self._known_version(request)))
+        return _json_answer(200, documents.engine_version_asset(*self._known_version(request)))
 
     def _definitions(self, request: _Request, _: str) -> _Answer:
         engine, _version = self._known_version(request)

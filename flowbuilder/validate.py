@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._gc import paused_gc
 from ._lanes import incoming, outgoing, topological_order
-from .catalog import ConfigDefinition, StageDefinition
-from .catalog._definitions import java_string
+from .catalog import ConfigDefinition, StageDefinition, java_string
 from .configuration import check_value
 from .errors import ConfigError, FlowValidationError
 

@@ -25,6 +25,7 @@ FLOORS = {
     "flowbuilder._wiring": 1,
     "flowbuilder._document": 1,
     "flowbuilder._gc": 1,
+    "flowbuilder._json": 1,
     "flowbuilder.catalog": 2,
     "flowbuilder.configuration": 3,
     "flowbuilder.stage": 3,
@@ -133,3 +134,50 @@ def test_no_import_cycle_runs_through_the_model() -> None:
         for cycle in [sorted(component)]
     ]
     assert cycles == []
+
+
+def _is_module(dotted: str) -> bool:
+    base = PACKAGE.parent / dotted.replace(".", "/")
+    return base.with_suffix(".py").exists() or (base / "__init__.py").exists()
+
+
+def _package(module: str) -> str:
+    path = PACKAGE.parent / module.replace(".", "/")
+    return module if (path / "__init__.py").exists() else module.rpartition(".")[0]
+
+
+def _private_imports(path: Path) -> set[tuple[str, str]]:
+    """``(owning package, what)`` of every private module or name ``path`` imports, anywhere in it
+    (lazy imports included)."""
+    module = _module(path)
+    here = _package(module)
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
+            target = f"{base}.{node.module}" if node.module else base
+        elif (node.module or "").startswith("flowbuilder"):
+            target = str(node.module)
+        else:
+            continue
+        for alias in node.names:
+            dotted = f"{target}.{alias.name}"
+            for part in (target, dotted) if _is_module(dotted) else (target,):
+                if part.rpartition(".")[2].startswith("_") and not part.endswith("__init__"):
+                    found.add((part.rpartition(".")[0], part))
+            if not _is_module(dotted) and alias.name.startswith("_") and not alias.name.startswith("__"):
+                found.add((_package(target), dotted))
+    return found
+
+
+def test_no_private_module_or_name_is_imported_from_another_package() -> None:
+    crossing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        importer = _package(_module(path))
+        for owner, imported in _private_imports(path):
+            shared = owner == "flowbuilder"  # the ground floor's helpers serve every package
+            if not shared and importer != owner and not importer.startswith(owner + "."):
+                crossing.append(f"{_module(path)} -> {imported}")
+    assert crossing == []

@@ -221,7 +221,7 @@ def test_missing_paths_and_other_suffixes_are_refused(tmp_path: Path) -> None:
 def test_an_oversized_json_file_in_a_folder_is_refused_by_its_size_without_being_read(tmp_path: Path) -> None:
     import tracemalloc
 
-    from flowbuilder.compile._reader import MAX_JSON_BYTES
+    from flowbuilder.compile import MAX_JSON_BYTES
 
     (tmp_path / "flows").mkdir()
     with (tmp_path / "flows" / "huge.json").open("wb") as huge:

@@ -11,6 +11,7 @@ Every backend implements :class:`Backend` over GET-shaped flow documents (see
 
 from typing import TYPE_CHECKING, Any
 
+from ._auth import IAM_URL, Transport
 from .local import LocalBackend
 from .memory import MemoryBackend
 from .protocol import Backend, FlowPage
@@ -18,7 +19,16 @@ from .protocol import Backend, FlowPage
 if TYPE_CHECKING:
     from .http import HttpBackend, RetryPolicy
 
-__all__ = ["Backend", "FlowPage", "HttpBackend", "LocalBackend", "MemoryBackend", "RetryPolicy"]
+__all__ = [
+    "IAM_URL",
+    "Backend",
+    "FlowPage",
+    "HttpBackend",
+    "LocalBackend",
+    "MemoryBackend",
+    "RetryPolicy",
+    "Transport",
+]
 
 
 def __getattr__(name: str) -> Any:

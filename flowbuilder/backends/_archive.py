@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from .._document import mask_secrets
+from .._json import as_mapping
 from ..catalog import Catalog
 from ..errors import BackendError, FlowFormatError
 from ..flow import Flow
-from ._documents import as_mapping
 
 __all__ = ["ImportedFlow", "read_archive", "write_archive"]
 
@@ -83,7 +83,7 @@ def _bad(message: str, where: str | None = None, hint: str | None = None) -> Bac
 
 def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
     """The flows in an export zip, in member order; BackendError (status 400) on a bad archive."""
-    from ..compile._reader import MAX_JSON_BYTES, load_json
+    from .._json import MAX_JSON_BYTES, load_json
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -113,8 +113,7 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
 
 
 def _imported(document: object, member: str, location: str) -> ImportedFlow:
-    from ..compile import from_json
-    from ..compile._reader import split_document
+    from ..compile import from_json, split_document
 
     if not isinstance(document, Mapping):
         raise _bad("a flow file must hold a JSON object", location)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from .._numbers import count
 from ..catalog import Catalog
 from ..errors import BackendError, NotFoundError
-from . import _archive, _documents
+from . import _archive, documents
 from .protocol import CONFLICT_RESOLUTIONS, FlowPage
 
 __all__ = ["DEFAULT_PAGE_SIZE", "LOCAL_ENVIRONMENT", "MAX_PAGE_SIZE", "DocumentStore", "StoreTransaction"]
@@ -123,8 +123,8 @@ class DocumentStore(ABC):
 
     def create_flow(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new flow (and its pipeline definition, when given) in one transaction."""
-        checked = _documents.check_create(fields)
-        document = _documents.new_document(self._project_id, checked)
+        checked = documents.check_create(fields)
+        document = documents.new_document(self._project_id, checked)
         with self._write() as tx:
             tx.insert(document)
         return document
@@ -133,23 +133,23 @@ class DocumentStore(ABC):
         self, flow_id: str, fields: Mapping[str, Any], *, revision: int | None = None
     ) -> dict[str, Any]:
         """Apply an update; ConflictError when ``revision`` is not the stored one."""
-        checked = _documents.check_update(fields)
+        checked = documents.check_update(fields)
         with self._write() as tx:
             stored = tx.get(flow_id)
             if stored is None:
                 raise _not_found(flow_id, self._project_id)
-            updated = _documents.apply_update(stored, checked, revision=revision)
+            updated = documents.apply_update(stored, checked, revision=revision)
             tx.replace(updated)
         return updated
 
     def duplicate_flow(self, flow_id: str, name: str, description: str) -> dict[str, Any]:
         """A copy of the stored flow under a new id."""
-        checked = _documents.check_create({"name": name, "description": description}, "duplicate flow")
+        checked = documents.check_create({"name": name, "description": description}, "duplicate flow")
         with self._write() as tx:
             stored = tx.get(flow_id)
             if stored is None:
                 raise _not_found(flow_id, self._project_id)
-            copy_ = _documents.duplicate_document(
+            copy_ = documents.duplicate_document(
                 stored, self._project_id, checked["name"], checked["description"]
             )
             tx.insert(copy_)
@@ -168,7 +168,7 @@ class DocumentStore(ABC):
         """The one environment of an embedded store: ``local``, at the bundled catalog's version."""
         version = Catalog.default().engine_version("data_collector")
         return [
-            _documents.environment_asset(
+            documents.environment_asset(
                 self._project_id,
                 self._environment_id,
                 LOCAL_ENVIRONMENT,
@@ -225,7 +225,7 @@ class DocumentStore(ABC):
             "pipeline_definition": flow.pipeline_definition,
         }
         where = f"import {flow.member}"
-        checked = _documents.check_create(fields, where)
+        checked = documents.check_create(fields, where)
         for key in ("fragment_ids", "connection_ids"):
             if isinstance(entity.get(key), list):
                 checked[key] = copy.deepcopy(entity[key])
@@ -235,17 +235,17 @@ class DocumentStore(ABC):
         if taken and conflict_resolution == "replace":
             stored = tx.get(taken[0])
             assert stored is not None
-            update = _documents.check_update(
+            update = documents.check_update(
                 {k: checked[k] for k in ("description", "engine_version", "pipeline_definition")}, where
             )
-            tx.replace(_documents.apply_update(stored, update, revision=None))
+            tx.replace(documents.apply_update(stored, update, revision=None))
             return [{"type": "streamsets_flow", "name": checked["name"], "id": taken[0]}]
         if taken:
             number = 1
             while tx.ids_named(f"{checked['name']} ({number})"):
                 number += 1
             checked["name"] = f"{checked['name']} ({number})"
-        document = _documents.new_document(self._project_id, checked)
+        document = documents.new_document(self._project_id, checked)
         tx.insert(document)
         flow_id = document["flow"]["metadata"]["asset_id"]
         return [{"type": "streamsets_flow", "name": checked["name"], "id": flow_id}]

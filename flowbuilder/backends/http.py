@@ -25,7 +25,7 @@ import requests
 
 from .._numbers import count
 from ..errors import AuthError, BackendError, ConflictError, NotFoundError
-from . import _documents
+from . import documents
 from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, redact
 from .protocol import CREATE_FIELDS, FlowPage
 
@@ -441,7 +441,7 @@ class HttpBackend:
                 status=response.status_code,
                 request_id=_request_id(response),
             )
-        revision = _documents.revision_from_etag(response.headers.get("ETag", ""))
+        revision = documents.revision_from_etag(response.headers.get("ETag", ""))
         metadata = body["flow"].get("metadata")
         if revision is not None and isinstance(metadata, dict) and "revision" not in metadata:
             metadata["revision"] = revision

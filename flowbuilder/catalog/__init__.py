@@ -7,7 +7,14 @@
 """
 
 from ._catalog import ENGINES, Catalog
-from ._definitions import STAGE_TYPES, ConfigDefinition, ConfigRef, ServiceDefinition, StageDefinition
+from ._definitions import (
+    STAGE_TYPES,
+    ConfigDefinition,
+    ConfigRef,
+    ServiceDefinition,
+    StageDefinition,
+    java_string,
+)
 from ._engine import engine_definitions
 
 __all__ = [
@@ -19,4 +26,5 @@ __all__ = [
     "ServiceDefinition",
     "StageDefinition",
     "engine_definitions",
+    "java_string",
 ]

@@ -6,7 +6,7 @@ Each reads the flow's graph; none keeps state of its own.
 from ._layout import auto_arrange
 from ._pipeline import to_dict, to_envelope, to_json
 from ._python import add_stage_json, restore_details, secret_variable, to_python
-from ._reader import MAX_JSON_BYTES, MAX_JSON_DEPTH, from_file, from_json
+from ._reader import MAX_JSON_BYTES, MAX_JSON_DEPTH, from_file, from_json, split_document
 
 __all__ = [
     "MAX_JSON_BYTES",
@@ -17,6 +17,7 @@ __all__ = [
     "from_json",
     "restore_details",
     "secret_variable",
+    "split_document",
     "to_dict",
     "to_envelope",
     "to_json",

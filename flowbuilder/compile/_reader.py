@@ -3,41 +3,22 @@
 from __future__ import annotations
 
 import copy
-import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .._document import LIFECYCLE_SLOTS, SPECIAL_SLOTS
 from .._gc import paused_gc
+from .._json import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_document, load_json, read_json_bytes
 from ..catalog import Catalog
 from ..errors import FlowFormatError
 from ..flow import Flow
 from ..stage import Stage
 from ._pipeline import STAGE_KEYS
 
-__all__ = [
-    "MAX_JSON_BYTES",
-    "MAX_JSON_DEPTH",
-    "check_document",
-    "from_file",
-    "from_json",
-    "load_json",
-    "place_special",
-    "read_json_bytes",
-    "split_document",
-]
+__all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "from_file", "from_json", "place_special", "split_document"]
 
 F = TypeVar("F", bound=Flow)
-
-#: Flow JSON longer than this (bytes, or characters of a str) is refused before it is parsed:
-#: parsed JSON takes several times its text in memory. Pass ``max_bytes=`` to read larger flows;
-#: the largest real export in the corpus is 1.4 MB, a 10,000-stage flow about 30 MB.
-MAX_JSON_BYTES = 64 * 1024 * 1024
-#: Documents nested deeper than this are refused: real flow documents nest fewer than 20 levels,
-#: and copying, compiling or drawing a much deeper one would exhaust Python's recursion.
-MAX_JSON_DEPTH = 100
 
 _ENVELOPES = ("pipelineConfig", "pipelineFragmentConfig")
 _STAGE_REQUIRED = ("instanceName", "stageName")
@@ -122,104 +103,6 @@ def from_file(
     ``max_bytes`` is refused without being read."""
     data = read_json_bytes(path, max_bytes=max_bytes)
     return from_json(data, catalog=catalog, location=str(path), cls=cls, max_bytes=max_bytes)
-
-
-def read_json_bytes(path: str | Path, *, max_bytes: int = MAX_JSON_BYTES) -> bytes:
-    """The bytes of a JSON file that others wrote; FlowFormatError, naming the file, when it cannot
-    be read or is larger than ``max_bytes`` (judged from its size, before reading it)."""
-    try:
-        with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > max_bytes:
-                raise _too_large(size, max_bytes, "bytes", str(path))
-            return file.read(max_bytes + 1)
-    except OSError as error:
-        raise FlowFormatError(f"cannot read file: {error.strerror}", location=str(path)) from None
-
-
-def _too_large(size: int, limit: int, unit: str, location: str | None) -> FlowFormatError:
-    return FlowFormatError(
-        f"flow JSON is {size:,} {unit}, more than the limit of {limit:,}",
-        location=location,
-        hint="If it really is a flow, pass a larger max_bytes= to Flow.from_json or Flow.from_file "
-        f"(the default is {MAX_JSON_BYTES:,}).",
-    )
-
-
-def load_json(data: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, location: str | None = None) -> Any:
-    """Parse JSON text that others wrote: FlowFormatError when it is longer than ``max_bytes``, not
-    UTF-8, not JSON, or refused by :func:`check_document`.
-
-    >>> load_json(b'{"stages": []}')
-    {'stages': []}
-    >>> load_json("[" * 200 + "]" * 200)
-    Traceback (most recent call last):
-    ...
-    flowbuilder.errors.FlowFormatError: JSON nests more than 100 levels deep at [0][0]...
-    """
-    if len(data) > max_bytes:
-        raise _too_large(len(data), max_bytes, "bytes" if isinstance(data, bytes) else "characters", location)
-    try:
-        document = json.loads(data)
-    except json.JSONDecodeError as error:
-        where = f"{location}:{error.lineno}:{error.colno}" if location else f"line {error.lineno}"
-        raise FlowFormatError(f"not valid JSON: {error.msg}", location=where) from None
-    except UnicodeDecodeError as error:
-        raise FlowFormatError(
-            f"is not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start})",
-            location=location,
-            hint="Save the file as UTF-8.",
-        ) from None
-    except RecursionError:
-        raise FlowFormatError(
-            f"JSON nests more than {MAX_JSON_DEPTH} levels deep", location=location
-        ) from None
-    except ValueError as error:  # an integer of more than 4,300 digits
-        raise FlowFormatError(f"not valid JSON: {error}", location=location) from None
-    check_document(document, location)
-    return document
-
-
-def check_document(document: object, location: str | None = None, *, max_depth: int = MAX_JSON_DEPTH) -> None:
-    """Refuse a parsed document nested deeper than ``max_depth`` or holding a string that UTF-8
-    cannot encode (JSON's ``\\ud800`` escapes give unpaired surrogates), naming where it is.
-
-    Linear and iterative: it never recurses, whatever the nesting.
-    """
-    stack: list[tuple[object, tuple[str | int, ...]]] = [(document, ())]
-    while stack:
-        node, path = stack.pop()
-        if len(path) >= max_depth:
-            raise FlowFormatError(
-                f"JSON nests more than {max_depth} levels deep at {_path(path)}",
-                location=location,
-                hint="Flow documents nest fewer than 20 levels; this is not a flow export.",
-            )
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for key, value in items:
-            if isinstance(key, str) and not key.isascii():
-                _check_text(key, path, location)
-            if isinstance(value, str):
-                if not value.isascii():
-                    _check_text(value, (*path, key), location)
-            elif isinstance(value, (dict, list)):
-                stack.append((value, (*path, key)))
-
-
-def _check_text(text: str, path: tuple[str | int, ...], location: str | None) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise FlowFormatError(
-            f"holds an unpaired surrogate {text[error.start]!r} at {_path(path)}, which UTF-8 cannot encode",
-            location=location,
-            hint="Fix the \\u escape in the JSON: a surrogate (\\ud800-\\udfff) must come in a pair.",
-        ) from None
-
-
-def _path(path: tuple[str | int, ...]) -> str:
-    text = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path[:12])
-    return (text.lstrip(".") + ("..." if len(path) > 12 else "")) or "the top level"
 
 
 def _engine(definition: Mapping[str, Any]) -> str:

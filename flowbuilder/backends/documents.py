@@ -1,4 +1,5 @@
-"""GET-shaped flow documents: build them, apply updates, and check what callers send."""
+"""The API's documents: GET-shaped flows, environments, projects, engine versions; building them,
+applying updates, and checking what callers send."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "PROJECTS_API_SCHEMA",
     "apply_update",
-    "as_mapping",
     "check_create",
     "check_update",
     "duplicate_document",
@@ -32,15 +32,6 @@ __all__ = [
 
 MAX_NAME_LENGTH = 512
 _LIST_FIELDS = ("fragment_ids", "connection_ids")
-
-
-def as_mapping(value: object) -> Mapping[str, Any]:
-    """``value`` when it is a mapping, else an empty one: for reading parts of others' JSON.
-
-    >>> as_mapping({"name": "orders"}), as_mapping(None), as_mapping(["orders"])
-    ({'name': 'orders'}, {}, {})
-    """
-    return value if isinstance(value, Mapping) else {}
 
 
 def _now() -> int:
