@@ -1,13 +1,12 @@
 """Pause CPython's cyclic garbage collector around bulk work that builds no reference cycles.
 
-Compiling, validating or importing a flow of 100,000 stages allocates millions of dicts and
-lists; each allocation burst would trigger collections that walk the whole heap (the flow
-included) again and again. What these operations build are trees, freed by reference counting,
-so pausing the collector loses nothing and keeps their cost linear.
-
-:func:`paused_gc` is the block form. Hot calls made in user loops (``add_stage``) use
-:func:`pause` and :func:`resume` instead: a context manager allocates before it pauses, and in a
-loop of 100,000 calls those allocations alone set off the collections the pause is there to avoid.
+Compiling or importing a flow of 100,000 stages allocates millions of dicts and lists; each
+allocation burst would trigger collections that walk the whole heap (the flow included) again
+and again. What these operations build are trees, freed by reference counting, so pausing the
+collector loses nothing. Measured at 100,000 stages (``benchmarks/bench_shapes.py`` shapes,
+2-core machine): compiling takes 2.2 s paused against 5.5 s not, importing 8.6 s against 11.6 s.
+Building a flow stage by stage is left alone: pausing inside each ``add_stage`` gained nothing
+measurable, and a library should not touch process-wide state for nothing.
 """
 
 from __future__ import annotations
@@ -16,28 +15,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["pause", "paused_gc", "resume"]
-
-
-def pause() -> bool:
-    """Disable the cyclic collector; return whether it was enabled (hand that to :func:`resume`).
-
-    >>> enabled = pause()
-    >>> gc.isenabled()
-    False
-    >>> resume(enabled)
-    >>> gc.isenabled()
-    True
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    return enabled
-
-
-def resume(enabled: bool) -> None:
-    """Enable the collector again if :func:`pause` found it enabled."""
-    if enabled:
-        gc.enable()
+__all__ = ["paused_gc"]
 
 
 @contextmanager
@@ -50,8 +28,10 @@ def paused_gc() -> Iterator[None]:
     >>> gc.isenabled()
     True
     """
-    enabled = pause()
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        resume(enabled)
+        if enabled:
+            gc.enable()

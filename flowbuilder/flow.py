@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Self
 
 from ._document import ROLES
-from ._gc import pause, resume
 from ._lanes import incoming, outgoing, predecessors
 from ._names import did_you_mean, instance_base
 from ._numbers import count
@@ -231,20 +230,16 @@ class Flow:
         >>> flow.add_stage("Trash"), flow.add_stage("Trash")
         (Trash_01(label='Trash 1'), Trash_02(label='Trash 2'))
         """
-        enabled = pause()  # adding makes no cycle to collect; see _gc for why not paused_gc()
-        try:
-            definition = self.catalog.get(
-                label=label,
-                name=name,
-                library=library,
-                type=type,
-                version=version,
-                engine=self.engine,
-                flow=self.name,
-            )
-            return self._add(definition, instance_name)
-        finally:
-            resume(enabled)
+        definition = self.catalog.get(
+            label=label,
+            name=name,
+            library=library,
+            type=type,
+            version=version,
+            engine=self.engine,
+            flow=self.name,
+        )
+        return self._add(definition, instance_name)
 
     def _add(self, definition: StageDefinition, instance_name: str | None = None) -> Stage:
         base = _base(definition.label)

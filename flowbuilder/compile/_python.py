@@ -782,25 +782,25 @@ def _generate(flow: Flow) -> tuple[str, dict[str, str]]:
 
 
 def _run(source: str, flow: Flow, environment: dict[str, str]) -> Flow:
-    namespace: dict[str, Any] = {}
-    import os
+    """What the generated ``source`` builds, its secrets read from ``environment``: the process's
+    own environment is never changed (to_python is safe to call from several threads at once)."""
+    import builtins
+    import types
 
-    saved = {k: os.environ.get(k) for k in environment}
-    os.environ.update(environment)
+    shim = types.SimpleNamespace(environ=dict(environment))  # what `import os` gives the code
+
+    def importer(name: str, *args: Any, **kwargs: Any) -> Any:
+        return shim if name == "os" else builtins.__import__(name, *args, **kwargs)
+
+    namespace: dict[str, Any] = {"__builtins__": {**vars(builtins), "__import__": importer}}
     try:
         exec(compile(source, "<to_python>", "exec"), namespace)
     except Exception as error:  # the generator's own bug: say so plainly
         raise FlowFormatError(
-            f"generated Python did not run: {error}",
+            f"generated Python did not run: {type(error).__name__}: {error}",
             flow=flow.name,
             hint="Please report this with the flow JSON.",
         ) from error
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     built = namespace["flow"]
     # _generate compares what the source binds to `flow` with the original through to_dict: it must
     # be a Flow (a plain one even for a StreamsetsFlow, so not an instance of type(flow)).

@@ -78,6 +78,30 @@ def test_secrets_are_read_from_the_environment_not_written_out() -> None:
     assert run(source, {variable: "hunter2"}).stage("JDBCQueryConsumer_01").password == "hunter2"
 
 
+def test_generating_python_never_changes_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An imported flow with a secret: its generated code is run to find what restore_details
+    # must hold, with the secret supplied to it. Another thread must never see it in os.environ.
+    imported = Flow.from_json(
+        Flow("db").source("JDBC Query Consumer", password="hunter2").to("Trash").flow.to_dict()
+    )
+
+    written: list[object] = []
+
+    class Watched(dict[str, str]):
+        def __setitem__(self, key: str, value: str) -> None:
+            if not key.startswith("PYTEST_"):  # pytest's own bookkeeping
+                written.append(key)
+            super().__setitem__(key, value)
+
+        def update(self, *args: object, **kwargs: object) -> None:
+            written.append((args, kwargs))
+
+    monkeypatch.setattr("os.environ", Watched())
+    source = to_python(imported)
+    assert "hunter2" not in source
+    assert written == []
+
+
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_generated_python_is_ruff_formatted(tmp_path: Path) -> None:
     for path in CORPUS_FILES:
