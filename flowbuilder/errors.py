@@ -48,11 +48,15 @@ class FlowbuilderError(Exception):
     """Base class of every error flowbuilder raises.
 
     ``flow``, ``stage`` and ``config`` name where the problem is, when known; ``hint`` says how
-    to fix it. ``str(error)`` is the full message.
+    to fix it. ``str(error)`` is the full message. ``exit_code`` is the status the command line
+    exits with when the error ends a command: 1 (a failure), or 2 (the command was asked wrongly,
+    e.g. missing credentials).
 
     >>> str(FlowbuilderError("has no origin", flow="orders", hint="Add one with flow.source(...)."))
     "Flow 'orders': has no origin. Add one with flow.source(...)."
     """
+
+    exit_code = 1
 
     def __init__(
         self,
@@ -147,6 +151,8 @@ class ConflictError(BackendError):
 
 class AuthError(BackendError):
     """Credentials are missing or were rejected."""
+
+    exit_code = 2
 
 
 class NotFoundError(BackendError, LookupError):

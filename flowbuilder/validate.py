@@ -97,6 +97,22 @@ class Issue:
     config: str | None = None
     engine_code: str | None = None
 
+    def to_dict(self) -> dict[str, str | None]:
+        """A JSON-ready form.
+
+        >>> Issue("FLOW_NO_ORIGIN", "error", "has no origin").to_dict()["code"]
+        'FLOW_NO_ORIGIN'
+        """
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "stage": self.stage,
+            "config": self.config,
+            "message": self.message,
+            "hint": self.hint,
+            "engine_code": self.engine_code,
+        }
+
     def __str__(self) -> str:
         where = " ".join(part for part in (self.stage, f"[{self.config}]" if self.config else None) if part)
         text = f"{self.code} {where + ': ' if where else ''}{self.message}"
@@ -146,6 +162,21 @@ class ValidationResult:
                 flow=self.flow_name,
             )
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: the flow, whether it is valid, the counts and every issue.
+
+        >>> from flowbuilder import Flow
+        >>> Flow("demo").source("Dev Raw Data Source").to("Trash").flow.validate().to_dict()
+        {'flow': 'demo', 'valid': True, 'errors': 0, 'warnings': 0, 'issues': []}
+        """
+        return {
+            "flow": self.flow_name,
+            "valid": bool(self),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "issues": [issue.to_dict() for issue in self.issues],
+        }
 
     def __repr__(self) -> str:
         return f"ValidationResult(errors={len(self.errors)}, warnings={len(self.warnings)})"

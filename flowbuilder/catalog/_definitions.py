@@ -335,6 +335,44 @@ class StageDefinition:
                 return service
         return None
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: identity, kind and every config with its Python name and rules.
+
+        >>> from flowbuilder.catalog import Catalog
+        >>> document = Catalog.default().get(label="Local FS").to_dict()
+        >>> names = [config["python_name"] for config in document["configs"]]
+        >>> document["type"], document["library"], "directory_template" in names
+        ('destination', 'streamsets-datacollector-basic-lib', True)
+        """
+        kind = (
+            "error stage"
+            if self.error_stage
+            else "stats aggregator"
+            if self.stats_aggregator_stage
+            else self.type
+        )
+        return {
+            "label": self.label,
+            "type": self.type,
+            "kind": kind,
+            "name": self.name,
+            "version": self.version,
+            "library": self.library,
+            "configs": [
+                {
+                    "python_name": ref.python_name,
+                    "name": ref.name,
+                    "label": ref.definition.label,
+                    "type": ref.definition.type,
+                    "default": ref.definition.default,
+                    "required": ref.definition.required,
+                    "choices": list(ref.definition.choices) if ref.definition.choices else None,
+                    "service": ref.service,
+                }
+                for ref in self.config_refs
+            ],
+        }
+
     def __iter__(self) -> Iterator[ConfigRef]:
         return iter(self.config_refs)
 

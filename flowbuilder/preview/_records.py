@@ -200,6 +200,19 @@ class Record:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: the value, and for an error record its code, message and stage.
+
+        >>> Record({"a": 1}).to_dict()
+        {'value': {'a': 1}}
+        """
+        data: dict[str, Any] = {"value": self.value}
+        if self.error_code is not None:
+            data.update(
+                error_code=self.error_code, error_message=self.error_message, error_stage=self.error_stage
+            )
+        return data
+
     def __repr__(self) -> str:
         parts = [repr(self.value)]
         if self._attributes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._names import did_you_mean
 from ..errors import PreviewError, StageNotFoundError
@@ -66,6 +66,18 @@ class StageResult:
             hint=did_you_mean(str(which), lanes + list(self.predicates)),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: record values by input, output lane, events and errors."""
+        return {
+            "instance_name": self.instance_name,
+            "label": self.label,
+            "stage": self.stage_label,
+            "input": [record.value for record in self.input],
+            "output": {lane: [record.value for record in records] for lane, records in self.output.items()},
+            "events": [record.value for record in self.events],
+            "errors": [record.to_dict() for record in self.errors],
+        }
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{len(records)}" for records in self.output.values())
         return (
@@ -121,6 +133,15 @@ class PreviewResult(Mapping[str, StageResult]):
 
     def __len__(self) -> int:
         return len(self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: every stage's records and the error records."""
+        return {
+            "flow": self.flow,
+            "batches": self.batches,
+            "stages": [stage.to_dict() for stage in self.stages.values()],
+            "error_records": [record.to_dict() for record in self.error_records],
+        }
 
     def __repr__(self) -> str:
         return (
