@@ -32,6 +32,7 @@ FLOORS = {
     "flowbuilder.flow": 3,
     "flowbuilder.path": 3,
     "flowbuilder.validate": 4,
+    "flowbuilder.diff": 4,
     "flowbuilder.compile": 4,
     "flowbuilder.render": 4,
     "flowbuilder.preview": 4,

@@ -90,7 +90,7 @@ def assert_matches_snapshot(flow: Flow, path: str | os.PathLike[str], *, update:
     if stored == text:
         return
     from .._document import mask_secrets
-    from ..plan import diff_definitions
+    from ..diff import diff_definitions
 
     lines = [f"Flow {flow.name!r} does not match snapshot {str(target)!r}."]
     try:
