@@ -266,7 +266,20 @@ def scratch(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+# Pages whose examples draw with Graphviz's dot (render to svg/png/pdf, the render command).
+_DRAWS = re.compile(r"\.render\(|flowbuilder render |render_file\(|_repr_svg_\(")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(
+            page, marks=[pytest.mark.needs_dot] if _DRAWS.search(page.read_text(encoding="utf-8")) else []
+        )
+        for page in PAGES
+    ],
+    ids=[str(p.relative_to(DOCS)) for p in PAGES],
+)
 def test_doc_page_examples_run(page: Path, scratch: Path) -> None:
     problems, _ = run_page(page, scratch, skip=RUN_ELSEWHERE.get(page.name, frozenset()))
     assert problems == [], "\n\n".join(problems)
@@ -300,6 +313,7 @@ def test_readme_main_job_stores_the_example_flows_and_a_second_run_changes_nothi
     assert (scratch / ".flowbuilder").is_dir()
 
 
+@pytest.mark.needs_dot  # the tour draws orders.svg
 def test_readme_tour_and_other_blocks_run(scratch: Path) -> None:
     text = README.read_text(encoding="utf-8")
     rest = text[text.index("```", text.index("pip install")) + 3 :]  # everything after the quick start

@@ -104,6 +104,7 @@ def test_example_diagrams_are_up_to_date() -> None:
     assert _script().stale() == [], "run: python scripts/build_examples.py"
 
 
+@pytest.mark.needs_dot
 def test_an_example_diagram_drawn_from_another_flow_is_stale(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

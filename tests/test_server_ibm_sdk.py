@@ -201,6 +201,7 @@ def test_a_flow_written_by_flowbuilder_is_read_changed_and_updated_by_the_sdk(
     assert sdk.flows.get(flow_id=made.flow_id).stages[0].raw_data == '{"id": 2, "total": 5}'
 
 
+@pytest.mark.needs_dot
 def test_a_flow_built_with_the_sdk_is_read_validated_drawn_and_regenerated_by_flowbuilder(
     sdk: Any, ours: Project, tmp_path: Path
 ) -> None:

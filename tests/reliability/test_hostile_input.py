@@ -476,6 +476,7 @@ def test_hostile_flow_ids_are_not_found_not_paths(project: Project, flow_id: str
 
 
 @pytest.mark.parametrize("name", [*HOSTILE, *REFUSED], ids=lambda name: repr(name[:12]))
+@pytest.mark.needs_dot
 def test_renderers_escape_hostile_names_and_labels(tmp_path: Path, name: str) -> None:
     flow = _hostile_flow(name)
     dot = flow.to_dot()
@@ -506,6 +507,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.needs_dot
 def test_the_cli_validates_renders_and_applies_hostile_names_without_escaping_its_folders(
     tmp_path: Path,
 ) -> None:
@@ -580,6 +582,7 @@ def _cyclic(kind: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("kind", ["self-loop", "cycle"])
+@pytest.mark.needs_dot
 def test_cycles_and_self_loops_in_imported_json_are_reported_drawn_and_kept(
     tmp_path: Path, kind: str
 ) -> None:
@@ -680,6 +683,7 @@ def test_an_off_canvas_slot_holding_the_wrong_kind_of_stage_is_reported_and_rebu
     ],
     ids=lambda name: repr(name[:12]),
 )
+@pytest.mark.needs_dot
 def test_hostile_instance_names_in_imported_json_are_drawn_generated_and_stored_as_data(
     tmp_path: Path, instance: str
 ) -> None:

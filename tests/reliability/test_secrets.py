@@ -122,6 +122,7 @@ def test_generated_python_names_the_environment_variable_of_each_secret() -> Non
     assert f'password=os.environ.get("{variable}", "")' in source
 
 
+@pytest.mark.needs_dot
 def test_a_drawn_svg_has_no_secret(tmp_path: Path) -> None:
     flow, markers = _secret_flow()
     path = render(flow, tmp_path / "secrets.svg")

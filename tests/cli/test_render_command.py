@@ -40,6 +40,7 @@ def svg_titles(path: Path) -> list[str]:
     ]
 
 
+@pytest.mark.needs_dot
 def test_render_draws_a_json_export_as_svg_beside_it(tmp_path: Path) -> None:
     flow = Flow("orders").source("Dev Raw Data Source").to("Trash").flow
     source = write(tmp_path / "orders.json", flow.to_json())
@@ -49,6 +50,7 @@ def test_render_draws_a_json_export_as_svg_beside_it(tmp_path: Path) -> None:
     assert svg_titles(tmp_path / "orders.svg") == ["DevRawDataSource_01", "Trash_01"]
 
 
+@pytest.mark.needs_dot
 def test_render_draws_each_flow_of_a_python_file_into_the_output_folder(tmp_path: Path) -> None:
     source = write(tmp_path / "flows.py", FLOWS_PY)
     result = run(str(source), "-o", str(tmp_path / "out"), "--format", "png")
@@ -58,6 +60,7 @@ def test_render_draws_each_flow_of_a_python_file_into_the_output_folder(tmp_path
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in written)
 
 
+@pytest.mark.needs_dot
 def test_render_takes_the_format_from_the_output_suffix(tmp_path: Path) -> None:
     source = write(
         tmp_path / "one.py",
@@ -137,6 +140,7 @@ def test_render_help_describes_the_command() -> None:
         assert text in result.output
 
 
+@pytest.mark.needs_dot
 def test_the_installed_command_reports_exit_codes(tmp_path: Path) -> None:
     source = write(tmp_path / "flows.py", FLOWS_PY)
     command = [sys.executable, "-m", "flowbuilder.cli", "render"]

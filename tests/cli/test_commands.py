@@ -1,4 +1,4 @@
-"""The commands' output and files, run in-process (fast); tests/test_cli.py runs the executable."""
+"""The commands' output and files, run in-process (fast); test_installed_command.py runs the executable."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from flowbuilder import Project
 from flowbuilder.plan import is_managed
 from flowbuilder.server import ServerProcess
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "flows"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "flows"
 EXECUTABLE = shutil.which("flowbuilder")
 
 ORDERS = """\

@@ -28,14 +28,13 @@ from flowbuilder.render import (
     to_graphviz,
     to_mermaid,
 )
-
-from .conftest import corpus_params
+from tests.conftest import corpus_params
 
 SVG = "{http://www.w3.org/2000/svg}"
 TITLE = "{http://www.w3.org/1999/xlink}title"
 RED = "#d32f2f"
 LOOKALIKE = "\u29f5"  # what tooltips show for a backslash
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = [
     'say "hi"',
     "{braces} [brackets] |pipes|",
@@ -194,6 +193,7 @@ def test_to_dot_is_unchanged_by_a_json_round_trip() -> None:
     assert to_dot(Flow.from_json(flow.to_json())) == to_dot(flow)
 
 
+@pytest.mark.needs_dot
 def test_flows_are_laid_out_left_to_right() -> None:
     drawing = draw(linear_flow())
     xs = [
@@ -209,6 +209,7 @@ def test_flows_are_laid_out_left_to_right() -> None:
 # -- SVG: nodes, edges, labels ---------------------------------------------------------------
 
 
+@pytest.mark.needs_dot
 def test_svg_has_one_node_per_stage_showing_label_and_instance_name() -> None:
     flow = linear_flow()
     drawing = draw(flow)
@@ -223,6 +224,7 @@ def test_svg_has_one_node_per_stage_showing_label_and_instance_name() -> None:
     ]
 
 
+@pytest.mark.needs_dot
 def test_stage_types_have_distinct_shapes_and_colours() -> None:
     flow = every_type_flow()
     nodes = stage_nodes(draw(flow))
@@ -234,6 +236,7 @@ def test_stage_types_have_distinct_shapes_and_colours() -> None:
     assert len(set(fills.values())) == len(set(outlines.values())) == len(set(shapes.values())) == 4
 
 
+@pytest.mark.needs_dot
 def test_node_tooltips_name_the_stage_definition_and_the_configs_set() -> None:
     tooltip = stage_nodes(draw(linear_flow()))["LocalFS_01"].tooltip
     lines = tooltip.splitlines()
@@ -242,6 +245,7 @@ def test_node_tooltips_name_the_stage_definition_and_the_configs_set() -> None:
     assert "  directory_template = /data/out" in lines
 
 
+@pytest.mark.needs_dot
 def test_event_lanes_are_dashed_and_data_lanes_solid() -> None:
     drawing = draw(event_flow())
     event = edge(drawing, "LocalFS_01", "Shell_01")
@@ -253,6 +257,7 @@ def test_event_lanes_are_dashed_and_data_lanes_solid() -> None:
     assert event.stroke() != data.stroke()
 
 
+@pytest.mark.needs_dot
 def test_stream_selector_edges_are_labelled_with_their_predicates() -> None:
     drawing = draw(selector_flow())
     when = edge(drawing, "StreamSelector_01", "DevIdentity_01")
@@ -263,6 +268,7 @@ def test_stream_selector_edges_are_labelled_with_their_predicates() -> None:
     assert edge(drawing, "DevIdentity_01", "Trash_01").texts == []
 
 
+@pytest.mark.needs_dot
 def test_long_predicates_are_shortened_with_the_full_text_in_the_tooltip() -> None:
     predicate = (
         "${record:value('/customer/address/country') == 'Switzerland' && record:value('/total') > 100}"
@@ -276,6 +282,7 @@ def test_long_predicates_are_shortened_with_the_full_text_in_the_tooltip() -> No
     assert when.tooltip.splitlines()[-1] == f"when {predicate}"
 
 
+@pytest.mark.needs_dot
 def test_outputs_of_multi_output_stages_are_labelled() -> None:
     flow = Flow("dedup")
     dedup = flow.source("Dev Raw Data Source", data_format="JSON", raw_data="{}").to("Record Deduplicator")
@@ -286,6 +293,7 @@ def test_outputs_of_multi_output_stages_are_labelled() -> None:
     assert edge(drawing, "RecordDeduplicator_01", "Trash_02").texts == ["output 2"]
 
 
+@pytest.mark.needs_dot
 def test_special_stages_are_drawn_apart_in_the_flow_settings_cluster() -> None:
     flow = linear_flow()
     flow.set_error_stage("Write to File", directory="/data/errors")
@@ -308,6 +316,7 @@ def test_special_stages_are_drawn_apart_in_the_flow_settings_cluster() -> None:
     assert not ends & set(settings)
 
 
+@pytest.mark.needs_dot
 def test_the_legend_names_every_stage_type_and_lane_kind() -> None:
     header = draw(linear_flow()).header
     assert header[0] == "orders"
@@ -327,6 +336,7 @@ def test_the_legend_names_every_stage_type_and_lane_kind() -> None:
 # -- invalid flows ---------------------------------------------------------------------------
 
 
+@pytest.mark.needs_dot
 def test_stages_with_validation_errors_are_outlined_in_red_with_the_issue_in_the_tooltip() -> None:
     flow = Flow("broken")
     flow.source("Dev Raw Data Source", data_format="JSON", raw_data="{}").to("Local FS").events().to("Shell")
@@ -342,6 +352,7 @@ def test_stages_with_validation_errors_are_outlined_in_red_with_the_issue_in_the
     assert any("2 validation errors" in text for text in drawing.header)
 
 
+@pytest.mark.needs_dot
 def test_flows_that_break_graph_rules_still_render() -> None:
     flow = Flow("loose")
     flow.add_stage("Dev Identity") >> flow.add_stage("Trash")
@@ -360,6 +371,7 @@ def test_flows_that_break_graph_rules_still_render() -> None:
     assert flow_issues[0].code in graph_tooltip.get(TITLE, "")
 
 
+@pytest.mark.needs_dot
 def test_opaque_stages_are_drawn_by_their_type_without_configs() -> None:
     document = linear_flow().to_dict()
     for position, stage_type in ((1, "PROCESSOR"), (2, "WIDGET")):
@@ -470,6 +482,7 @@ def _mermaid_labels(text: str) -> dict[str, str]:
     return labels
 
 
+@pytest.mark.needs_dot
 def test_hostile_labels_do_not_break_dot_svg_or_mermaid() -> None:
     flow = _hostile_flow(HOSTILE)
     drawing = draw(flow)
@@ -500,6 +513,7 @@ def test_any_label_reads_back_from_mermaid(label: str) -> None:
     assert _mermaid_labels(to_mermaid(flow))["s_Trash_01"] == expected
 
 
+@pytest.mark.needs_dot
 def test_blank_names_and_labels_still_draw() -> None:
     flow = Flow("").source("Dev Raw Data Source").to("Trash").flow
     flow.stages[1].label = "  "
@@ -518,6 +532,7 @@ def test_blank_names_and_labels_still_draw() -> None:
         max_size=6,
     )
 )
+@pytest.mark.needs_dot
 def test_any_labels_give_valid_svg_that_shows_them(labels: list[str]) -> None:
     flow = _hostile_flow(labels)
     nodes = stage_nodes(draw(flow))
@@ -572,6 +587,7 @@ def test_mermaid_shows_predicates_and_outlines_invalid_stages() -> None:
         ("flow.img", "png", b"\x89PNG"),
     ],
 )
+@pytest.mark.needs_dot
 def test_render_writes_the_format_of_the_suffix_or_the_one_asked(
     tmp_path: Path, name: str, format: str | None, magic: bytes
 ) -> None:
@@ -620,6 +636,7 @@ def test_without_dot_render_says_how_to_install_graphviz(tmp_path: Path) -> None
     assert render(linear_flow(), tmp_path / "flow.dot").read_text(encoding="utf-8") == to_dot(linear_flow())
 
 
+@pytest.mark.needs_dot
 def test_notebook_display_is_svg_with_a_text_fallback() -> None:
     flow = linear_flow()
     bundle = flow._repr_mimebundle_()
@@ -637,6 +654,7 @@ def test_notebook_display_is_svg_with_a_text_fallback() -> None:
     ]
 
 
+@pytest.mark.needs_dot
 def test_stored_flows_display_like_flows() -> None:
     project = Project.memory()
     stored = project.create_flow(
@@ -658,6 +676,7 @@ def test_notebook_display_without_dot_falls_back_to_mermaid() -> None:
     assert bundle["text/markdown"].startswith('```mermaid\n---\ntitle: "orders"')
 
 
+@pytest.mark.needs_dot
 def test_a_few_hundred_stages_render_to_svg() -> None:
     flow = Flow("wide")
     path = flow.source("Dev Raw Data Source", data_format="JSON", raw_data="{}")
@@ -687,6 +706,7 @@ returns = Flow("returns / refunds").source("Dev Raw Data Source").to("Trash").fl
 """
 
 
+@pytest.mark.needs_dot
 def test_render_file_draws_a_json_export_beside_it(tmp_path: Path) -> None:
     source = _write(tmp_path / "orders.json", linear_flow().to_json())
     assert render_file(source) == [tmp_path / "orders.svg"]
@@ -697,6 +717,7 @@ def test_render_file_draws_a_json_export_beside_it(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.needs_dot
 def test_render_file_draws_every_module_level_flow_of_a_python_file(tmp_path: Path) -> None:
     source = _write(tmp_path / "flows.py", FLOWS_PY)
     assert render_file(source, format="dot") == [
@@ -710,6 +731,7 @@ def test_render_file_draws_every_module_level_flow_of_a_python_file(tmp_path: Pa
     assert (tmp_path / "out" / "orders.svg").read_text(encoding="utf-8").startswith("<?xml")
 
 
+@pytest.mark.needs_dot
 def test_render_file_uses_a_flows_function_when_there_is_one(tmp_path: Path) -> None:
     source = _write(tmp_path / "built.py", FLOWS_PY + "\ndef flows():\n    return [returns]\n")
     assert render_file(source, tmp_path / "one.png") == [tmp_path / "one.png"]
@@ -783,6 +805,7 @@ def test_gallery_is_up_to_date() -> None:
         assert stage_nodes(parse(svg)), name
 
 
+@pytest.mark.needs_dot
 def test_gallery_svg_stamp_names_the_dot_text_it_was_drawn_from(tmp_path: Path) -> None:
     gallery = _gallery_script()
     dot = to_dot(linear_flow())
@@ -798,6 +821,7 @@ def test_gallery_svg_stamp_names_the_dot_text_it_was_drawn_from(tmp_path: Path) 
     assert gallery.svg_stamp(svg) is None
 
 
+@pytest.mark.needs_dot
 def test_gallery_svgs_are_what_this_dot_draws_when_its_version_matches() -> None:
     gallery = _gallery_script()
     recorded = json.loads((ROOT / "docs" / "gallery" / "manifest.json").read_text(encoding="utf-8"))
