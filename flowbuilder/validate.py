@@ -497,14 +497,14 @@ def _check_configs(
     stored = set(value_of)
     for ref in definition.config_refs:
         if ref.name not in stored:
-            value_of[ref.name] = ref.definition.initial_value()
+            value_of[ref.name] = ref.definition.initial
     for ref in definition.config_refs:
         config = ref.definition
         if pipeline and config.group == "BAD_RECORDS":
             continue
         value = value_of[ref.name]
         if not config.is_active(value_of):
-            if ref.name in stored and value not in (None, "", [], {}) and value != config.initial_value():
+            if ref.name in stored and value not in (None, "", [], {}) and value != config.initial:
                 out.add(
                     "CONFIG_INACTIVE",
                     f"is set but inactive ({_why_inactive(config, value_of)})",
@@ -522,18 +522,21 @@ def _check_configs(
                 hint=f"Set it, e.g. {ref.python_name}=...",
             )
             continue
-        try:
-            check_value(config, value, name=ref.python_name)
-        except ConfigError as error:
-            severity = "warning" if error.code == "CONFIG_UNKNOWN" and out.imported else None
-            out.add(
-                error.code,
-                error.message,
-                stage=stage,
-                config=ref.python_name,
-                hint=error.hint,
-                severity=severity,
-            )
+        # A definition's own initial value is valid for it: most configs of most stages hold it.
+        initial = config.initial
+        if value is not initial and (type(value) is not type(initial) or value != initial):
+            try:
+                check_value(config, value, name=ref.python_name)
+            except ConfigError as error:
+                severity = "warning" if error.code == "CONFIG_UNKNOWN" and out.imported else None
+                out.add(
+                    error.code,
+                    error.message,
+                    stage=stage,
+                    config=ref.python_name,
+                    hint=error.hint,
+                    severity=severity,
+                )
         if ref.name == "stageRecordPreconditions" and isinstance(value, list):
             for precondition in value:
                 if not isinstance(precondition, str) or not _EL.match(precondition):

@@ -137,6 +137,15 @@ class ConfigDefinition:
             return self.values
         return None
 
+    @cached_property
+    def initial(self) -> Any:
+        """:meth:`initial_value`, made once: for comparing with, never to be changed or stored.
+
+        >>> ConfigDefinition("conf.list", "List", "LIST").initial
+        []
+        """
+        return self.initial_value()
+
     def initial_value(self) -> Any:
         """The value a new stage instance starts with (the engine's and UI's default rules)."""
         value = self.default
