@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import functools
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -591,7 +592,44 @@ def make_app(backend: LocalBackend, *, token: str, fault_rate: float = 0.0) -> F
 
 
 def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """Whether ``host`` is a loopback address (a name other than ``localhost`` is not trusted to be).
+
+    >>> _is_loopback("127.0.0.1"), _is_loopback("[::1]"), _is_loopback("127.example.com")
+    (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _connection_limit() -> int:
+    """How many connections serve keeps open: enough that hundreds of idle or slow ones (which
+    waitress holds without a thread) leave room for real clients, within the process's files."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return 1000
+    return max(100, min(2000, soft - 64 if soft != resource.RLIM_INFINITY else 2000))
+
+
+class _OncePerMinute(logging.Filter):
+    """Keeps waitress from flooding the log with one warning repeated per refused connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message, now = record.getMessage(), time.monotonic()
+        if now - self._last.get(message, -60.0) < 60.0:
+            return False
+        self._last[message] = now
+        return True
 
 
 def serve(
@@ -612,6 +650,10 @@ def serve(
     """
     import waitress
 
+    if token is not None and not token.strip():
+        raise SystemExit(
+            "flowbuilder serve: the token is empty; pass a non-empty one, or none to have one made"
+        )
     generated = token is None
     token = token or secrets.token_urlsafe(32)
     try:
@@ -625,13 +667,7 @@ def serve(
             file=sys.stderr,
             flush=True,
         )
-    if not _is_loopback(host):
-        print(
-            f"flowbuilder serve: warning: listening on {host}, not loopback; anyone who can reach it and "
-            "holds the token can change the flows",
-            file=sys.stderr,
-            flush=True,
-        )
+    logging.getLogger("waitress").addFilter(_OncePerMinute())
     try:
         server = waitress.create_server(
             app,
@@ -641,6 +677,12 @@ def serve(
             ident="flowbuilder",
             max_request_body_size=_MAX_BODY,
             clear_untrusted_proxy_headers=True,
+            # Idle and slow connections cost no thread; keep room for hundreds of them, close the
+            # idle ones after 30 s, and use poll(), which has no 1,024-descriptor ceiling.
+            connection_limit=_connection_limit(),
+            channel_timeout=30,
+            cleanup_interval=5,
+            asyncore_use_poll=True,
         )
     except OSError as error:
         backend.close()
@@ -648,6 +690,20 @@ def serve(
             f"flowbuilder serve: cannot listen on {host}:{port}: {error.strerror}. "
             "Pick another --port (0 picks a free one)."
         ) from None
+    except ValueError:  # waitress: a host that does not resolve
+        backend.close()
+        raise SystemExit(
+            f"flowbuilder serve: cannot listen on {host}:{port}: the host does not resolve to an address. "
+            "Pass an IP address or a resolvable name with --host (127.0.0.1 by default)."
+        ) from None
+
+    if not _is_loopback(host):
+        print(
+            f"flowbuilder serve: warning: listening on {host}, not loopback; anyone who can reach it and "
+            "holds the token can change the flows",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)

@@ -383,6 +383,59 @@ def test_serve_reports_a_port_in_use_without_a_traceback(tmp_path: Path) -> None
     assert "Traceback" not in err
 
 
+def test_serve_reports_a_host_it_cannot_resolve_in_one_line(tmp_path: Path) -> None:
+    process = _serve(
+        tmp_path, "--host", "no-such-host.invalid", "--port", "0", env={"FLOWBUILDER_TOKEN": "t"}
+    )
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "cannot listen on no-such-host.invalid" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_serve_refuses_an_empty_token(tmp_path: Path) -> None:
+    process = _serve(tmp_path, "--token", "", "--port", "0")
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "token" in err
+    assert "listening" not in err
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [
+        ("127.0.0.1", False),
+        ("localhost", False),
+        ("::1", False),
+        ("127.example.com", True),
+        ("0.0.0.0", True),
+    ],
+)
+def test_only_loopback_addresses_are_spared_the_exposure_warning(host: str, warned: bool) -> None:
+    from flowbuilder.server import _is_loopback
+
+    assert _is_loopback(host) is not warned
+
+
+def test_an_authorised_client_is_served_while_hundreds_of_idle_and_slow_connections_are_open(
+    server: ServerProcess,
+) -> None:
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    hogs: list[socket.socket] = []
+    try:
+        for number in range(500):
+            hog = socket.create_connection((host, int(port)), timeout=10)
+            if number % 2:  # half of them send a request one byte at a time, and stop
+                hog.sendall(b"G")
+            hogs.append(hog)
+        response = _call(server, "GET", FLOWS)
+        assert response.status_code == 200
+    finally:
+        for hog in hogs:
+            hog.close()
+
+
 def test_serve_reports_an_unusable_store_without_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "flows.sqlite3").write_text("not a database" * 100)
     process = _serve(tmp_path, "--port", "0", env={"FLOWBUILDER_TOKEN": "t"})

@@ -42,4 +42,10 @@ def serve(host: str, port: int, data_dir: str, token: str | None, fault_rate: fl
     """Serve the watsonx.data integration flows REST API over the local store."""
     from ..server import serve as run_server
 
+    if token is not None and not token.strip():
+        raise click.UsageError(
+            "the token is empty: clients could not present it. Pass a non-empty --token (or "
+            "$FLOWBUILDER_TOKEN), or none and one is generated and printed."
+        )
+
     run_server(host=host, port=port, data_dir=data_dir, token=token, fault_rate=fault_rate)
