@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from flowbuilder import Catalog, FlowFormatError, StageNotFoundError
+from flowbuilder import Catalog, Flow, FlowFormatError, StageNotFoundError
 from flowbuilder._names import python_name
 from tests.conftest import CORPUS_FILES
 
@@ -227,3 +229,46 @@ def test_load_reports_bad_json_with_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(FlowFormatError, match=r"broken\.json:3") as raised:
         Catalog.load(path)
     assert "not valid JSON" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("definitions", "where"),
+    [
+        ({"stages": [{}]}, "definitions.stages[0].name must be a name"),
+        ({"stages": "nope"}, "definitions.stages must be a list"),
+        ({"stages": [{"name": "x", "configDefinitions": "z"}]}, "stages[0].configDefinitions must be a list"),
+        (
+            {"stages": [{"name": "x", "configDefinitions": [{"name": 1}]}]},
+            "configDefinitions[0].name must be a name",
+        ),
+        ({"services": [{}]}, "definitions.services[0].provides must be a name"),
+        (
+            {
+                "stageDefinitionMap": {"a::1": {}},
+                "stageDefinitionMinimalList": [{"name": "a", "version": "1"}],
+            },
+            "stageDefinitionMap.a::1.name must be a name",
+        ),
+        ({"stages": [{"name": "x", "outputStreams": "many"}]}, "outputStreams must be a whole number"),
+        (
+            {"stages": [{"name": "x", "configDefinitions": [{"name": "c", "dependsOnMap": {"a": 5}}]}]},
+            "dependsOnMap.a must be a list",
+        ),
+        (
+            {
+                "stages": [
+                    {"name": "x", "configDefinitions": [{"name": "c", "model": {"configDefinitions": [{}]}}]}
+                ]
+            },
+            "model.configDefinitions[0].name must be a name",
+        ),
+    ],
+)
+def test_definitions_that_are_not_as_an_engine_writes_them_are_refused_naming_where(
+    definitions: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(FlowFormatError, match=re.escape(where)):
+        Catalog.from_definitions(definitions)
+    # The same through a flow export's embedded libraryDefinitions, the way hostile files arrive.
+    with pytest.raises(FlowFormatError, match=re.escape(where)):
+        Flow.from_json({"pipelineConfig": {"stages": []}, "libraryDefinitions": definitions})
