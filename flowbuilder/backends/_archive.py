@@ -14,7 +14,9 @@ from __future__ import annotations
 import copy
 import io
 import json
+import lzma
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -77,6 +79,21 @@ def write_archive(
     return buffer.getvalue()
 
 
+# What a damaged zip raises while it is opened or a member read: a bad header or CRC, a member
+# name flagged UTF-8 that is not, a corrupt deflate, bzip2 or LZMA stream, an unknown method.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    UnicodeDecodeError,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
+
+
 def _bad(message: str, where: str | None = None, hint: str | None = None) -> BackendError:
     return BackendError(message, status=400, location=where, hint=hint)
 
@@ -87,7 +104,7 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except _DAMAGED:
         raise _bad("not a zip file", where, "Pass a zip written by export_flows.") from None
     with archive:
         members = [i for i in archive.infolist() if not i.is_dir() and i.filename.endswith(".json")]
@@ -104,8 +121,8 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
                 document = load_json(archive.read(info), location=location)
             except FlowFormatError as error:
                 raise _bad(error.message, error.location or location, error.hint) from None
-            except (zipfile.BadZipFile, OSError, RuntimeError) as error:
-                raise _bad(f"cannot read member: {error}", location) from None
+            except _DAMAGED as error:
+                raise _bad(f"cannot read member ({type(error).__name__}: {error})", location) from None
             flows.append(_imported(document, info.filename, location))
     if not flows:
         raise _bad("holds no flow documents", where, "An export zip has flows/<flow_id>.json members.")
