@@ -6,23 +6,27 @@ from IAM pass through :func:`redact` before they are raised.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._numbers import count
 from ..errors import AuthError
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["IAM_URL", "ApiKeyAuth", "Credentials", "TokenAuth", "Transport", "redact"]
+__all__ = ["IAM_URL", "ApiKeyAuth", "Credentials", "TokenAuth", "Transport", "read_within", "redact"]
 
 #: IBM Cloud IAM's token endpoint (``Project.connect(..., iam_url=...)`` overrides it).
 IAM_URL = "https://iam.cloud.ibm.com/identity/token"
 _GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 #: Refresh when this fraction of the token's lifetime has passed (IBM's advice is 80%).
 _REFRESH_AT = 0.8
+#: IAM's token answer is a few kilobytes; a longer one is refused while it is read.
+_MAX_TOKEN_ANSWER_BYTES = 1 << 20
 
 
 class Transport(Protocol):
@@ -31,6 +35,33 @@ class Transport(Protocol):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Send a prepared request and return the response."""
         ...
+
+
+def read_within(response: requests.Response, limit: int) -> bytes | None:
+    """The body of a streamed ``response``, or None as soon as it is known to be longer than ``limit``.
+
+    Every answer a client reads goes through here, so a runaway server cannot fill the memory.
+    A transport that hands over bodies already read (a test double) is measured as it is.
+    """
+    loaded: bytes | None | bool = getattr(response, "_content", False)
+    if loaded is not False:
+        body = loaded if isinstance(loaded, bytes) else b""
+        return body if len(body) <= limit else None
+    declared = count(response.headers.get("Content-Length", ""))
+    if declared is not None and declared > limit:
+        response.close()
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            return None
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    response._content = body
+    return body
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -149,16 +180,25 @@ class ApiKeyAuth:
         ).prepare()
         started = self._clock()
         try:
-            response = self._send(request, timeout=self._timeout)
+            response = self._send(request, timeout=self._timeout, stream=True)
+            answer = read_within(response, _MAX_TOKEN_ANSWER_BYTES)
         except requests.RequestException as error:
             raise AuthError(
                 f"could not reach IBM Cloud IAM at {self.iam_url}: {type(error).__name__}",
                 hint="Check the network, or the iam_url passed to Project.connect().",
             ) from None
         request_id = response.headers.get("Transaction-Id") or response.headers.get("X-Request-Id")
+        if answer is None:
+            raise AuthError(
+                f"IBM Cloud IAM's answer is larger than {_MAX_TOKEN_ANSWER_BYTES:,} bytes; a token "
+                "answer is a few kilobytes",
+                status=response.status_code,
+                request_id=request_id,
+                hint=f"Check that iam_url ({self.iam_url}) is IBM Cloud IAM's token endpoint.",
+            )
         body: object = None
         try:
-            body = response.json()
+            body = json.loads(answer)
         except ValueError:
             body = None
         if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):

@@ -26,7 +26,7 @@ import requests
 from .._numbers import count
 from ..errors import AuthError, BackendError, ConflictError, NotFoundError
 from . import documents
-from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, redact
+from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, read_within, redact
 from .protocol import CREATE_FIELDS, FlowPage
 
 __all__ = ["FLOWS_PATH", "MAX_RESPONSE_BYTES", "HttpBackend", "RetryPolicy"]
@@ -145,21 +145,6 @@ def _holds(document: object, fields: Mapping[str, Any], revision: int) -> bool:
         if stored != value and not (value in (None, "") and stored in (None, "")):
             return False
     return True
-
-
-def _body_within(response: requests.Response, limit: int) -> bytes | None:
-    """The streamed body, or None as soon as it is known to be longer than ``limit`` bytes."""
-    declared = count(response.headers.get("Content-Length", ""))
-    if declared is not None and declared > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(1 << 16):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _start_of(next_link: object) -> str | None:
@@ -287,7 +272,6 @@ class HttpBackend:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool,
-        stream: bool = False,
         settle: Callable[[requests.Response], requests.Response | None] | None = None,
     ) -> requests.Response:
         """Send with retries. ``settle`` decides an error answer to a retry that followed a lost
@@ -314,8 +298,7 @@ class HttpBackend:
             try:
                 # Always streamed: a body is read here, up to max_response_bytes, never whole first.
                 response = self._transport.send(prepared, timeout=self._timeout, stream=True)
-                if not stream or response.status_code >= 400:
-                    self._read(response, method, path)
+                self._read(response, method, path)
             except requests.RequestException as error:
                 what = f"{method} {path}: could not reach {self.url} ({type(error).__name__})"
                 lost = lost or not isinstance(error, requests.exceptions.ConnectTimeout)
@@ -379,16 +362,8 @@ class HttpBackend:
     def _read(self, response: requests.Response, method: str, path: str) -> None:
         """Load the body, refusing one longer than ``max_response_bytes`` as soon as it is."""
         limit = self.max_response_bytes
-        loaded: Any = getattr(response, "_content", False)
-        if loaded is not False:  # a transport that hands over bodies already read
-            if len(loaded or b"") <= limit:
-                return
-        else:
-            body = _body_within(response, limit)
-            if body is not None:
-                response._content = body
-                return
-            response.close()
+        if read_within(response, limit) is not None:
+            return
         raise BackendError(
             f"{method} {path}: the answer is larger than {limit:,} bytes",
             status=response.status_code,
@@ -569,9 +544,7 @@ class HttpBackend:
             "flow_ids": list(flow_ids),
             "with_plain_text_credentials": str(with_plain_text_credentials).lower(),
         }
-        response = self._request(
-            "GET", f"{FLOWS_PATH}/export/flows", params=params, idempotent=True, stream=True
-        )
+        response = self._request("GET", f"{FLOWS_PATH}/export/flows", params=params, idempotent=True)
         return response.content
 
     def import_flows(self, data: bytes, *, conflict_resolution: str) -> list[dict[str, Any]]:

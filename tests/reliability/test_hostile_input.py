@@ -23,7 +23,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import requests
 
-from flowbuilder import BackendError, Flow, FlowFormatError, NotFoundError, PreviewError, Project
+from flowbuilder import AuthError, BackendError, Flow, FlowFormatError, NotFoundError, PreviewError, Project
 from flowbuilder.backends import HttpBackend, LocalBackend, MemoryBackend
 from flowbuilder.backends.http import FLOWS_PATH, MAX_RESPONSE_BYTES
 from flowbuilder.compile import MAX_JSON_BYTES, MAX_JSON_DEPTH, to_python
@@ -640,18 +640,44 @@ class _Runaway:
         return response
 
 
+_READS: dict[str, Callable[[HttpBackend], object]] = {
+    "get": lambda backend: Project(backend).flows.get(flow_id="x"),
+    "export": lambda backend: backend.export_flows(["x"]),
+}
+
+
+@pytest.mark.parametrize("read", sorted(_READS))
 @pytest.mark.parametrize("declare", [True, False])
-def test_the_http_backend_refuses_a_100_mb_answer_while_reading_it(declare: bool) -> None:
+def test_the_http_backend_refuses_a_100_mb_answer_while_reading_it(declare: bool, read: str) -> None:
     transport = _Runaway(100 * MB, declare)
     backend = HttpBackend("https://runaway.test", project_id="p", token="t", transport=transport)
     assert backend.max_response_bytes == MAX_RESPONSE_BYTES > MAX_JSON_BYTES
     backend.max_response_bytes = 2 * MB  # the default is 65 MiB; a small one keeps the test light
-    raised, peak = _peak_bytes(lambda: Project(backend).flows.get(flow_id="x"))
+    raised, peak = _peak_bytes(lambda: _READS[read](backend))
     assert isinstance(raised, BackendError)
     assert "the answer is larger than 2,097,152 bytes" in str(raised)
     assert "max_response_bytes=" in str(raised)
     assert peak < 6 * MB  # what it read, up to the limit; never the 100 MB
     assert transport.bodies[0].sent <= (0 if declare else 2 * MB + 65536)  # declared: not even read
+
+
+@pytest.mark.parametrize("declare", [True, False])
+def test_a_100_mb_answer_from_iam_is_refused_while_it_is_read(declare: bool) -> None:
+    transport = _Runaway(100 * MB, declare)
+    backend = HttpBackend(
+        "https://flows.test",
+        project_id="p",
+        api_key="k3y",
+        iam_url="https://iam.test/token",
+        transport=transport,
+    )
+    raised, peak = _peak_bytes(lambda: backend.environments())
+    assert isinstance(raised, AuthError)
+    assert "IBM Cloud IAM's answer is larger than 1,048,576 bytes" in str(raised)
+    assert "https://iam.test/token" in str(raised)
+    assert "k3y" not in str(raised)
+    assert peak < 5 * MB
+    assert transport.bodies[0].sent <= (0 if declare else MB + 65536)
 
 
 @pytest.mark.parametrize(
