@@ -11,7 +11,9 @@ from collections.abc import Iterable
 __all__ = [
     "did_you_mean",
     "file_names",
+    "has_control_characters",
     "instance_base",
+    "printable",
     "python_name",
     "snake_case",
     "ss_attribute_name",
@@ -133,6 +135,39 @@ def file_names(names: Iterable[str], *, prefix: str = "") -> list[str]:
             candidate, number = f"{base}-{number}", number + 1
         taken.append(candidate)
     return taken
+
+
+# What must never reach a terminal as it is: C0 and C1 controls and DEL (ESC and U+009B start
+# escape sequences), line and paragraph separators, and the bidirectional controls that make text
+# read other than it is stored (U+202E "right-to-left override").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def has_control_characters(text: str) -> bool:
+    r"""Whether ``text`` holds a control, separator or bidirectional-control character: the rule for
+    names (a flow name is one line that reads as it is stored).
+
+    >>> has_control_characters("orders")
+    False
+    >>> has_control_characters("evil\u202egnp.exe"), has_control_characters("csi\x9b2J")
+    (True, True)
+    """
+    return _CONTROL.search(text) is not None
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    r"""``text`` with every character :func:`has_control_characters` rejects shown as ``\uXXXX``, the
+    form JSON reads back; with ``lines``, newlines and tabs are kept. The one rule for text that
+    reaches a terminal.
+
+    >>> print(printable("evil\u202egnp.exe"))
+    evil\u202egnp.exe
+    >>> printable("a\tb\n", lines=True) == "a\tb\n"
+    True
+    """
+    pattern = _CONTROL_BUT_LINES if lines else _CONTROL
+    return pattern.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1) -> str | None:

@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._names import printable
 from .diff import (
     MANAGED_LABEL,
     ConfigChange,
@@ -115,7 +116,7 @@ class Change:
 
     def lines(self) -> list[str]:
         """The change as report lines: a heading, then the diff or reason, indented."""
-        heading = f"{_SYMBOLS[self.action]} {self.action:<9} {self.name}"
+        heading = f"{_SYMBOLS[self.action]} {self.action:<9} {printable(self.name)}"
         if self.source is not None or self.action == "delete":
             heading += f"  ({self.location})"
         body = self.diff.lines() if self.action == "update" else []
@@ -180,7 +181,8 @@ class Plan:
         if self.left_alone:
             out.append(
                 f"  {len(self.left_alone)} flow{_s(self.left_alone)} not stored by flowbuilder "
-                f"{'is' if len(self.left_alone) == 1 else 'are'} left alone: {', '.join(self.left_alone)}"
+                f"{'is' if len(self.left_alone) == 1 else 'are'} left alone: "
+                + ", ".join(map(printable, self.left_alone))
             )
         return [*out, "", self.summary()] if out else [self.summary()]
 
@@ -357,9 +359,10 @@ class Outcome:
         """One report line, e.g. ``created orders (flows/orders.py:3)``."""
         done = {"create": "created", "update": "updated", "delete": "deleted", "unchanged": "unchanged"}
         where = f" ({self.change.location})" if self.change.location else ""
+        name = printable(self.change.name)  # one line per outcome, whatever the name holds
         if self.ok:
-            return f"{done.get(self.change.action, self.change.action)} {self.change.name}{where}"
-        return f"FAILED {self.change.action} {self.change.name}: {self.error}"  # the error says where
+            return f"{done.get(self.change.action, self.change.action)} {name}{where}"
+        return f"FAILED {self.change.action} {name}: {self.error}"  # the error says where
 
 
 @dataclass(frozen=True)

@@ -242,9 +242,9 @@ class DocumentStore(ABC):
             return [{"type": "streamsets_flow", "name": checked["name"], "id": taken[0]}]
         if taken:
             number = 1
-            while tx.ids_named(f"{checked['name']} ({number})"):
+            while tx.ids_named(documents.numbered_name(checked["name"], number)):
                 number += 1
-            checked["name"] = f"{checked['name']} ({number})"
+            checked["name"] = documents.numbered_name(checked["name"], number)
         document = documents.new_document(self._project_id, checked)
         tx.insert(document)
         flow_id = document["flow"]["metadata"]["asset_id"]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from .._names import has_control_characters
 from .._numbers import count
 from ..errors import BackendError, ConflictError, FlowFormatError
 from .protocol import CREATE_FIELDS, UPDATE_FIELDS
@@ -24,6 +25,7 @@ __all__ = [
     "engine_version_asset",
     "environment_asset",
     "new_document",
+    "numbered_name",
     "project_asset",
     "revision_from_etag",
     "revision_of",
@@ -45,12 +47,27 @@ def _bad(message: str, hint: str | None = None) -> BackendError:
 def _check_name(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _bad(f"{where}: flow name must be a non-empty string; got {value!r}", "Pass name='...'.")
-    if len(value) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in value):
+    if len(value) > MAX_NAME_LENGTH or has_control_characters(value):
         raise _bad(
-            f"{where}: flow name must be at most {MAX_NAME_LENGTH} characters without control characters",
-            "Pick a shorter, single-line name.",
+            f"{where}: flow name must be at most {MAX_NAME_LENGTH} characters without control, "
+            f"separator or bidirectional-control characters; got {value[:80]!r}"
+            + ("..." if len(value) > 80 else ""),
+            "Pick a shorter, single-line name that reads as it is written.",
         )
     return value
+
+
+def numbered_name(name: str, number: int) -> str:
+    """``name (number)``: the name an import gives a flow whose name is taken, the name cut so that
+    the whole stays within :data:`MAX_NAME_LENGTH`.
+
+    >>> numbered_name("orders", 2)
+    'orders (2)'
+    >>> len(numbered_name("x" * MAX_NAME_LENGTH, 1)) == MAX_NAME_LENGTH
+    True
+    """
+    suffix = f" ({number})"
+    return name[: MAX_NAME_LENGTH - len(suffix)].rstrip() + suffix
 
 
 def _check_text(value: object, field: str, where: str) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from .._names import printable
 from ..errors import FlowbuilderError
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except FlowbuilderError as error:
-            raise _failure(error.exit_code)(str(error)) from None
+            raise _failure(error.exit_code)(printable(str(error), lines=True)) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,16 +121,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     if _is_terminal(sys.stdout):
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(*headers, show_lines=False)
-        for row in rows:
-            table.add_row(*row)
+        for row in rows:  # Text, not markup: a name like "[red]x" is shown as it is
+            table.add_row(*(Text(printable(str(cell))) for cell in row))
         Console().print(table)
         return
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    for row in (headers, *rows):
-        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)]
-        click.echo("  ".join(cells).rstrip())
+    shown = [[printable(str(cell)) for cell in row] for row in (headers, *rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*shown, strict=True)]
+    for row in shown:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _format_option(help: str) -> Callable[[_F], _F]:
@@ -138,8 +140,16 @@ def _format_option(help: str) -> Callable[[_F], _F]:
     return click.option("--format", "format_", type=choice, default="text", show_default=True, help=help)
 
 
+def _echo(message: object = "", *, err: bool = False, nl: bool = True, **style: Any) -> None:
+    """Print ``message`` (styled with click's ``style`` keywords): the CLI's one way to write text.
+    Control and bidirectional characters in names and messages are shown escaped, never sent to
+    the terminal; newlines and tabs are kept."""
+    text = printable(str(message), lines=True)
+    click.echo(click.style(text, **style) if style else text, err=err, nl=nl)
+
+
 def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    _echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _confirm(question: str, yes: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ._app import _echo_json, _format_option, _Group, _table, main
+from ._app import _echo, _echo_json, _format_option, _Group, _table, main
 
 __all__: list[str] = []  # commands register themselves on main
 
@@ -89,9 +89,9 @@ def catalog_show(label: str, type_: str | None, engine: str, format_: str) -> No
         _echo_json(shown)
         return
     kind = shown["kind"]
-    click.echo(f"{definition.label} ({kind})")
-    click.echo(f"stage name: {definition.name}  version: {definition.version}  library: {definition.library}")
-    click.echo("")
+    _echo(f"{definition.label} ({kind})")
+    _echo(f"stage name: {definition.name}  version: {definition.version}  library: {definition.library}")
+    _echo("")
     _table(
         ["PYTHON NAME", "TYPE", "DEFAULT", "REQUIRED", "ALLOWED VALUES"],
         [

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._names import file_names
-from ._app import _discover, _echo_json, _format_option, _paths, _table, main
+from ._app import _discover, _echo, _echo_json, _format_option, _paths, _table, main
 
 if TYPE_CHECKING:
     from ..flow import Flow
@@ -66,20 +66,20 @@ def validate(paths: tuple[pathlib.Path, ...], strict: bool, format_: str) -> Non
         )
     else:
         for error in found.errors:
-            click.echo(click.style(str(error), fg="red"))
+            _echo(str(error), fg="red")
         for source, result in reports:
             errors, warnings = len(result.errors), len(result.warnings)
             if not result.issues:
-                click.echo(f"{source.location}: flow {source.name!r}: ok")
+                _echo(f"{source.location}: flow {source.name!r}: ok")
                 continue
             counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-            click.echo(click.style(f"{source.location}: flow {source.name!r}: {counts}", bold=True))
+            _echo(f"{source.location}: flow {source.name!r}: {counts}", bold=True)
             for issue in [*result.errors, *result.warnings]:
                 where = f"{source.file}:{source.line_of(issue.stage)}"
                 if issue.severity == "error":
-                    click.echo(f"{where}: {issue}")
+                    _echo(f"{where}: {issue}")
                 else:
-                    click.echo(f"{where}: warning: {issue}")
+                    _echo(f"{where}: warning: {issue}")
         flows = len(reports)
         with_errors = sum(1 for _, result in reports if result.errors)
         with_warnings = sum(1 for _, result in reports if result.warnings and not result.errors)
@@ -89,7 +89,7 @@ def validate(paths: tuple[pathlib.Path, ...], strict: bool, format_: str) -> Non
         )
         if found.errors:
             summary += f", {len(found.errors)} file error{'s' * (len(found.errors) != 1)}"
-        click.echo(click.style(summary + ".", fg="red" if failed else "green"))
+        _echo(summary + ".", fg="red" if failed else "green")
     if failed:
         sys.exit(1)
 
@@ -117,7 +117,7 @@ def compile_(path: pathlib.Path, output: pathlib.Path | None) -> None:
     found = _discover([path])
     if found.errors:
         for error in found.errors:
-            click.echo(str(error), err=True)
+            _echo(str(error), err=True)
         sys.exit(1)
     flows = [source.flow for source in found.flows]
     if not flows:
@@ -126,7 +126,7 @@ def compile_(path: pathlib.Path, output: pathlib.Path | None) -> None:
         if len(flows) > 1:
             raise click.UsageError(f"{path} defines {len(flows)} flows; pass -o FOLDER to write them all.")
         masked = mask_secrets(flows[0].to_dict(), flows[0].catalog)
-        click.echo(json.dumps(masked, indent=2, ensure_ascii=False))
+        _echo(json.dumps(masked, indent=2, ensure_ascii=False))
         return
     if output.suffix.lower() == ".json" and not output.is_dir():
         if len(flows) > 1:
@@ -141,7 +141,7 @@ def compile_(path: pathlib.Path, output: pathlib.Path | None) -> None:
             target.write_text(flow.to_json(), encoding="utf-8")
         except OSError as error:
             raise click.ClickException(f"{target}: cannot write: {error.strerror}") from None
-        click.echo(str(target))
+        _echo(str(target))
 
 
 @main.command(name="import")
@@ -162,14 +162,14 @@ def import_(file: pathlib.Path, output: pathlib.Path | None) -> None:
 
     source = to_python(from_file(file))
     if output is None:
-        click.echo(source, nl=False)
+        _echo(source, nl=False)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(source, encoding="utf-8")
     except OSError as error:
         raise click.ClickException(f"{output}: cannot write: {error.strerror}") from None
-    click.echo(str(output))
+    _echo(str(output))
 
 
 @main.command()
@@ -201,7 +201,7 @@ def render(file: pathlib.Path, output: pathlib.Path | None, format_: str | None)
     if file.suffix.lower() not in (".py", ".json"):
         raise click.BadParameter(f"{file} is not a .py or .json file.", param_hint="FILE")
     for path in render_file(file, output, format_):
-        click.echo(str(path))
+        _echo(str(path))
 
 
 # -- preview ----------------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def _one_flow(file: pathlib.Path, name: str | None) -> Flow:
     found = _discover([file])
     if found.errors:
         for error in found.errors:
-            click.echo(str(error), err=True)
+            _echo(str(error), err=True)
         sys.exit(1)
     flows = {source.flow.name: source.flow for source in found.flows}
     if not flows:
@@ -298,10 +298,10 @@ def preview(
     sample = _read_records(records) if records is not None else None
     result = run_preview(flow, sample, batch_size=batch_size, parameters=_parameters(params))
     if format_ == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
+        _echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
         return
     batches = f"{result.batches} batch" + ("" if result.batches == 1 else "es")
-    click.echo(f"Preview of {flow.name!r}: {batches}.")
+    _echo(f"Preview of {flow.name!r}: {batches}.")
     _table(
         ["STAGE", "LABEL", "IN", "OUT", "EVENTS", "ERRORS"],
         [
@@ -318,9 +318,9 @@ def preview(
     )
     if result.error_records:
         policy = flow.configuration["error_record_policy"]
-        click.echo(f"\nError records ({len(result.error_records)}, as the error stage gets them: {policy}):")
+        _echo(f"\nError records ({len(result.error_records)}, as the error stage gets them: {policy}):")
         for record in result.error_records:
-            click.echo(
+            _echo(
                 f"  {record.error_stage}: {record.error_code} {record.error_message}\n"
                 f"    {json.dumps(record.value, ensure_ascii=False, default=str)}"
             )

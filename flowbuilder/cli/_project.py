@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._names import file_names
+from .._names import file_names, printable
 from ._app import (
     _F,
     _PROGRESS_OVER,
     _confirm,
     _discover,
+    _echo,
     _echo_json,
     _format_option,
     _Group,
@@ -47,7 +48,7 @@ def _echo_plan(plan: Plan, *, unchanged: bool) -> None:
     for line in plan.lines(unchanged=unchanged):
         action = line[2:].split(" ", 1)[0] if line[:1] in "+~=-!" and line[1:2] == " " else ""
         colour = _COLOURS.get(action)
-        click.echo(click.style(line, fg=colour, bold=True) if colour else line)
+        _echo(line, fg=colour, bold=bool(colour))
 
 
 def _planned(
@@ -58,7 +59,7 @@ def _planned(
     found = _discover(_paths(paths, settings))
     if found.errors:
         for error in found.errors:
-            click.echo(click.style(str(error), fg="red"), err=True)
+            _echo(str(error), fg="red", err=True)
         raise click.ClickException(
             f"{len(found.errors)} problem{'s' * (len(found.errors) != 1)} in the files; nothing was planned. "
             "Fix them and run again."
@@ -159,7 +160,7 @@ def apply(
         if not planned.has_changes:
             if planned.failures:
                 sys.exit(1)
-            click.echo("No changes.")
+            _echo("No changes.")
             return
         writes = sum(1 for change in planned.changes if change.writes)
         _confirm(f"Apply {writes} change{'s' * (writes != 1)} to project {opened.project_id}?", yes)
@@ -174,11 +175,11 @@ def apply(
         f"{done['unchanged']} unchanged"
     )
     if result.failures:
-        click.echo(click.style(f"{summary}; {len(result.failures)} failed:", fg="red"), err=True)
+        _echo(f"{summary}; {len(result.failures)} failed:", fg="red", err=True)
         for outcome in result.failures:
-            click.echo(click.style(f"  {outcome.line()}", fg="red"), err=True)
+            _echo(f"  {outcome.line()}", fg="red", err=True)
         sys.exit(1)
-    click.echo(click.style(summary + ".", fg="green"))
+    _echo(summary + ".", fg="green")
 
 
 @contextmanager
@@ -189,7 +190,7 @@ def _progress(total: int) -> Iterator[Callable[[Outcome], None]]:
 
         def plain(outcome: Outcome) -> None:
             if outcome.ok and outcome.change.writes:  # failures are listed once, at the end
-                click.echo(outcome.line())
+                _echo(outcome.line())
 
         yield plain
         return
@@ -204,7 +205,7 @@ def _progress(total: int) -> Iterator[Callable[[Outcome], None]]:
 
         def bar(outcome: Outcome) -> None:
             if outcome.ok and outcome.change.writes:
-                progress.console.print(outcome.line(), markup=False, highlight=False)
+                progress.console.print(printable(outcome.line()), markup=False, highlight=False)
             if outcome.change.writes or outcome.change.action in ("invalid", "conflict"):
                 progress.advance(task)
 
@@ -296,27 +297,27 @@ def flows_show(flow: str, project: str | None, project_id: str | None, format_: 
         document["pipeline_definition"] = mask_secrets(definition, stored.catalog)
         _echo_json(document)
         return
-    click.echo(f"name:         {stored.name}")
-    click.echo(f"flow id:      {stored.flow_id}")
-    click.echo(f"description:  {stored.description or ''}")
-    click.echo(f"engine:       {stored.engine_type} {stored.engine_version}")
-    click.echo(f"environment:  {environment.name if environment else '(none)'}")
-    click.echo(f"revision:     {stored.revision if stored.revision is not None else '(none)'}")
+    _echo(f"name:         {stored.name}")
+    _echo(f"flow id:      {stored.flow_id}")
+    _echo(f"description:  {stored.description or ''}")
+    _echo(f"engine:       {stored.engine_type} {stored.engine_version}")
+    _echo(f"environment:  {environment.name if environment else '(none)'}")
+    _echo(f"revision:     {stored.revision if stored.revision is not None else '(none)'}")
     managed = is_managed(definition, stored.name)
-    click.echo(f"managed:      {'yes (stored by flowbuilder apply)' if managed else 'no'}")
-    click.echo("stages:" + ("" if stored.stages else " (none)"))
+    _echo(f"managed:      {'yes (stored by flowbuilder apply)' if managed else 'no'}")
+    _echo("stages:" + ("" if stored.stages else " (none)"))
     for stage in stored.stages:
         kind = stage.definition.label if stage.definition is not None else stage.stage_name
-        click.echo(f"  {stage.instance_name}  {stage.label!r}  ({kind}, {stage.type})")
+        _echo(f"  {stage.instance_name}  {stage.label!r}  ({kind}, {stage.type})")
     lanes = [
         f"{source} -> {target}" + (f" ({data['kind']})" if data.get("kind") == "event" else "")
         for source, target, data in stored.graph.edges(data=True)
     ]
-    click.echo("lanes:" + ("" if lanes else " (none)"))
+    _echo("lanes:" + ("" if lanes else " (none)"))
     for lane in lanes:
-        click.echo(f"  {lane}")
+        _echo(f"  {lane}")
     error_stage = stored.error_stage
-    click.echo(f"error stage:  {error_stage.instance_name if error_stage else '(none)'}")
+    _echo(f"error stage:  {error_stage.instance_name if error_stage else '(none)'}")
 
 
 @flows.command(name="export")
@@ -362,7 +363,7 @@ def flows_export(
         if not chosen:
             raise click.ClickException(f"project {opened.project_id} has no flows to export.")
         if kind == "zip":
-            click.echo(str(opened.export_flows(chosen, destination=output)))
+            _echo(str(opened.export_flows(chosen, destination=output)))
             return
     output.mkdir(parents=True, exist_ok=True)
     files = [f"{name}.{kind}" for name in file_names(flow.name for flow in chosen)]
@@ -377,7 +378,7 @@ def flows_export(
             target.write_text(text, encoding="utf-8")
         except OSError as error:
             raise click.ClickException(f"{target}: cannot write: {error.strerror}") from None
-        click.echo(str(target))
+        _echo(str(target))
 
 
 @flows.command(name="delete")
@@ -392,7 +393,7 @@ def flows_delete(flow: str, yes: bool, project: str | None, project_id: str | No
         stored = _find(opened, flow)
         _confirm(f"Delete flow {stored.name!r} ({stored.flow_id}) from project {opened.project_id}?", yes)
         opened.delete_flow(stored)
-    click.echo(f"deleted {stored.name} ({stored.flow_id})")
+    _echo(f"deleted {stored.name} ({stored.flow_id})")
 
 
 @flows.command(name="duplicate")
@@ -407,4 +408,4 @@ def flows_duplicate(
     with _open_project(project, project_id) as opened:
         stored = _find(opened, flow)
         copy = opened.duplicate_flow(stored, name=new_name, description=description)
-    click.echo(f"duplicated {stored.name} as {copy.name} ({copy.flow_id})")
+    _echo(f"duplicated {stored.name} as {copy.name} ({copy.flow_id})")

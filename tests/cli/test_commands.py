@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from flowbuilder import Flow, Project
+from flowbuilder.backends import LocalBackend, documents
 from flowbuilder.cli import main
 from flowbuilder.configuration import SECRET_MASK
 
@@ -423,3 +424,22 @@ def test_preview_refuses_a_missing_or_oversized_records_file(tmp_path: Path) -> 
     assert big.exit_code == 1
     assert f"more than the limit of {MAX_JSON_BYTES:,}" in big.output
     assert "Traceback" not in big.output
+
+
+def test_flows_list_never_sends_control_characters_of_stored_names_to_the_terminal() -> None:
+    # Stores written before names were checked (or other services) may hold any name; the CLI
+    # shows each character escaped, in text and in JSON (which reads back to the stored name).
+    hostile = "csi\x9b2J evil\u202egnp del\x7f [red]markup[/]"
+    project = stored(simple("plain"))
+    backend = project.backend
+    assert isinstance(backend, LocalBackend)
+    with backend._write() as tx:
+        tx.insert(documents.new_document(backend.project_id, {"name": hostile, "description": "esc\x1b[2J"}))
+    result = run("flows", "list")
+    assert result.exit_code == 0, result.output
+    assert result.output.isascii()
+    assert "csi\\u009b2J evil\\u202egnp del\\u007f [red]markup[/]" in result.output
+    assert "esc\\u001b[2J" in result.output
+    listed = run("flows", "list", "--format", "json").output
+    assert listed.isascii()
+    assert hostile in [row["name"] for row in json.loads(listed)]

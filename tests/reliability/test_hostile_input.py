@@ -386,13 +386,26 @@ HOSTILE = [
     "&amp; <b>bold</b> ]]> <!--",
     "${record:value('/a')} {{jinja}} %s %(x)s",
     "%2F%2e%2e%2F name?project_id=other&x=1#frag",
-    "a\u202eb right-to-left \u200b zero width",
+    "zero \u200b width \u200d joiner",
     "emoji 😀 漢字 é",
     "digraph G { a -> b } subgraph end; click x",
     "x" * 512,
 ]
-#: Names a store refuses (control characters, over 512 characters): a 400, never stored.
-REFUSED = ["line\nbreak", "tab\there", "nul\x00byte", "\x1b[31mred", "x" * 513, "y" * 100_000]
+#: Names a store refuses (controls, C1 and DEL, separators, bidirectional controls that make a name
+#: read other than it is stored, over 512 characters): a 400, never stored.
+REFUSED = [
+    "line\nbreak",
+    "tab\there",
+    "nul\x00byte",
+    "\x1b[31mred",
+    "del\x7f",
+    "csi\x9b2J",
+    "evil\u202egnp.exe",
+    "isolate\u2066x\u2069",
+    "line\u2028separator",
+    "x" * 513,
+    "y" * 100_000,
+]
 
 
 def _hostile_flow(name: str) -> Flow:
@@ -463,8 +476,26 @@ def test_names_a_store_cannot_hold_are_refused_with_a_400_and_nothing_is_stored(
     with pytest.raises(BackendError) as raised:
         project.create_flow(name=name, flow=_hostile_flow("ok"))
     assert raised.value.status == 400
-    assert "flow name must be at most 512 characters without control characters" in str(raised.value)
+    assert "flow name must be at most 512 characters without control, separator" in str(raised.value)
+    assert str(raised.value).isprintable(), "the message shows the name's characters escaped"
     assert len(project.flows) == before
+
+
+def test_importing_a_longest_name_twice_keeps_the_rename_within_the_limit(
+    project: Project, tmp_path: Path
+) -> None:
+    longest = "n" * 512
+    stored = project.create_flow(name=longest, flow=_hostile_flow("ok"))
+    archive = project.export_flows([stored], destination=tmp_path / "longest.zip")
+    first, second = (project.import_flows(archive)[0] for _ in range(2))
+    assert first.name == "n" * 508 + " (1)"
+    assert second.name == "n" * 508 + " (2)"
+    first.description = "edited after import"
+    project.update_flow(first)
+    copy_ = project.duplicate_flow(second, name=second.name[:-4] + " (9)")
+    assert len(copy_.name) == 512
+    for flow in (stored, first, second, copy_):
+        assert len(project.flows.get(flow_id=flow.flow_id).name) == 512
 
 
 @pytest.mark.parametrize(
@@ -545,7 +576,7 @@ def test_the_cli_validates_renders_and_applies_hostile_names_without_escaping_it
     applied = _cli("apply", "flows", "--yes", "--project", "store", cwd=tmp_path)
     assert "Traceback" not in applied.stderr
     assert applied.returncode == 1  # the four names with control characters cannot be stored...
-    assert applied.stderr.count("flow name must be at most 512 characters without control characters") == 4
+    assert applied.stderr.count("flow name must be at most 512 characters without control, separator") == 4
     with Project.local(tmp_path / "store") as store:
         assert sorted(f.name for f in store.flows) == sorted(HOSTILE)  # ...and the others are
     again = _cli("apply", "flows", "--yes", "--project", "store", cwd=tmp_path)
