@@ -126,15 +126,19 @@ def file_names(names: Iterable[str], *, prefix: str = "") -> list[str]:
     >>> file_names(["orders"], prefix="flows")
     ['flows.orders']
     """
-    taken: list[str] = []
+    chosen: list[str] = []
+    taken: set[str] = set()
+    next_number: dict[str, int] = {}  # per stem, so n flows of one name cost O(n), not O(n^2)
     for name in names:
         base = _UNSAFE_IN_FILE_NAMES.sub("_", name)[:_MAX_FILE_STEM].strip("._") or "flow"
         base = f"{prefix}.{base}" if prefix else base
-        candidate, number = base, 2
+        candidate, number = base, next_number.get(base, 2)
         while candidate in taken:
             candidate, number = f"{base}-{number}", number + 1
-        taken.append(candidate)
-    return taken
+        next_number[base] = number
+        taken.add(candidate)
+        chosen.append(candidate)
+    return chosen
 
 
 # What must never reach a terminal as it is: C0 and C1 controls and DEL (ESC and U+009B start
