@@ -146,7 +146,7 @@ class BackendError(FlowbuilderError):
 
 
 class ConflictError(BackendError):
-    """An update based on a stale revision of a flow."""
+    """An update based on a stale revision of a flow, or a create whose name another writer took."""
 
 
 class AuthError(BackendError):

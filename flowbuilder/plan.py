@@ -402,9 +402,18 @@ def apply(
     """
     target = environment if environment is not None else _only_environment(project)
     outcomes = []
-    for change in plan.changes:
+    for planned in plan.changes:
+        change = planned
         try:
-            flow_id = _perform(change, project, target)
+            try:
+                flow_id = _perform(change, project, target)
+            except ConflictError:
+                # Another writer got there since the plan (a second apply of the same folder, say).
+                # Plan this flow again: when that writer stored what this one wants, it is done.
+                again = _replanned(change, project)
+                if again is None or again.action != "unchanged":
+                    raise
+                change, flow_id = again, again.flow_id
         except FlowbuilderError as error:
             outcome = Outcome(change, False, error=_located(error, change))
         else:
@@ -413,6 +422,14 @@ def apply(
         if progress is not None:
             progress(outcome)
     return ApplyResult(tuple(outcomes))
+
+
+def _replanned(change: Change, project: Project) -> Change | None:
+    """``change`` planned again against the store as it is now (None for deletes and failures)."""
+    if change.flow is None or change.action not in ("create", "update"):
+        return None
+    stored: list[Mapping[str, Any]] = [*project.backend.list_flows(name=change.name, limit=2).flows]
+    return _change(change.flow, change.source, stored, project, validate=False)
 
 
 def _only_environment(project: Project) -> Environment | None:
@@ -448,12 +465,6 @@ def _perform(change: Change, project: Project, environment: Environment | None) 
     assert change.definition is not None
     flow = change.flow
     if change.action == "create":
-        if backend.list_flows(name=change.name, limit=1).total_count:
-            raise ConflictError(
-                "a flow of this name was created in the project since the plan",
-                flow=change.name,
-                hint="Run plan again.",
-            )
         engine_type = flow.engine
         if environment is not None and environment.engine_type != engine_type:
             raise BackendError(
@@ -462,18 +473,25 @@ def _perform(change: Change, project: Project, environment: Environment | None) 
                 flow=change.name,
                 hint="Pick an environment of that engine with --environment.",
             )
-        document = backend.create_flow(
-            {
-                "name": change.name,
-                "description": flow.description or "",
-                "environment_id": environment.environment_id if environment else "",
-                "engine_type": engine_type,
-                "engine_version": environment.engine_version
-                if environment
-                else flow.catalog.engine_version(engine_type),
-                "pipeline_definition": dict(change.definition),
-            }
-        )
+        fields = {
+            "name": change.name,
+            "description": flow.description or "",
+            "environment_id": environment.environment_id if environment else "",
+            "engine_type": engine_type,
+            "engine_version": environment.engine_version
+            if environment
+            else flow.catalog.engine_version(engine_type),
+            "pipeline_definition": dict(change.definition),
+        }
+        try:  # if_name_free: two applies at once never create one name twice
+            document = backend.create_flow(fields, if_name_free=True)
+        except ConflictError as error:
+            raise ConflictError(
+                f"a flow of this name was created in the project since the plan ({error.message})",
+                status=409,
+                flow=change.name,
+                hint="Run plan again.",
+            ) from None
         return str(_metadata(_flow_asset(document)).get("asset_id") or "")
     assert change.flow_id is not None
     entity = change.stored_entity

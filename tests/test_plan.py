@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import json
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -229,3 +233,76 @@ def test_a_flow_created_by_someone_else_since_the_plan_is_a_conflict_not_a_dupli
     assert "Run plan again" in str(failure.error)
     assert sorted(flow.name for flow in project.flows) == ["b", "c"]
     assert not is_managed(project.flows.get(name="b").to_dict())
+
+
+# -- concurrent writers ------------------------------------------------------------------------------
+
+_MANY = 120
+_FOLDER = """
+from flowbuilder import Flow
+
+
+def flows():
+    return [
+        Flow(f"flow {{n:03d}}").source("Dev Raw Data Source", raw_data=str(n)).to("Trash").flow
+        for n in range({count})
+    ]
+"""
+
+
+def _names_once(store: Path) -> collections.Counter[str]:
+    with Project.local(store) as project:
+        return collections.Counter(flow.name for flow in project.flows)
+
+
+def test_two_apply_processes_at_once_create_each_flow_once_and_both_converge(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "many.py").write_text(_FOLDER.format(count=_MANY), encoding="utf-8")
+    command = [sys.executable, "-m", "flowbuilder.cli", "apply", "flows", "--yes", "--project", "store"]
+    Project.local(tmp_path / "store").close()  # the store exists before both start: they race on flows
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    finished = [run.communicate(timeout=300) for run in runs]
+    for run, (out, err) in zip(runs, finished, strict=True):
+        assert run.returncode == 0, out + err  # the one that lost a race found the flow as it wanted it
+        assert "Traceback" not in err
+    created = [int(out.split(" created", 1)[0].rsplit(" ", 1)[-1]) for out, _ in finished]
+    assert sum(created) == _MANY, finished
+    assert min(created) > 0 or max(created) == _MANY  # both ran; the split depends on scheduling
+    counts = _names_once(tmp_path / "store")
+    assert len(counts) == _MANY
+    assert set(counts.values()) == {1}, [name for name, n in counts.items() if n > 1]
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    summary = f"0 to create, 0 to update, 0 to delete, {_MANY} unchanged."
+    assert again.stdout.splitlines() == [summary, "No changes."]
+
+
+def test_threads_applying_one_plan_to_one_store_never_duplicate_a_name(tmp_path: Path) -> None:
+    wanted = [simple(f"flow {n:03d}") for n in range(60)]
+    with Project.local(tmp_path / "store") as first:
+        planned = plan(wanted, first)  # every thread applies the same plan, made before any wrote
+    results: list[bool] = []
+
+    def run() -> None:
+        with Project.local(tmp_path / "store") as project:
+            results.append(bool(apply(planned, project)))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == [True] * 4
+    counts = _names_once(tmp_path / "store")
+    assert sorted(counts) == [flow.name for flow in wanted]
+    assert set(counts.values()) == {1}
+
+
+def test_a_create_raced_by_a_different_flow_of_that_name_is_still_a_conflict(project: Project) -> None:
+    planned = plan([simple("b")], project)
+    project.create_flow(name="b", flow=orders())  # another writer stored something else under "b"
+    [failure] = apply(planned, project).failures
+    assert "created in the project since the plan" in str(failure.error)
+    assert len(project.flows.get_all(name="b")) == 1

@@ -121,11 +121,14 @@ class DocumentStore(ABC):
             raise _not_found(flow_id, self._project_id)
         return document
 
-    def create_flow(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Store a new flow (and its pipeline definition, when given) in one transaction."""
+    def create_flow(self, fields: Mapping[str, Any], *, if_name_free: bool = False) -> dict[str, Any]:
+        """Store a new flow (and its pipeline definition, when given) in one transaction; with
+        ``if_name_free``, the name is checked in that transaction (ConflictError when taken)."""
         checked = documents.check_create(fields)
         document = documents.new_document(self._project_id, checked)
         with self._write() as tx:
+            if if_name_free:
+                documents.check_name_free(tx.ids_named(checked["name"]), checked["name"])
             tx.insert(document)
         return document
 

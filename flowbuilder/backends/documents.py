@@ -20,6 +20,7 @@ __all__ = [
     "PROJECTS_API_SCHEMA",
     "apply_update",
     "check_create",
+    "check_name_free",
     "check_update",
     "duplicate_document",
     "engine_version_asset",
@@ -55,6 +56,16 @@ def _check_name(value: object, where: str) -> str:
             "Pick a shorter, single-line name that reads as it is written.",
         )
     return value
+
+
+def check_name_free(taken: list[str], name: str) -> None:
+    """Raise a 409 :class:`ConflictError` when ``taken`` (the ids of flows named ``name``) is not empty."""
+    if taken:
+        raise ConflictError(
+            f"a flow named {name!r} already exists ({', '.join(taken)})",
+            status=409,
+            hint="Another writer created it; read it back, or pick another name.",
+        )
 
 
 def numbered_name(name: str, number: int) -> str:

@@ -422,9 +422,15 @@ class HttpBackend:
             metadata["revision"] = revision
         return body
 
-    def create_flow(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST …/streamsets_flows`` (sent once), then a PUT of the pipeline definition if given."""
+    def create_flow(self, fields: Mapping[str, Any], *, if_name_free: bool = False) -> dict[str, Any]:
+        """``POST …/streamsets_flows`` (sent once), then a PUT of the pipeline definition if given.
+        ``if_name_free`` lists the flows of that name first: the service has no atomic condition."""
         body = {k: fields.get(k, "") for k in CREATE_FIELDS}
+        if if_name_free:
+            named = self.list_flows(name=str(body["name"]), limit=1)
+            documents.check_name_free(
+                [str(a.get("metadata", {}).get("asset_id")) for a in named.flows], body["name"]
+            )
         document = self._document(
             self._request("POST", FLOWS_PATH, json=body, idempotent=False), "create flow"
         )

@@ -82,10 +82,14 @@ class Backend(Protocol):
         """The flow document of one flow."""
         ...
 
-    def create_flow(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def create_flow(self, fields: Mapping[str, Any], *, if_name_free: bool = False) -> dict[str, Any]:
         """Create a flow from :data:`CREATE_FIELDS` (plus an optional ``pipeline_definition``).
 
-        Never retried: a failed create raises, and the caller decides.
+        Never retried: a failed create raises, and the caller decides. With ``if_name_free``, a
+        :class:`~flowbuilder.errors.ConflictError` instead when a flow of that name exists: atomic
+        in the embedded stores (the check and the insert are one transaction, so concurrent
+        writers never both create a name); a check just before the create over HTTP, where the
+        service has no such condition.
         """
         ...
 
