@@ -200,16 +200,30 @@ def _from_json(path: Path, skip_other: bool) -> FileFlows:
     return FileFlows([FlowSource(flow, path, 1, lines)], [])
 
 
+_INSTANCE_NAME = re.compile(r'"instanceName"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
 def _instance_lines(text: str, names: Iterable[str]) -> dict[str, int]:
-    """The line of each stage's ``"instanceName": "<name>"`` in the JSON text (first occurrence)."""
+    r"""The line of each stage's ``"instanceName": "<name>"`` in the JSON text (first occurrence).
+
+    One pass over the text, whatever the number of stages; names are compared decoded, so
+    ``\u`` escapes and raw characters find each other.
+
+    >>> _instance_lines('{\n "instanceName": "a",\n\n "instanceName": "b\\u00e9"}', ["b\u00e9", "a"])
+    {'a': 2, 'bé': 4}
+    """
+    wanted = set(names)
     lines: dict[str, int] = {}
-    for name in names:
-        pattern = r'"instanceName"\s*:\s*' + re.escape(json.dumps(name, ensure_ascii=False))
-        match = re.search(pattern, text) or re.search(
-            r'"instanceName"\s*:\s*' + re.escape(json.dumps(name)), text
-        )
-        if match is not None:
-            lines[name] = text.count("\n", 0, match.start()) + 1
+    line, counted = 1, 0
+    for match in _INSTANCE_NAME.finditer(text):
+        try:
+            name = json.loads(match.group(1))
+        except ValueError:
+            continue
+        if name in wanted and name not in lines:
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            lines[name] = line
     return lines
 
 
