@@ -1,5 +1,10 @@
 """The API's documents: GET-shaped flows, environments, projects, engine versions; building them,
-applying updates, and checking what callers send."""
+applying updates, and checking what callers send.
+
+Documents built here share the pipeline definitions they are given, never copying them: a
+definition can be tens of megabytes, and every store copies what it keeps (the memory store
+deep-copies on insert and read, the local store serializes to SQLite, HTTP sends it).
+"""
 
 from __future__ import annotations
 
@@ -107,7 +112,7 @@ def _check_definition(value: object, where: str) -> dict[str, Any] | None:
             f"{where}: 'pipeline_definition' cannot be read: {type(error).__name__}: {error}",
             "Send a pipeline definition as flow.to_dict() writes it.",
         ) from None
-    return copy.deepcopy(dict(value))
+    return dict(value)  # not copied: stores copy what they keep (see the module docstring)
 
 
 def check_create(body: object, where: str = "create flow") -> dict[str, Any]:
@@ -177,7 +182,7 @@ def new_document(
     }
     document: dict[str, Any] = {"flow": {"metadata": metadata, "entity": {"streamsets_flow": entity}}}
     if fields.get("pipeline_definition") is not None:
-        document["pipeline_definition"] = copy.deepcopy(fields["pipeline_definition"])
+        document["pipeline_definition"] = fields["pipeline_definition"]
     return document
 
 
@@ -207,7 +212,7 @@ def apply_update(
 
     ``revision`` is the one the caller read; a different stored revision is a ConflictError.
     """
-    updated = copy.deepcopy(dict(document))
+    updated = {**document, "flow": copy.deepcopy(document["flow"])}  # the definition is replaced whole
     metadata = updated["flow"]["metadata"]
     entity = updated["flow"]["entity"]["streamsets_flow"]
     stored = revision_of(document) or 0
@@ -226,7 +231,7 @@ def apply_update(
         if field in fields:
             entity[field] = copy.deepcopy(fields[field])
     if fields.get("pipeline_definition") is not None:
-        updated["pipeline_definition"] = copy.deepcopy(fields["pipeline_definition"])
+        updated["pipeline_definition"] = fields["pipeline_definition"]
     stamp = timestamp(_now())
     metadata.setdefault("usage", {}).update(
         {"last_update_time": stamp, "last_updated_at": stamp, "last_updater_id": user}

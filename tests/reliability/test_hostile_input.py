@@ -30,7 +30,7 @@ from flowbuilder.compile import MAX_JSON_BYTES, MAX_JSON_DEPTH, to_python
 from flowbuilder.preview import preview
 from flowbuilder.render import render
 from flowbuilder.server import FlowsApp, ServerProcess
-from tests.conftest import run_generated
+from tests.conftest import CORPUS_FILES, run_generated
 
 
 def _definition() -> dict[str, Any]:
@@ -122,6 +122,47 @@ def test_a_100_mb_flow_is_refused_before_parsing_with_bounded_memory(tmp_path: P
     assert isinstance(raised, FlowFormatError)
     assert str(path) in str(raised)
     assert peak < 1 * MB  # refused from the file's size: not even read
+
+
+_DENSE = {  # the shapes that cost most memory per byte of JSON text, inside a flow envelope
+    "empty lists": '{"pipelineConfig": {"stages": [], "x": [' + ",".join(["[]"] * 300_000) + "]}}",
+    "short strings": '{"pipelineConfig": {"stages": [], "x": [' + ",".join(['"ab"'] * 300_000) + "]}}",
+}
+
+
+@pytest.mark.parametrize("store", ["memory", "local"])
+@pytest.mark.parametrize("shape", sorted(_DENSE))
+def test_importing_a_dense_archive_costs_about_what_parsing_it_costs(
+    tmp_path: Path, store: str, shape: str
+) -> None:
+    # Parsing alone takes ~21x (empty lists) and ~13x (short strings) of the text; importing used
+    # to add four deep copies on top (90-111x for empty lists). Now: no copies, one parse's worth.
+    text = _DENSE[shape]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("flows/dense.json", text)
+    project = Project.memory() if store == "memory" else Project.local(tmp_path / "store")
+    project.backend.import_flows(buffer.getvalue(), conflict_resolution="rename")  # warm the caches
+    parsed_alone = _peak_bytes(lambda: json.loads(text))[1]
+    raised, peak = _peak_bytes(
+        lambda: project.backend.import_flows(buffer.getvalue(), conflict_resolution="rename")
+    )
+    assert raised is None
+    assert peak < 1.3 * parsed_alone, (
+        f"{peak / len(text):.1f}x the text; parsing alone is {parsed_alone / len(text):.1f}x"
+    )
+    assert len(project.flows) == 2
+
+
+@pytest.mark.parametrize(
+    "path", sorted(CORPUS_FILES, key=lambda p: -p.stat().st_size)[:3], ids=lambda p: p.stem
+)
+def test_reading_the_largest_real_flows_costs_a_small_multiple_of_their_size(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    Flow.from_json(text)  # load the catalog and caches first: a one-time cost, not the document's
+    raised, peak = _peak_bytes(lambda: Flow.from_json(text))
+    assert raised is None
+    assert peak < 7 * len(text), f"{peak / len(text):.1f}x"  # json.loads alone: 4.6x
 
 
 def test_the_size_limit_is_documented_and_callers_can_raise_it(tmp_path: Path) -> None:
