@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from ._json import MAX_JSON_BYTES, as_mapping, load_json
+from ._numbers import count
 from .backends import LocalBackend, documents
 from .backends.documents import revision_from_etag
 from .backends.http import FLOWS_PATH
@@ -74,6 +75,11 @@ _ASSET_SEARCH = re.escape("/v2/asset_types/") + r"(?P<type>[^/]+)/search"
 #: The asset types this server holds; searches for any other kind find nothing.
 _OWN_ASSET_TYPES = ("streamsets_flow", "streamsets_environment")
 _MAX_BODY = MAX_JSON_BYTES  # the importer's own limit: no body holds a flow it would refuse
+#: Bodies larger than this are handled at most _LARGE_AT_ONCE at a time: a parsed document can
+#: take up to ~25 times its size (an array of empty lists; real flows about 6 times), so the
+#: worst case is bounded by 2 x 64 MiB x 25, about 3.3 GB, whatever the number of clients.
+_LARGE_BODY = 1024 * 1024
+_LARGE_AT_ONCE = 2
 _READY = re.compile(r"listening on (?P<url>http://\S+) \(project (?P<project>[^,]+),")
 _CODES = {
     400: "bad_request",
@@ -204,6 +210,7 @@ class FlowsApp:
         self.fault_rate = fault_rate
         self._chance = chance or random.Random().random
         self._started = int(time.time() * 1000)
+        self._large = threading.BoundedSemaphore(_LARGE_AT_ONCE)
         flow = r"(?P<id>[^/]+)"
         # (path pattern, handlers by method, whether the call names the project in ?project_id=)
         self._routes: list[tuple[re.Pattern[str], dict[str, Handler], bool]] = [
@@ -250,7 +257,11 @@ class FlowsApp:
         request_id = uuid.uuid4().hex
         try:
             request = _Request(environ, request_id)
-            answer = self._handle(request)
+            if (count(str(environ.get("CONTENT_LENGTH") or "")) or 0) > _LARGE_BODY:
+                with self._large:
+                    answer = self._handle(request)
+            else:
+                answer = self._handle(request)
         except _Answer as raised:
             answer = raised
         except FlowbuilderError as error:

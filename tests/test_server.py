@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -473,3 +474,51 @@ def test_a_page_cursor_that_is_not_a_small_number_is_400(server: ServerProcess, 
     answer = _call(server, "GET", FLOWS, params={"start": start})
     assert answer.status_code == 400
     assert "bad page cursor" in answer.json()["errors"][0]["message"]
+
+
+def test_large_bodies_are_handled_two_at_a_time_while_small_requests_go_on(tmp_path: Path) -> None:
+    # A parsed body can take ~25 times its size, so the server bounds how many large ones are in
+    # memory at once (docs/security.md); small requests never wait for them.
+    backend = LocalBackend(tmp_path)
+    inside: list[str] = []
+    most = [0]
+    release = threading.Event()
+    guard = threading.Lock()
+    create = backend.create_flow
+
+    def slow_create(fields: Any, **kwargs: Any) -> dict[str, Any]:
+        with guard:
+            inside.append(fields["name"])
+            most[0] = max(most[0], len(inside))
+        release.wait(timeout=30)
+        with guard:
+            inside.remove(fields["name"])
+        return create(fields, **kwargs)
+
+    backend.create_flow = slow_create  # type: ignore[method-assign]
+    app = FlowsApp(backend, token="t")
+    padding = "x" * (1024 * 1024 + 1)  # over the 1 MiB mark
+    statuses: list[int] = []
+    large = [
+        threading.Thread(
+            target=lambda n=n: statuses.append(
+                _wsgi(app, "POST", FLOWS, {"name": f"large {n}", "description": padding})[0]
+            )
+        )
+        for n in range(4)
+    ]
+    for thread in large:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(inside) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # time for a third to get in, were it let in
+    assert len(inside) == 2
+    status, _, _ = _wsgi(app, "GET", FLOWS)  # a small request is answered meanwhile
+    assert status == 200
+    release.set()
+    for thread in large:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [201] * 4
+    assert most[0] == 2
+    backend.close()
