@@ -31,7 +31,9 @@ __all__ = ["ImportedFlow", "read_archive", "write_archive"]
 _FORMAT = "flowbuilder-flows"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _MAX_MEMBERS = 10_000
-_MAX_BYTES = 512 * 1024 * 1024
+#: Uncompressed, all members together: every member is parsed before any is stored (an import is
+#: all or nothing), and parsed JSON takes up to ~25x its text, so this bounds an import near 3 GB.
+_MAX_BYTES = 128 * 1024 * 1024
 
 
 class ImportedFlow(NamedTuple):
@@ -109,7 +111,11 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
     with archive:
         members = [i for i in archive.infolist() if not i.is_dir() and i.filename.endswith(".json")]
         if len(members) > _MAX_MEMBERS or sum(i.file_size for i in members) > _MAX_BYTES:
-            raise _bad(f"archive too large (more than {_MAX_MEMBERS} files or {_MAX_BYTES} bytes)", where)
+            raise _bad(
+                f"archive too large (more than {_MAX_MEMBERS:,} files or {_MAX_BYTES:,} bytes uncompressed)",
+                where,
+                "Export and import the flows in smaller batches.",
+            )
         flows = []
         for info in members:
             if info.filename == "manifest.json":
