@@ -19,7 +19,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, assume, given, settings
 
-from flowbuilder import AuthError, ConfigError, Flow, FlowValidationError, Project, Stage
+from flowbuilder import AuthError, BackendError, ConfigError, Flow, FlowValidationError, Project, Stage
 from flowbuilder.backends import HttpBackend
 from flowbuilder.catalog import ConfigRef
 from flowbuilder.compile import secret_variable, to_python
@@ -384,3 +384,234 @@ def test_the_cli_plan_and_apply_never_print_a_secret(tmp_path: Path) -> None:
     assert not _leaks(shown, ["S3cr3t-one-Zq", "S3cr3t-two-Zq"])
     with Project.local(tmp_path / "store") as project:  # applied all the same
         assert project.flows.get(name="orders").stages[0].configuration["password"] == "S3cr3t-two-Zq"
+
+
+# -- one rule, every surface --------------------------------------------------------------------------
+# Secrets planted in each place a flow can hold one, checked on each surface a user, a log or a file
+# can see. The flow's own JSON (to_json, the stores) keeps them: the engine needs them.
+
+
+def _top_level() -> tuple[Flow, list[str]]:
+    flow = (
+        Flow("top").source("JDBC Query Consumer", jdbc_connection_string="jdbc:postgresql://db/o").to("Trash")
+    )
+    origin = flow.flow.stages[0]
+    origin.configuration["username"] = "S3cr3t-user-Zq"
+    origin.configuration["password"] = "S3cr3t-password-Zq"
+    return flow.flow, ["S3cr3t-user-Zq", "S3cr3t-password-Zq"]
+
+
+def _list_rows() -> tuple[Flow, list[str]]:
+    flow = Flow("rows")
+    server = flow.add_stage("HTTP Server")
+    server.configuration["basic_authentication_users"] = [{"username": "ada", "password": "S3cr3t-row-Zq"}]
+    server.configuration["list_of_application_ids"] = [{"credential": "S3cr3t-app-Zq"}]
+    server >> flow.add_stage("Trash")
+    return flow, ["S3cr3t-row-Zq", "S3cr3t-app-Zq"]
+
+
+def _flow_level_rows() -> tuple[Flow, list[str]]:
+    flow = Flow("webhooks").source("Dev Raw Data Source").to("Trash").flow
+    flow.configuration["webhooks"] = [{"webhookUrl": "https://hooks.test", "password": "S3cr3t-hook-Zq"}]
+    return flow, ["S3cr3t-hook-Zq"]
+
+
+def _service() -> tuple[Flow, list[str]]:
+    flow = Flow("tunnel").source("PostgreSQL Query Consumer").to("Trash").flow
+    configuration = flow.stages[0].configuration
+    configuration["ssh_private_key"] = "S3cr3t-ssh-key-Zq"
+    configuration["password_of_the_ssh_private_key"] = "S3cr3t-ssh-pass-Zq"
+    return flow, ["S3cr3t-ssh-key-Zq", "S3cr3t-ssh-pass-Zq"]
+
+
+def _unknown_stage() -> tuple[Flow, list[str]]:
+    # A stage the catalog lacks: its secrets are known by name only.
+    document = Flow("opaque").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    document["stages"][1].update(
+        stageName="com_example_vault_VaultDTarget",
+        library="example-vault-lib",
+        configuration=[{"name": "conf.apiToken", "value": "S3cr3t-token-Zq"}],
+    )
+    return Flow.from_json(document), ["S3cr3t-token-Zq"]
+
+
+PLACES = {
+    "top-level configs": _top_level,
+    "list rows": _list_rows,
+    "flow-level rows": _flow_level_rows,
+    "services": _service,
+    "unknown stage": _unknown_stage,
+}
+
+
+def _reprs(flow: Flow, tmp_path: Path) -> str:
+    shown = [repr(flow), repr(flow.configuration), str(flow.configuration.masked())]
+    for stage in [*flow.stages, *flow.special_stages.values()]:
+        shown += [repr(stage), repr(stage.configuration), str(stage.configuration.masked())]
+    return "\n".join(shown)
+
+
+def _errors(flow: Flow, tmp_path: Path) -> str:
+    result = flow.validate()
+    shown = [str(issue) for issue in result.issues] + [json.dumps(result.to_dict())]
+    for stage in flow.stages:  # a wrong write next to the secrets: the error names the config only
+        with pytest.raises(ConfigError) as raised:
+            stage.configuration["no_such_config_at_all"] = "x"
+        shown.append(str(raised.value))
+    return "\n".join(shown)
+
+
+def _plan(flow: Flow, tmp_path: Path) -> str:
+    project = Project.memory()
+    checked = plan([flow], project)  # validated: an invalid flow's reasons are shown too
+    apply(plan([flow], project, validate=False), project)
+    changed = Flow.from_json(flow.to_json().replace("S3cr3t-", "Ch4nged-"))
+    again = plan([changed], project, validate=False)
+    assert [change.action for change in again.changes] == ["update"]  # the diff saw the change
+    reports = [checked, again]
+    return "\n".join(line for report in reports for line in [*report.lines(), json.dumps(report.to_dict())])
+
+
+def _logs(flow: Flow, tmp_path: Path) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("flowbuilder")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        _plan(flow, tmp_path)
+        _archives(flow, tmp_path)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return stream.getvalue()
+
+
+def _diagrams(flow: Flow, tmp_path: Path) -> str:
+    return flow.to_dot() + flow.to_mermaid()
+
+
+def _svg(flow: Flow, tmp_path: Path) -> str:
+    return render(flow, tmp_path / "flow.svg").read_text(encoding="utf-8")
+
+
+def _python(flow: Flow, tmp_path: Path) -> str:
+    return to_python(flow)
+
+
+def _archives(flow: Flow, tmp_path: Path) -> str:
+    project = Project.memory()
+    stored = project.create_flow(name=flow.name, flow=flow)
+    data = project.backend.export_flows([stored.flow_id])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "\n".join(archive.read(name).decode() for name in archive.namelist())
+
+
+def _cli_json(flow: Flow, tmp_path: Path) -> str:
+    from click.testing import CliRunner
+
+    from flowbuilder.cli import main
+
+    store = tmp_path / "store"
+    with Project.local(store) as project:
+        project.create_flow(name=flow.name, flow=flow)
+    (tmp_path / "flow.json").write_text(flow.to_json(), encoding="utf-8")
+    runner = CliRunner()
+    outputs = [
+        runner.invoke(main, ["flows", "show", flow.name, "--project", str(store), "--format", "json"]),
+        runner.invoke(main, ["flows", "show", flow.name, "--project", str(store)]),
+        runner.invoke(main, ["validate", str(tmp_path / "flow.json"), "--format", "json"]),
+    ]
+    assert [result.exit_code for result in outputs[:2]] == [0, 0], outputs[0].output
+    return "\n".join(result.output for result in outputs)
+
+
+class _WsgiTransport:
+    """Sends the HTTP backend's requests to a FlowsApp in this process, so both logs are caught."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        from urllib.parse import urlsplit
+        from wsgiref.util import setup_testing_defaults
+
+        url = urlsplit(str(request.url))
+        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method,
+            "PATH_INFO": url.path,
+            "QUERY_STRING": url.query,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in request.headers.items()},
+        }
+        setup_testing_defaults(environ)
+        response = requests.Response()
+
+        def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+            response.status_code = int(status.split()[0])
+            response.headers.update(dict(headers))
+
+        response._content = b"".join(self.app(environ, start_response))
+        response.url = str(request.url)
+        return response
+
+
+def _server_log(flow: Flow, tmp_path: Path) -> str:
+    from flowbuilder.backends import LocalBackend
+    from flowbuilder.server import FlowsApp
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("flowbuilder")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    app = FlowsApp(LocalBackend(tmp_path / "served"), token="t0ken")
+    try:
+        backend = HttpBackend(
+            "http://served.test",
+            project_id=app.backend.project_id,
+            token="t0ken",
+            transport=_WsgiTransport(app),
+        )
+        project = Project(backend)
+        stored = project.create_flow(name=flow.name, flow=flow)
+        stored.description = "edited"
+        project.update_flow(stored)
+        archive = project.export_flows([stored], destination=tmp_path / "served.zip")
+        project.import_flows(archive)
+        first, second = (project.flows.get(flow_id=stored.flow_id) for _ in range(2))
+        project.update_flow(first)
+        with pytest.raises(BackendError):  # a stale update: an error answer, logged by both sides
+            project.update_flow(second)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        app.backend.close()
+    return stream.getvalue()
+
+
+SURFACES = {
+    "reprs": _reprs,
+    "errors": _errors,
+    "plan text and JSON": _plan,
+    "logs": _logs,
+    "DOT and Mermaid": _diagrams,
+    "Python export": _python,
+    "archives": _archives,
+    "CLI output": _cli_json,
+    "server log": _server_log,
+}
+
+
+@pytest.mark.parametrize("surface", [*SURFACES, pytest.param("SVG", marks=pytest.mark.needs_dot)])
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_a_secret_planted_anywhere_shows_on_no_surface(place: str, surface: str, tmp_path: Path) -> None:
+    flow, markers = PLACES[place]()
+    assert not set(markers) - set(_leaks(flow.to_json(), markers)), "planted where the engine reads them"
+    shown = (SURFACES.get(surface) or _svg)(flow, tmp_path)
+    assert shown, "the surface showed nothing, so it proved nothing"
+    assert not _leaks(shown, markers)
