@@ -427,12 +427,53 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
     if definition is not None and _configs_checked(stage, definition, out):
         _check_services(stage, definition, out)
         _check_configs(definition, stage._configs, stage._services, name, out)
+    elif definition is not None:
+        _check_required_across_versions(definition, stage, out)
 
 
 def _configs_checked(stage: Stage, definition: StageDefinition, out: _Collector) -> bool:
     """Whether to check a stage's configs against ``definition``: always when authoring; on import
     only when it is the stage's own version (the engine upgrades older configs itself)."""
     return str(stage.version) == definition.version or not out.imported
+
+
+def _check_required_across_versions(definition: StageDefinition, stage: Stage, out: _Collector) -> None:
+    """An imported stage at a version the catalog lacks: its configs are not checked against
+    another version's (the engine upgrades them), except the one check an engine makes of every
+    version: a required value the document holds empty. A config is matched by name, else by its
+    field name (``conf.account`` and ``conf.connection.account``); what is found is a warning
+    that names the version checked against."""
+    entries: list[Mapping[str, Any]] = [e for e in stage._configs if isinstance(e, Mapping)]
+    for block in stage._services:
+        entries.extend(e for e in block.get("configuration") or [] if isinstance(e, Mapping))
+    stored = {str(entry.get("name")): entry.get("value") for entry in entries}
+    by_field: dict[str, list[str]] = {}
+    for name in stored:
+        by_field.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+    matched: dict[str, str] = {}  # the definition's config name -> the document's
+    value_of: dict[str, Any] = {}
+    for ref in definition.config_refs:
+        field = ref.definition.field_name or ref.name.rsplit(".", 1)[-1]
+        candidates = [ref.name] if ref.name in stored else by_field.get(field, [])
+        if len(candidates) == 1:
+            matched[ref.name] = candidates[0]
+            value_of[ref.name] = stored[candidates[0]]
+        else:
+            value_of[ref.name] = ref.definition.initial
+    for ref in definition.config_refs:
+        config = ref.definition
+        if ref.name not in matched or not config.required or not config.is_active(value_of):
+            continue
+        if config.is_missing(value_of[ref.name]):
+            out.add(
+                "CONFIG_REQUIRED",
+                f"({matched[ref.name]}) is empty, and v{definition.version} of {definition.label!r}, the "
+                f"version checked against, requires it (the stage is v{stage.version})",
+                stage=stage.instance_name,
+                config=ref.python_name,
+                severity="warning",
+                hint=f"Set it, e.g. {ref.python_name}=...",
+            )
 
 
 def _check_predicates(stage: Stage, out: _Collector) -> None:
@@ -504,7 +545,14 @@ def _check_configs(
             continue
         value = value_of[ref.name]
         if not config.is_active(value_of):
-            if ref.name in stored and value not in (None, "", [], {}) and value != config.initial:
+            # Exports keep what was set before a config went inactive (the engine keeps it too):
+            # only a flow being written is told.
+            if (
+                not out.imported
+                and ref.name in stored
+                and value not in (None, "", [], {})
+                and value != config.initial
+            ):
                 out.add(
                     "CONFIG_INACTIVE",
                     f"is set but inactive ({_why_inactive(config, value_of)})",

@@ -399,3 +399,37 @@ def test_fragments_need_no_error_stage_and_may_leave_lanes_open(shape: str) -> N
         {"pipelineFragmentConfig": document} if shape == "envelope" else dict(document, fragmentId="f1")
     )
     assert from_json(fragment).validate().errors == []
+
+
+# -- the engine as judge ------------------------------------------------------------------------------
+
+
+def test_validation_agrees_with_the_verdicts_engines_recorded_in_the_corpus() -> None:
+    # scripts/engine_verdicts.py prints the same comparison with figures (docs/validation.md).
+    from scripts.engine_verdicts import verdicts
+
+    found = verdicts([CORPUS_FILES[0].parent])
+    assert len(found) >= 70, "the corpus exports carry the engine's verdict"
+    assert [f"{v.file}: {error}" for v in found for error in v.false_errors] == []
+    assert sum(len(v.checkable) for v in found) >= 3, "the engine recorded issues this can check"
+    assert [f"{v.file}: {issue}" for v in found for issue in v.missed] == []
+
+
+def test_a_stage_at_another_version_is_checked_for_required_values_it_holds_empty() -> None:
+    # The engine recorded VALIDATION_0007 on conf.account, conf.user and conf.password of this
+    # Snowflake v4; the catalog has v6, where they moved to conf.connection.*: matched by field.
+    flow = from_file(next(p for p in CORPUS_FILES if p.name.startswith("037_")))
+    required = [i for i in flow.validate().issues if i.code == "CONFIG_REQUIRED"]
+    assert [(i.stage, i.config, i.severity, i.engine_code) for i in required] == [
+        ("Snowflake_01", "account", "warning", "VALIDATION_0007"),
+        ("Snowflake_01", "user", "warning", "VALIDATION_0007"),
+        ("Snowflake_01", "password", "warning", "VALIDATION_0007"),
+    ]
+    assert "v6 of 'Snowflake', the version checked against" in required[0].message
+    assert "(the stage is v4)" in required[0].message
+
+
+def test_an_inactive_config_kept_in_an_export_is_not_a_warning_on_import() -> None:
+    authored = inactive_config()
+    assert "CONFIG_INACTIVE" in {issue.code for issue in authored.validate().warnings}
+    assert "CONFIG_INACTIVE" not in {issue.code for issue in from_json(authored.to_json()).validate().issues}
