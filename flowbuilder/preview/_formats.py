@@ -6,17 +6,29 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import PreviewError
 from ._fields import Field
 
-__all__ = ["SUPPORTED_FORMATS", "parse"]
+__all__ = ["SUPPORTED_FORMATS", "Unparsed", "parse"]
 
 #: Data formats the preview runner parses.
 SUPPORTED_FORMATS = ("DELIMITED", "JSON", "TEXT")
 
 Config = Callable[[str], Any]
+
+
+class Unparsed(NamedTuple):
+    """A record the data format could not parse as configured. The engine's parsers raise a
+    recoverable error for it: the origin sends that record to error (as its ``on_record_error``
+    says) with ``code``, and the records after it go on."""
+
+    root: Field
+    code: str
+    message: str
+
+
 _DELIMITERS = {
     "CSV": ",",
     "EXCEL": ",",
@@ -28,8 +40,10 @@ _DELIMITERS = {
 }
 
 
-def parse(text: str, data_format: str | None, config: Config, unescape: Callable[[str], str]) -> list[Field]:
-    """The root fields ``text`` parses into, one per record.
+def parse(
+    text: str, data_format: str | None, config: Config, unescape: Callable[[str], str]
+) -> list[Field | Unparsed]:
+    """The root fields ``text`` parses into, one per record (:class:`Unparsed` for one that fails).
 
     ``config(raw_name)`` reads the data-format configs (``dataFormatConfig.jsonContent``...);
     ``unescape`` turns Java escapes (``\\n``) into characters.
@@ -56,7 +70,7 @@ def _json_error(error: json.JSONDecodeError, text: str) -> PreviewError:
     )
 
 
-def _json(text: str, content: str) -> list[Field]:
+def _json(text: str, content: str) -> list[Field | Unparsed]:
     decoder = json.JSONDecoder(object_pairs_hook=dict)
     if content == "ARRAY_OBJECTS":
         try:
@@ -70,7 +84,7 @@ def _json(text: str, content: str) -> list[Field]:
                 hint="Wrap the objects in [...] or set json_content='MULTIPLE_OBJECTS'.",
             )
         return [Field.from_python(item) for item in value]
-    fields: list[Field] = []
+    fields: list[Field | Unparsed] = []
     position = 0
     while True:
         while position < len(text) and text[position].isspace():
@@ -84,7 +98,7 @@ def _json(text: str, content: str) -> list[Field]:
         fields.append(Field.from_python(value))
 
 
-def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Field]:
+def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Field | Unparsed]:
     if config("dataFormatConfig.useCustomDelimiter"):
         delimiter = unescape(str(config("dataFormatConfig.customDelimiter") or "\\n"))
         keep = bool(config("dataFormatConfig.includeCustomDelimiterInTheText"))
@@ -97,7 +111,7 @@ def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Fie
     return [Field("LIST_MAP", {"text": Field("STRING", line)}) for line in lines]
 
 
-def _delimited(text: str, config: Config) -> list[Field]:
+def _delimited(text: str, config: Config) -> list[Field | Unparsed]:
     file_format = str(config("dataFormatConfig.csvFileFormat") or "CSV")
     options: dict[str, Any] = {
         "delimiter": _DELIMITERS.get(file_format),
@@ -132,23 +146,29 @@ def _delimited(text: str, config: Config) -> list[Field]:
     null_text = str(config("dataFormatConfig.nullConstant") or "\\N")
     allow_extra = bool(config("dataFormatConfig.csvAllowExtraColumns"))
     extra_prefix = str(config("dataFormatConfig.csvExtraColumnPrefix") or "_extra_")
-    fields = []
+    fields: list[Field | Unparsed] = []
     for number, row in enumerate(rows, start=1):
-        if header is not None and len(row) > len(header) and not allow_extra:
-            raise PreviewError(
-                f"row {number} of the delimited data has {len(row)} columns but the header has {len(header)}",
-                config="raw_data",
-                hint="Fix the row, or set allow_extra_columns=True.",
-            )
         cells = [Field("STRING", None if nulls and cell == null_text else cell) for cell in row]
         names = [
             header[i]
             if header is not None and i < len(header)
-            else f"{extra_prefix}{i - len(header) + 1}"
+            else f"{extra_prefix}{i - len(header) + 1:02d}"  # the engine's _extra_01, _extra_02...
             if header is not None
             else str(i)
             for i in range(len(cells))
         ]
+        if header is not None and len(row) > len(header) and not allow_extra:
+            # datacollector-tests test_dev_raw_data_source_origin.py::test_allow_extra_columns:
+            # that row goes to error with DELIMITED_PARSER_01, the rows after it are output.
+            fields.append(
+                Unparsed(
+                    Field("LIST_MAP", dict(zip(names, cells, strict=True))),
+                    "DELIMITED_PARSER_01",
+                    f"cannot parse record {number}: it has {len(row)} columns but the header has "
+                    f"{len(header)} (allow_extra_columns is off)",
+                )
+            )
+            continue
         if as_list:
             columns = [
                 Field(

@@ -20,6 +20,7 @@ from ..errors import FlowbuilderError, PreviewError
 from . import _java, _processors  # noqa: F401  (registers the processors)
 from ._el import Expression, coerce_bool
 from ._fields import Field
+from ._formats import Unparsed
 from ._records import Record
 from ._results import PreviewResult, StageResult
 from ._stages import STAGES, StageContext, StageRun, error_text, supported_labels
@@ -83,7 +84,7 @@ def preview(
         )
         for stage in order
     }
-    roots: list[Field | None]
+    roots: list[Field | Unparsed | None]
     events: list[Field] = []
     if given is not None:
         roots = [record.root for record in given]
@@ -92,8 +93,10 @@ def preview(
         produced, events = runners[origin.instance_name].impl.produce()
         roots = list(produced)
         attributes = [{} for _ in roots]
-    made = [
-        _new_record(origin.instance_name, n, root, attrs)
+    made: list[Record | tuple[Record, Unparsed]] = [
+        (_new_record(origin.instance_name, n, root.root, attrs), root)
+        if isinstance(root, Unparsed)
+        else _new_record(origin.instance_name, n, root, attrs)
         for n, (root, attrs) in enumerate(zip(roots, attributes, strict=True))
     ]
     event_records = [
@@ -109,7 +112,9 @@ def preview(
         for stage in order:
             runner = runners[stage.instance_name]
             if stage is origin:
-                runner.emit_origin(lanes, chunk, event_records if first else [])
+                parsed = [record for record in chunk if isinstance(record, Record)]
+                unparsed = [item for item in chunk if not isinstance(item, Record)]
+                sink.extend(runner.emit_origin(lanes, parsed, event_records if first else [], unparsed))
                 continue
             sink.extend(runner.run(lanes, runner.inputs(lanes), first=first, last=last))
         error_records.extend(_for_error_stage(record, policy) for record in sink)
@@ -292,8 +297,14 @@ class _StageRunner:
         return [record.copy() for source in self.sources for record in lanes.get(source, [])]
 
     def emit_origin(
-        self, lanes: dict[tuple[str, str, int], list[Record]], records: list[Record], events: list[Record]
-    ) -> None:
+        self,
+        lanes: dict[tuple[str, str, int], list[Record]],
+        records: list[Record],
+        events: list[Record],
+        unparsed: list[tuple[Record, Unparsed]],
+    ) -> list[Record]:
+        """Put the origin's records on its lanes; returns those it sent to error (records its
+        data format could not parse, handled as its ``on_record_error`` says)."""
         name = self.stage.instance_name
         outputs = list(self.stage.output_lanes)
         if outputs:
@@ -301,6 +312,11 @@ class _StageRunner:
             lanes[(name, "data", 0)] = records
         self.result.events.extend(events)
         lanes[(name, "event", 0)] = events
+        batch = _Batch(self, [], first=False, last=False)
+        for record, failure in unparsed:
+            batch.error(record, failure.code, failure.message)
+        self.result.errors.extend(batch.errors)
+        return batch.errors
 
     def run(
         self,

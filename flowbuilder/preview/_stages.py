@@ -207,8 +207,9 @@ class StageRun:
     def __init__(self, ctx: StageContext) -> None:
         self.ctx = ctx
 
-    def produce(self) -> tuple[list[Field], list[Field]]:
-        """For origins: the root fields of the records and of the events the origin produces."""
+    def produce(self) -> tuple[list[Field | _formats.Unparsed], list[Field]]:
+        """For origins: the root fields of the records (:class:`~._formats.Unparsed` for one its
+        data format could not parse) and of the events the origin produces."""
         raise self.ctx.fail(
             "is an origin the preview runner cannot read from",
             hint="Pass the records it would produce: preview(flow, records=[...]).",
@@ -250,15 +251,19 @@ class _RawData(StageRun):
     Event records come out in the first batch; they carry no ``sdc.event.type`` attribute.
     """
 
-    def produce(self) -> tuple[list[Field], list[Field]]:
+    def produce(self) -> tuple[list[Field | _formats.Unparsed], list[Field]]:
         data_format = self.ctx.config("dataFormat")
         raw = self.ctx.static(self.ctx.config("rawData", ""), "rawData")
-        events = self.ctx.config("eventData")
-        return self._parse(str(raw), data_format, "rawData"), (
-            self._parse(str(events), data_format, "eventData") if events else []
-        )
+        events: list[Field] = []
+        for event in self._parse(str(self.ctx.config("eventData") or ""), data_format, "eventData"):
+            if isinstance(event, _formats.Unparsed):  # an event has no error records to go to
+                raise self.ctx.fail(f"{event.code} - {event.message}", config="eventData")
+            events.append(event)
+        return self._parse(str(raw), data_format, "rawData"), events
 
-    def _parse(self, text: str, data_format: Any, config: str) -> list[Field]:
+    def _parse(self, text: str, data_format: Any, config: str) -> list[Field | _formats.Unparsed]:
+        if config == "eventData" and not text:
+            return []
         unescape = FUNCTIONS["str:unescapeJava"].body
         try:
             return _formats.parse(text, data_format, self.ctx.config, lambda s: str(unescape(None, s)))

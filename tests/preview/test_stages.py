@@ -738,3 +738,71 @@ def test_a_stage_with_configs_the_runner_does_not_read_is_refused() -> None:
         preview(flow, records=[{}])
     assert "stage FieldMasker_01: is a Field Masker of version" in str(raised.value)
     assert "maskingRulesOfSomeOldVersion" in str(raised.value)
+
+
+# -- Dev Raw Data Source: a row its data format cannot parse ----------------------------------------
+# The engine's own test: datacollector-tests stage/configuration/test_dev_raw_data_source_origin.py
+# ::test_allow_extra_columns (the message, the expected records and the error code are its own).
+
+_EXTRA_COLUMNS = "column1,column2,column3\nField11,Field12,Field13,Field14,Field15\nField21,Field22,Field23\n"
+
+
+@pytest.mark.parametrize("allow_extra_columns", [False, True])
+def test_a_delimited_row_with_extra_columns_goes_to_error_or_gets_extra_fields(
+    allow_extra_columns: bool,
+) -> None:
+    flow = (
+        Flow("extra")
+        .source(
+            "Dev Raw Data Source",
+            raw_data=_EXTRA_COLUMNS,
+            stop_after_first_batch=True,
+            data_format="DELIMITED",
+            header_line="WITH_HEADER",
+            allow_extra_columns=allow_extra_columns,
+        )
+        .to("Trash")
+        .flow
+    )
+    result = preview(flow)
+    output = values(result["DevRawDataSource_01"].records)
+    if allow_extra_columns:
+        assert output == [
+            {
+                "column1": "Field11",
+                "column2": "Field12",
+                "column3": "Field13",
+                "_extra_01": "Field14",
+                "_extra_02": "Field15",
+            },
+            {"column1": "Field21", "column2": "Field22", "column3": "Field23"},
+        ]
+        assert result.error_records == []
+    else:
+        assert output == [{"column1": "Field21", "column2": "Field22", "column3": "Field23"}]
+        [error] = result.error_records
+        assert "DELIMITED_PARSER_01" in (error.error_message or "")
+        assert error.error_stage == "DevRawDataSource_01"
+
+
+@pytest.mark.parametrize(("on_record_error", "errors"), [("DISCARD", 0), ("TO_ERROR", 1)])
+def test_an_unparsable_row_follows_the_origins_on_record_error(on_record_error: str, errors: int) -> None:
+    flow = (
+        Flow("extra")
+        .source(
+            "Dev Raw Data Source",
+            raw_data=_EXTRA_COLUMNS,
+            data_format="DELIMITED",
+            header_line="WITH_HEADER",
+            on_record_error=on_record_error,
+        )
+        .to("Trash")
+        .flow
+    )
+    result = preview(flow)
+    assert len(result.error_records) == errors
+    assert len(result["Trash_01"].input) == 1
+    stopping = flow.stages[0]
+    stopping.configuration["on_record_error"] = "STOP_PIPELINE"
+    with pytest.raises(PreviewError, match="DELIMITED_PARSER_01"):
+        preview(flow)
