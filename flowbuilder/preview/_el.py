@@ -738,13 +738,30 @@ class _Evaluator:
 
         name = node.value
         if name in self.env.parameters:
-            return self.env.parameters[name]
+            value = self.env.parameters[name]
+            if isinstance(value, str) and "${" in value:
+                return self.parameter_expression(node, name, value)
+            return value
         if name in CONSTANTS:
             return CONSTANTS[name]
         known = sorted(set(self.env.parameters) | set(CONSTANTS))
         raise self.fail(
             node, f"{name!r} is neither a flow parameter nor a constant", did_you_mean(name, known)
         )
+
+    def parameter_expression(self, node: _Node, name: str, value: str) -> Any:
+        """A parameter whose value is an expression is evaluated where it is used, as the engine
+        does (datacollector-tests pipeline/test_parameters.py::test_el_using_variables)."""
+        evaluating: set[str] = self.env.memo.setdefault("parameters being evaluated", set())
+        if name in evaluating:
+            raise self.fail(node, f"parameter {name!r} refers to itself", "Break the cycle of parameters.")
+        evaluating.add(name)
+        try:
+            return compile_template(value).evaluate(self.env)
+        except PreviewError as error:
+            raise self.fail(node, f"parameter {name!r} = {value!r}: {error.message}", error.hint) from None
+        finally:
+            evaluating.discard(name)
 
     def unary(self, node: _Node) -> Any:
         op = node.value

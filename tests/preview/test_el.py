@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowbuilder import Flow
 from flowbuilder.errors import FlowbuilderError, PreviewError
-from flowbuilder.preview import PREVIEW_SDC_ID, Record, evaluate
+from flowbuilder.preview import PREVIEW_SDC_ID, Record, evaluate, preview
 from flowbuilder.preview._el import Env, compile_template
 
 RECORD = {
@@ -308,3 +309,40 @@ def test_well_formed_expressions_evaluate_or_fail_with_a_preview_error(body: str
     else:
         return
     assert message.startswith(f"expression {source!r}, position ")
+
+
+# -- parameters whose value is an expression ---------------------------------------------------------
+# The engine's own test: datacollector-tests pipeline/test_parameters.py::test_el_using_variables.
+
+
+def test_a_parameter_holding_an_expression_is_evaluated_where_it_is_used() -> None:
+    flow = (
+        Flow("parameters")
+        .source("Dev Raw Data Source", data_format="JSON", raw_data='{"id":1}', stop_after_first_batch=True)
+        .to("Expression Evaluator", field_expressions=[{"fieldToSet": "/out", "expression": "${PARAM}"}])
+        .to("Trash")
+        .flow
+    )
+    flow.parameters["PARAM"] = '${str:regExCapture("argument1 false","f.+",0)}'
+    [record] = preview(flow)["Trash_01"].input
+    assert record.value == {"id": 1, "out": "false"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("${PARAM}", "parameter 'PARAM' refers to itself"), ("${1 +}", "parameter 'PARAM' = '${1 +}'")],
+)
+def test_a_parameter_expression_that_cannot_be_evaluated_is_a_record_error_naming_it(
+    value: str, message: str
+) -> None:
+    flow = (
+        Flow("parameters")
+        .source("Dev Raw Data Source", data_format="JSON", raw_data='{"id":1}')
+        .to("Expression Evaluator", field_expressions=[{"fieldToSet": "/out", "expression": "${PARAM}"}])
+        .to("Trash")
+        .flow
+    )
+    flow.parameters["PARAM"] = value
+    [error] = preview(flow).error_records
+    assert error.error_code == "EXPR_03"
+    assert message in (error.error_message or "")
