@@ -747,23 +747,26 @@ def test_a_stage_with_configs_the_runner_does_not_read_is_refused() -> None:
 _EXTRA_COLUMNS = "column1,column2,column3\nField11,Field12,Field13,Field14,Field15\nField21,Field22,Field23\n"
 
 
-@pytest.mark.parametrize("allow_extra_columns", [False, True])
-def test_a_delimited_row_with_extra_columns_goes_to_error_or_gets_extra_fields(
-    allow_extra_columns: bool,
-) -> None:
-    flow = (
+def _extra_columns(**origin: Any) -> Flow:
+    return (
         Flow("extra")
         .source(
             "Dev Raw Data Source",
             raw_data=_EXTRA_COLUMNS,
-            stop_after_first_batch=True,
             data_format="DELIMITED",
             header_line="WITH_HEADER",
-            allow_extra_columns=allow_extra_columns,
+            **origin,
         )
         .to("Trash")
         .flow
     )
+
+
+@pytest.mark.parametrize("allow_extra_columns", [False, True])
+def test_a_delimited_row_with_extra_columns_goes_to_error_or_gets_extra_fields(
+    allow_extra_columns: bool,
+) -> None:
+    flow = _extra_columns(stop_after_first_batch=True, allow_extra_columns=allow_extra_columns)
     result = preview(flow)
     output = values(result["DevRawDataSource_01"].records)
     if allow_extra_columns:
@@ -787,18 +790,7 @@ def test_a_delimited_row_with_extra_columns_goes_to_error_or_gets_extra_fields(
 
 @pytest.mark.parametrize(("on_record_error", "errors"), [("DISCARD", 0), ("TO_ERROR", 1)])
 def test_an_unparsable_row_follows_the_origins_on_record_error(on_record_error: str, errors: int) -> None:
-    flow = (
-        Flow("extra")
-        .source(
-            "Dev Raw Data Source",
-            raw_data=_EXTRA_COLUMNS,
-            data_format="DELIMITED",
-            header_line="WITH_HEADER",
-            on_record_error=on_record_error,
-        )
-        .to("Trash")
-        .flow
-    )
+    flow = _extra_columns(on_record_error=on_record_error)
     result = preview(flow)
     assert len(result.error_records) == errors
     assert len(result["Trash_01"].input) == 1

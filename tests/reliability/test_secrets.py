@@ -4,6 +4,7 @@ reads them from the environment instead."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -11,7 +12,7 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -472,7 +473,9 @@ def _plan(flow: Flow, tmp_path: Path) -> str:
     return "\n".join(line for report in reports for line in [*report.lines(), json.dumps(report.to_dict())])
 
 
-def _logs(flow: Flow, tmp_path: Path) -> str:
+@contextlib.contextmanager
+def _flowbuilder_log() -> Iterator[io.StringIO]:
+    """Everything flowbuilder's loggers write inside the block, at DEBUG."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     logger = logging.getLogger("flowbuilder")
@@ -480,11 +483,16 @@ def _logs(flow: Flow, tmp_path: Path) -> str:
     level = logger.level
     logger.setLevel(logging.DEBUG)
     try:
-        _plan(flow, tmp_path)
-        _archives(flow, tmp_path)
+        yield stream
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def _logs(flow: Flow, tmp_path: Path) -> str:
+    with _flowbuilder_log() as stream:
+        _plan(flow, tmp_path)
+        _archives(flow, tmp_path)
     return stream.getvalue()
 
 
@@ -563,14 +571,8 @@ def _server_log(flow: Flow, tmp_path: Path) -> str:
     from flowbuilder.backends import LocalBackend
     from flowbuilder.server import FlowsApp
 
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    logger = logging.getLogger("flowbuilder")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
     app = FlowsApp(LocalBackend(tmp_path / "served"), token="t0ken")
-    try:
+    with _flowbuilder_log() as stream, contextlib.closing(app.backend):
         backend = HttpBackend(
             "http://served.test",
             project_id=app.backend.project_id,
@@ -587,10 +589,6 @@ def _server_log(flow: Flow, tmp_path: Path) -> str:
         project.update_flow(first)
         with pytest.raises(BackendError):  # a stale update: an error answer, logged by both sides
             project.update_flow(second)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        app.backend.close()
     return stream.getvalue()
 
 
