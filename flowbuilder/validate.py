@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ._gc import paused_gc
@@ -227,8 +227,38 @@ def _validate(flow: Flow) -> ValidationResult:
         _check_stage(flow, stage, out, fragment)
     _check_special(flow, out, fragment)
     if not fragment:
+        checked = len(out.issues)
         _check_configs(flow.configuration._definition, flow._configs, [], None, out, pipeline=True)
+        against = _other_version(flow) if out.imported else None
+        if against is not None:
+            _as_warnings(out, checked, against)
     return ValidationResult(flow.name, out.issues)
+
+
+#: Checks whose outcome depends on the engine version: a choice one version offers and another does
+#: not (``executionMode`` ``CLUSTER`` of older engines), a config one version requires.
+_VERSIONED = frozenset({"CONFIG_VALUE", "CONFIG_REQUIRED"})
+
+
+def _other_version(flow: Flow) -> str | None:
+    """How the flow's configs were checked when not against its own engine version: the catalog's
+    version and what wrote the flow (None when they are the same version)."""
+    catalog = flow.catalog.engine_version(flow.engine)
+    info = flow._document.get("info")
+    written = info.get("sdcVersion") if isinstance(info, Mapping) else None
+    if written is None:
+        return f"checked against engine {catalog}; the version that wrote the flow is not recorded"
+    if str(written) != catalog:
+        return f"checked against engine {catalog}; the flow was written by {written}"
+    return None
+
+
+def _as_warnings(out: _Collector, start: int, against: str) -> None:
+    """Make the version-dependent issues found since ``start`` warnings that say how they were checked."""
+    for index in range(start, len(out.issues)):
+        issue = out.issues[index]
+        if issue.code in _VERSIONED and issue.severity == "error":
+            out.issues[index] = replace(issue, severity="warning", message=f"{issue.message} ({against})")
 
 
 def _check_graph(flow: Flow, stages: list[Stage], out: _Collector, fragment: bool) -> None:

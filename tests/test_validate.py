@@ -433,3 +433,42 @@ def test_an_inactive_config_kept_in_an_export_is_not_a_warning_on_import() -> No
     authored = inactive_config()
     assert "CONFIG_INACTIVE" in {issue.code for issue in authored.validate().warnings}
     assert "CONFIG_INACTIVE" not in {issue.code for issue in from_json(authored.to_json()).validate().issues}
+
+
+def _execution_mode(mode: str, written_by: str | None) -> Callable[[Document], None]:
+    def edit(document: Document) -> None:
+        for entry in document["configuration"]:
+            if entry["name"] == "executionMode":
+                entry["value"] = mode
+        if written_by is None:
+            document["info"].pop("sdcVersion", None)
+        else:
+            document["info"]["sdcVersion"] = written_by
+
+    return edit
+
+
+_CATALOG_VERSION = Flow("v").catalog.engine_version("data_collector")
+
+
+@pytest.mark.parametrize(
+    ("written_by", "severity", "said"),
+    [
+        (
+            None,
+            "warning",
+            f"checked against engine {_CATALOG_VERSION}; the version that wrote the flow is not recorded",
+        ),
+        ("3.4.0", "warning", f"checked against engine {_CATALOG_VERSION}; the flow was written by 3.4.0"),
+        (_CATALOG_VERSION, "error", None),
+    ],
+)
+def test_a_choice_an_older_engine_offered_is_a_warning_naming_the_versions(
+    written_by: str | None, severity: str, said: str | None
+) -> None:
+    # Older engines wrote executionMode CLUSTER; the catalog's version offers CLUSTER_BATCH... instead.
+    flow = imported(_execution_mode("CLUSTER", written_by))
+    [issue] = [i for i in flow.validate().issues if i.config == "execution_mode"]
+    assert (issue.code, issue.severity) == ("CONFIG_VALUE", severity)
+    if said is not None:
+        assert issue.message.endswith(f"({said})")
