@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import keyword
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._document import LIFECYCLE_SLOTS, ROLES, SPECIAL_SLOTS, replace_secrets
 from .._lanes import incoming
@@ -15,7 +16,7 @@ from .._names import instance_base
 from .._numbers import count
 from ..catalog import Catalog, ConfigRef, StageDefinition
 from ..configuration import check_value
-from ..errors import ConfigError, FlowFormatError, StageNotFoundError
+from ..errors import ConfigError, FlowbuilderError, FlowFormatError, StageNotFoundError
 from ..flow import Flow
 from ._format import Call, Raw, format_statement, literal
 from ._pipeline import _stage_dict, to_dict
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from ..stage import Stage
 
 __all__ = ["add_stage_json", "restore_details", "secret_variable", "to_python"]
+
+_T = TypeVar("_T")
 
 _SLOTS = (*SPECIAL_SLOTS, *LIFECYCLE_SLOTS)
 _SETTERS = {  # the Flow method that sets the stage of each role
@@ -313,6 +316,22 @@ class _Writer:
         self.needs_json_helpers = False
         self.hints: dict[str, int] = {}
         self.allocated: set[str] = set()
+        # What the generated code builds, built here by the same calls it makes, as it is written:
+        # to_python compares it with the flow without running the code it generates.
+        self.built = Flow("")
+        self.built_stages: dict[str, Stage] = {}
+
+    def build(self, action: Callable[[], _T]) -> _T:
+        """Make one call of the generated code on the flow being built. It fails only when the
+        generator wrote something the API refuses: its own bug, said plainly."""
+        try:
+            return action()
+        except (FlowbuilderError, ValueError, TypeError, KeyError, IndexError) as error:
+            raise FlowFormatError(
+                f"generated Python would not rebuild the flow: {type(error).__name__}: {error}",
+                flow=self.flow.name,
+                hint="Please report this with the flow JSON.",
+            ) from error
 
     def readable_definition(self, stage: Stage) -> StageDefinition | None:
         definition = self.default.definition(stage.stage_name, str(stage.version))
@@ -346,8 +365,10 @@ class _Writer:
             return False
         return found.name == definition.name
 
-    def value_args(self, stage: Stage, definition: StageDefinition) -> list[tuple[str, Any]]:
-        args: list[tuple[str, Any]] = []
+    def value_args(self, stage: Stage, definition: StageDefinition) -> list[tuple[ConfigRef, Any]]:
+        """The configs the generated code sets on ``stage``: those off their initial value that
+        ``set_attributes`` would store as they are."""
+        args: list[tuple[ConfigRef, Any]] = []
         stored = {str(e.get("name")): e.get("value") for e in stage._configs}
         for block in stage._services:
             stored.update({str(e.get("name")): e.get("value") for e in block.get("configuration") or []})
@@ -362,8 +383,12 @@ class _Writer:
                     continue
             except ConfigError:
                 continue
-            args.append((ref.python_name, self.secrets.value(stage.instance_name, ref, value)))
+            args.append((ref, value))
         return args
+
+    def written(self, owner: str, values: list[tuple[ConfigRef, Any]]) -> list[tuple[str, Any]]:
+        """``values`` as the code writes them: keyword names, secrets read from the environment."""
+        return [(ref.python_name, self.secrets.value(owner, ref, value)) for ref, value in values]
 
     @staticmethod
     def initial(stage: Stage, definition: StageDefinition, name: str) -> Any:
@@ -390,6 +415,7 @@ class _Writer:
         if flow.engine != "data_collector":
             kwargs.append(("engine", flow.engine))
         self.lines.append(format_statement("flow", Call("Flow", [flow.name], kwargs)))
+        self.built = self.build(lambda: Flow(flow.name, **dict(kwargs)))
         self.flow_configuration()
         stages = [data["stage"] for _, data in flow._graph.nodes(data=True)]
         if stages:
@@ -414,6 +440,7 @@ class _Writer:
         flow = self.flow
         definition = self.default.pipeline_definition(flow.engine)
         changes: dict[str, Any] = {}
+        values: dict[str, Any] = {}
         for entry in flow._configs:
             name = str(entry.get("name"))
             ref = definition.resolve(name)
@@ -428,8 +455,10 @@ class _Writer:
             except ConfigError:
                 continue
             changes[ref.python_name] = self.secrets.value("flow", ref, value)
+            values[ref.python_name] = value
         if changes:
             self.lines.append(format_statement(None, Call("flow.configuration.update", [changes])))
+            self.build(lambda: self.built.configuration.update(values))
         parameters = flow.configuration.get("constants")
         if (
             isinstance(parameters, list)
@@ -440,6 +469,7 @@ class _Writer:
         ):
             pairs = {p["key"]: p["value"] for p in parameters}
             self.lines.append(format_statement(None, Call("flow.parameters.update", [pairs])))
+            self.build(lambda: self.built.parameters.update(copy.deepcopy(pairs)))
 
     def stage(self, stage: Stage) -> None:
         variable = _variable(stage.label or stage.instance_name, self.taken, self.counters)
@@ -447,10 +477,14 @@ class _Writer:
         definition = self.readable_definition(stage)
         if definition is None or stage._node != stage.instance_name:
             self.needs_json_helpers = True
-            raw = self.secrets.stage_json(_stage_dict(self.flow, stage, None))
+            instance = _stage_dict(self.flow, stage, None)
+            raw = self.secrets.stage_json(instance)
             comment = "not in the bundled catalog" if definition is None else "kept as JSON"
             self.lines.append(f"# {stage.instance_name}: {comment}")
             self.lines.append(format_statement(variable, Call("add_stage_json", [Raw("flow"), raw])))
+            self.built_stages[stage._node] = self.build(
+                lambda: add_stage_json(self.built, copy.deepcopy(instance))
+            )
             self.allocated.add(stage.instance_name)
             return
         args: list[Any] = [definition.label]
@@ -479,18 +513,25 @@ class _Writer:
             self.hints[instance_base(definition.label)] = int(expected.rpartition("_")[2]) + 1
         self.allocated.add(stage.instance_name)
         self.lines.append(format_statement(variable, Call("flow.add_stage", args, kwargs)))
+        built = self.build(lambda: self.built.add_stage(*args, **dict(kwargs)))
+        self.built_stages[stage._node] = built
         number = count(stage.instance_name.rpartition("_")[2])
         default_label = definition.label if number is None else f"{definition.label} {number}"
         if stage.label != default_label and isinstance(stage.ui_info.get("label"), str):
             self.lines.append(format_statement(f"{variable}.label", stage.label))
+            self.build(lambda: setattr(built, "label", stage.label))
         values = self.value_args(stage, definition)
         if values:
-            self.lines.append(format_statement(None, Call(f"{variable}.set_attributes", [], values)))
+            written = self.written(stage.instance_name, values)
+            self.lines.append(format_statement(None, Call(f"{variable}.set_attributes", [], written)))
+            configs = {ref.python_name: copy.deepcopy(value) for ref, value in values}
+            self.build(lambda: built.set_attributes(**configs))
         if definition.has_predicates:
             predicates = stage.predicates
             texts = [p.get("predicate") for p in predicates]
             if texts and texts[-1] == "default" and texts != ["default"]:
                 self.lines.append(format_statement(f"{variable}.predicates", texts))
+                self.build(lambda: setattr(built, "predicates", [str(text) for text in texts]))
 
     def _shared_label(self, definition: StageDefinition) -> bool:
         try:
@@ -510,41 +551,49 @@ class _Writer:
 
     def connections(self, stages: list[Stage]) -> None:
         graph = self.flow._graph
-        lines: dict[str, None] = {}  # a dict, not a list: a set that keeps the drawing order
+        # A dict, not a list: a set that keeps the drawing order (each line, and its call, once).
+        lines: dict[str, Callable[[], object]] = {}
         for stage in stages:
             for source_node, data in incoming(graph, stage._node):
                 source: Stage = graph.nodes[source_node]["stage"]
-                line = self.connection(source, stage, data)
-                if line is not None:
-                    lines[line] = None
+                written = self.connection(source, stage, data)
+                if written is not None:
+                    lines.setdefault(*written)
         if lines:
             self.lines.append("")
             self.lines.append("# Lanes")
             self.lines.extend(lines)
+            for connect in lines.values():
+                self.build(connect)
 
-    def connection(self, source: Stage, target: Stage, data: Mapping[str, Any]) -> str | None:
+    def connection(
+        self, source: Stage, target: Stage, data: Mapping[str, Any]
+    ) -> tuple[str, Callable[[], object]] | None:
+        """The line that draws one lane, and the same call on the flow being built."""
         a, b = self.variables[source._node], self.variables[target._node]
+        x, y = self.built_stages[source._node], self.built_stages[target._node]
         if target.stage_type == "SOURCE" or source is target:
             return None
         if data["kind"] == "event":
             if source.definition is not None and not source.definition.producing_events:
                 return None
-            return f"{a} >= {b}"
+            return f"{a} >= {b}", lambda: x >= y
         lanes = source._output_lanes
+        output = data["output"]
         if source.definition is not None and source.definition.has_predicates:
-            lane = lanes[data["output"]] if data["output"] < len(lanes) else None
+            lane = lanes[output] if output < len(lanes) else None
             text = self._branch(source).get(lane) if lane is not None else None
             if text is not None:
                 call = Call(f"{a}.connect_output_to", [Raw(b)], [("predicate", text)])
-                return format_statement(None, call)
+                return format_statement(None, call), lambda: x.connect_output_to(y, predicate=text)
             return format_statement(
-                None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])])
-            )
+                None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", output)])
+            ), lambda: x.connect_output_to(y, output_idx=output)
         if len(lanes) == 1:
-            return f"{a} >> {b}"
+            return f"{a} >> {b}", lambda: x >> y
         return format_statement(
-            None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", data["output"])])
-        )
+            None, Call(f"{a}.connect_output_to", [Raw(b)], [("output_idx", output)])
+        ), lambda: x.connect_output_to(y, output_idx=output)
 
     def _branch(self, selector: Stage) -> dict[str, str]:
         """Lane -> condition text for the conditions of ``selector`` whose text is unique (so
@@ -599,7 +648,10 @@ class _Writer:
             kwargs: list[tuple[str, Any]] = [] if label_ok else [("name", definition.name)]
             if stage.library != definition.library:
                 kwargs.append(("library", stage.library))
-            lines.append(format_statement(None, Call(f"flow.{setter}", args, kwargs + values)))
+            written = self.written(stage.instance_name, values)
+            lines.append(format_statement(None, Call(f"flow.{setter}", args, kwargs + written)))
+            configs = {ref.python_name: copy.deepcopy(value) for ref, value in values}
+            self.build(functools.partial(getattr(self.built, setter), *args, **dict(kwargs), **configs))
         if lines:
             self.lines.append("")
             self.lines.append("# Error records and other flow settings")
@@ -754,9 +806,8 @@ def _generate(flow: Flow) -> tuple[str, dict[str, str]]:
     """The source :func:`to_python` writes, and the environment its secrets are read from."""
     writer = _Writer(flow)
     source = writer.write()
-    built = _run(source, flow, writer.secrets.environment)
     original = to_dict(flow)
-    details = _details(original, to_dict(built), imported=flow._key_order is not None)
+    details = _details(original, to_dict(writer.built), imported=flow._key_order is not None)
     if not details:
         return source, writer.secrets.environment
     details = writer.secrets.details(details)
@@ -779,33 +830,6 @@ def _generate(flow: Flow) -> tuple[str, dict[str, str]]:
         format_statement(None, Call("restore_details", [Raw("flow"), details])),
     ]
     return "\n".join(lines) + "\n", writer.secrets.environment
-
-
-def _run(source: str, flow: Flow, environment: dict[str, str]) -> Flow:
-    """What the generated ``source`` builds, its secrets read from ``environment``: the process's
-    own environment is never changed (to_python is safe to call from several threads at once)."""
-    import builtins
-    import types
-
-    shim = types.SimpleNamespace(environ=dict(environment))  # what `import os` gives the code
-
-    def importer(name: str, *args: Any, **kwargs: Any) -> Any:
-        return shim if name == "os" else builtins.__import__(name, *args, **kwargs)
-
-    namespace: dict[str, Any] = {"__builtins__": {**vars(builtins), "__import__": importer}}
-    try:
-        exec(compile(source, "<to_python>", "exec"), namespace)
-    except Exception as error:  # the generator's own bug: say so plainly
-        raise FlowFormatError(
-            f"generated Python did not run: {type(error).__name__}: {error}",
-            flow=flow.name,
-            hint="Please report this with the flow JSON.",
-        ) from error
-    built = namespace["flow"]
-    # _generate compares what the source binds to `flow` with the original through to_dict: it must
-    # be a Flow (a plain one even for a StreamsetsFlow, so not an instance of type(flow)).
-    assert isinstance(built, Flow), f"generated Python bound flow to {type(built).__name__}"
-    return built
 
 
 def _secrets(flow: Flow) -> dict[str, str]:

@@ -102,6 +102,22 @@ def test_generating_python_never_changes_the_process_environment(monkeypatch: py
     assert written == []
 
 
+def test_generating_python_runs_no_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What restore_details must hold is found by making the generated calls on a flow of its own,
+    # not by running the source: exec is never called (and the result is the same).
+    imported = from_file(next(p for p in CORPUS_FILES if p.name.startswith("050_")))
+    expected = to_python(imported)
+    import builtins
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("to_python ran code")
+
+    monkeypatch.setattr(builtins, "exec", refuse)
+    assert to_python(imported) == expected
+    monkeypatch.undo()
+    assert run(expected, _secrets(imported)).to_json() == imported.to_json()
+
+
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_generated_python_is_ruff_formatted(tmp_path: Path) -> None:
     for path in CORPUS_FILES:
