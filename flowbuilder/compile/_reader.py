@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from ._pipeline import STAGE_KEYS
 __all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "from_file", "from_json", "place_special", "split_document"]
 
 F = TypeVar("F", bound=Flow)
+_V = TypeVar("_V")
 
 _ENVELOPES = ("pipelineConfig", "pipelineFragmentConfig")
 _STAGE_REQUIRED = ("instanceName", "stageName")
@@ -82,9 +83,13 @@ def from_json(
     else:
         document = data
         check_document(document, location)
+    # A document parsed here belongs to the flow: its parts are taken, not copied (a copy would
+    # double what reading costs). A caller's document is copied part by part, so that changing it
+    # later never changes the flow.
+    take = _taken if isinstance(data, (str, bytes)) else copy.deepcopy
     try:
         with paused_gc():
-            return _read(document, catalog or Catalog.default(), cls)
+            return _read(document, catalog or Catalog.default(), cls, take)
     except FlowFormatError as error:
         if location and not error.location:
             error.location = location
@@ -122,7 +127,11 @@ def _engine(definition: Mapping[str, Any]) -> str:
     return "data_collector"
 
 
-def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
+def _taken(value: _V) -> _V:
+    return value
+
+
+def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F], take: Callable[[Any], Any]) -> F:
     definition, parts = split_document(document)
     library_definitions = parts.get("libraryDefinitions")
     if isinstance(library_definitions, Mapping) and library_definitions:
@@ -157,47 +166,54 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F]) -> F:
     if configuration is not None and not isinstance(configuration, list):
         raise FlowFormatError(f"'configuration' must be a list; got {type(configuration).__name__}")
     _check_entries(configuration or [], "configuration")
-    flow._configs[:] = copy.deepcopy(configuration or [])
+    flow._configs[:] = take(configuration or [])
     flow._special = dict.fromkeys(flow._special)
     stages = definition.get("stages")
     if stages is None:
         stages = []
     if not isinstance(stages, list):
         raise FlowFormatError(f"'stages' must be a list; got {type(stages).__name__}")
-    built = [_stage(raw, catalog, f"stages[{i}]") for i, raw in enumerate(stages)]
+    built = [_stage(raw, catalog, f"stages[{i}]", take=take) for i, raw in enumerate(stages)]
     for stage in built:
         flow._insert(stage, allow_duplicate=True)
     _wire(flow, built, [list(raw.get("inputLanes") or []) for raw in stages])
     for slot in (*SPECIAL_SLOTS, *LIFECYCLE_SLOTS):
-        place_special(flow, slot, definition.get(slot))
+        place_special(flow, slot, definition.get(slot), take=take)
     return flow
 
 
-def place_special(flow: Flow, slot: str, raw: Any) -> None:
+def place_special(flow: Flow, slot: str, raw: Any, *, take: Callable[[Any], Any] = copy.deepcopy) -> None:
     """Put the off-canvas stage that pipeline JSON gives for ``slot`` (``errorStage``...) on
     ``flow``; for ``startEventStages`` and ``stopEventStages``, the list of them. None empties it."""
     if slot in LIFECYCLE_SLOTS:
         role = LIFECYCLE_SLOTS[slot]
         if raw is not None and not isinstance(raw, list):
             raise FlowFormatError(f"{slot!r} must be a list; got {type(raw).__name__}")
-        members = [_special(flow, item, f"{slot}[{i}]", role) for i, item in enumerate(raw or [])]
+        members = [_special(flow, item, f"{slot}[{i}]", role, take) for i, item in enumerate(raw or [])]
         flow._special[role] = members[0] if members else None
         flow._lifecycle_extra[role] = members[1:]
         return
     role = SPECIAL_SLOTS[slot]
     if raw is not None and not isinstance(raw, Mapping):
         raise FlowFormatError(f"{slot!r} must be an object or null; got {type(raw).__name__}")
-    flow._special[role] = _special(flow, raw, slot, role) if raw is not None else None
+    flow._special[role] = _special(flow, raw, slot, role, take) if raw is not None else None
 
 
-def _special(flow: Flow, raw: Any, where: str, role: str) -> Stage:
-    stage = _stage(raw, flow.catalog, where, role=role)
+def _special(flow: Flow, raw: Any, where: str, role: str, take: Callable[[Any], Any]) -> Stage:
+    stage = _stage(raw, flow.catalog, where, role=role, take=take)
     object.__setattr__(stage, "_flow", flow)
     stage._dangling = list(enumerate(raw.get("inputLanes") or []))
     return stage
 
 
-def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -> Stage:
+def _stage(
+    raw: Any,
+    catalog: Catalog,
+    where: str,
+    *,
+    role: str | None = None,
+    take: Callable[[Any], Any] = copy.deepcopy,
+) -> Stage:
     if not isinstance(raw, Mapping):
         raise FlowFormatError(f"{where} must be a stage object; got {type(raw).__name__}")
     missing = [key for key in _STAGE_REQUIRED if not isinstance(raw.get(key), str)]
@@ -223,16 +239,16 @@ def _stage(raw: Any, catalog: Catalog, where: str, *, role: str | None = None) -
         if any(not isinstance(lane, str) for lane in raw.get(key) or []):
             raise FlowFormatError(f"{where}.{key} must hold lane names (strings)")
     definition, _exact = catalog.resolve(raw["stageName"], raw.get("stageVersion"), raw.get("library"))
-    extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in STAGE_KEYS}
+    extra = {k: take(v) for k, v in raw.items() if k not in STAGE_KEYS}
     stage = Stage(
         definition,
         instance_name=raw["instanceName"],
         library=str(raw.get("library") or ""),
         stage_name=raw["stageName"],
         version=raw.get("stageVersion"),  # type: ignore[arg-type]
-        configs=copy.deepcopy(list(raw.get("configuration") or [])),
-        services=copy.deepcopy(list(raw.get("services") or [])),
-        ui_info=copy.deepcopy(dict(raw.get("uiInfo") or {})),
+        configs=take(list(raw.get("configuration") or [])),
+        services=take(list(raw.get("services") or [])),
+        ui_info=take(dict(raw.get("uiInfo") or {})),
         output_lanes=list(raw.get("outputLanes") or []),
         event_lanes=list(raw.get("eventLanes") or []),
         role=role,
