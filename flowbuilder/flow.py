@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Self
 
 from ._document import ROLES
+from ._gc import pausing
 from ._lanes import incoming, outgoing, predecessors
 from ._names import did_you_mean, instance_base
 from ._numbers import count
@@ -154,6 +155,7 @@ class Flow:
 
     # -- building: DSL -----------------------------------------------------------------------
 
+    @pausing
     def source(
         self,
         stage: str | Stage | None = None,
@@ -211,6 +213,7 @@ class Flow:
 
     # -- building: classic API ---------------------------------------------------------------
 
+    @pausing
     def add_stage(
         self,
         label: str | None = None,

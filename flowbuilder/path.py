@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._gc import pausing
 from .errors import LaneError
 from .stage import Stage, Stages
 
@@ -81,6 +82,7 @@ class Path:
         index = self.flow._output_index(stage, None, n)
         return Path(self.flow, ((stage._node, "data", index),))
 
+    @pausing
     def when(self, predicate: str) -> Path:
         """On a Stream Selector tail: continue from the lane of ``predicate`` (added if new).
 
@@ -92,6 +94,7 @@ class Path:
         index = self.flow._add_predicate(stage, predicate)
         return Path(self.flow, ((stage._node, "data", index),))
 
+    @pausing
     def otherwise(self) -> Path:
         """On a Stream Selector tail: continue from the ``default`` lane."""
         stage = self._selector()
@@ -110,6 +113,7 @@ class Path:
 
     # -- building ----------------------------------------------------------------------------
 
+    @pausing
     def to(
         self,
         *stages: str | Stage,

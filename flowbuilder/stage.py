@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from typing_extensions import Self
 
-from ._gc import paused_gc
+from ._gc import pausing
 from .catalog import STAGE_TYPES, StageDefinition
 from .configuration import Configuration
 from .errors import LaneError, StageNotFoundError
@@ -274,6 +274,7 @@ class Stage:
 
     # -- wiring (classic API) --------------------------------------------------------------------
 
+    @pausing
     def connect_output_to(
         self, *stages: Stage, predicate: dict[str, str] | str | None = None, output_idx: int | None = None
     ) -> Stage | Stages:
@@ -312,6 +313,7 @@ class Stage:
         for target in stages:
             self.flow._disconnect(self, target, "event")
 
+    @pausing
     def __rshift__(self, other: Stage | Sequence[Stage]) -> Any:
         if isinstance(other, Stage):
             self.flow._check_member(other)
@@ -319,9 +321,8 @@ class Stage:
             return other
         if isinstance(other, (list, tuple)):
             index = self.flow._output_index(self, None, None)
-            with paused_gc():  # one lane per target: a bulk edit that makes no reference cycles
-                for target in other:
-                    self.flow._connect(self, target, "data", index)
+            for target in other:
+                self.flow._connect(self, target, "data", index)
             return other
         return NotImplemented
 
@@ -332,6 +333,7 @@ class Stage:
             return self
         return NotImplemented
 
+    @pausing
     def __ge__(self, other: Stage | Sequence[Stage]) -> Any:
         if isinstance(other, Stage):
             self.flow._connect(self, other, "event", 0)
