@@ -24,6 +24,7 @@ from .stage import Stage, Stages
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .compile import ImportedDocument
     from .path import Path
     from .validate import ValidationResult
 
@@ -77,15 +78,8 @@ class Flow:
         self._wiring = WiringIndex(self._graph)
         self._name_hints: dict[str, int] = {}
         self._special: dict[str, Stage | None] = dict.fromkeys(ROLES)
-        self._document: dict[str, Any] = {}
-        self._key_order: tuple[str, ...] | None = None
         # What an imported document held beyond the model, so compiling it gives it back.
-        self._rules: Any = None
-        self._library_definitions: Any = None
-        self._envelope_key: str | None = None
-        self._envelope_keys: tuple[str, ...] | None = None
-        self._envelope_extra: dict[str, Any] | None = None
-        self._import_name: str | None = None
+        self._imported: ImportedDocument | None = None
         self._lifecycle_extra: dict[str, list[Stage]] = {}
         self._configs: list[dict[str, Any]] = []
         definition = self.catalog.pipeline_definition(engine)

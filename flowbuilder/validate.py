@@ -216,9 +216,9 @@ def validate(flow: Flow) -> ValidationResult:
 
 
 def _validate(flow: Flow) -> ValidationResult:
-    out = _Collector(imported=flow._key_order is not None)
+    out = _Collector(imported=flow._imported is not None)
     graph = flow._graph
-    fragment = flow._envelope_key == "pipelineFragmentConfig" or "fragmentId" in flow._document
+    fragment = flow._imported is not None and flow._imported.is_fragment
     stages: list[Stage] = [data["stage"] for _, data in graph.nodes(data=True)]
     if not stages and not fragment:
         out.add("FLOW_EMPTY", "has no stages", hint="Add an origin with flow.source(...).")
@@ -244,11 +244,10 @@ def _other_version(flow: Flow) -> str | None:
     """How the flow's configs were checked when not against its own engine version: the catalog's
     version and what wrote the flow (None when they are the same version)."""
     catalog = flow.catalog.engine_version(flow.engine)
-    info = flow._document.get("info")
-    written = info.get("sdcVersion") if isinstance(info, Mapping) else None
+    written = flow._imported.written_by if flow._imported is not None else None
     if written is None:
         return f"checked against engine {catalog}; the version that wrote the flow is not recorded"
-    if str(written) != catalog:
+    if written != catalog:
         return f"checked against engine {catalog}; the flow was written by {written}"
     return None
 

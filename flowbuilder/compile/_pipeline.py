@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .._document import LIFECYCLE_SLOTS, SPECIAL_SLOTS
 from .._gc import paused_gc
 from .._lanes import incoming, node_attributes
+from ._imported import ImportedDocument
 from ._layout import auto_arrange
 
 if TYPE_CHECKING:
@@ -170,8 +171,8 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         **special,
         **lifecycle,
     }
-    if flow._key_order is not None:
-        return _imported(flow, modelled)
+    if flow._imported is not None:
+        return _imported(flow._imported, flow.name, modelled)
     pid = pipeline_id(flow)
     uid = str(uuid.uuid5(_NAMESPACE, pid))
     values = {
@@ -207,22 +208,23 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
     return {key: values[key] for key in _TOP_LEVEL}
 
 
-def _imported(flow: Flow, modelled: dict[str, Any]) -> dict[str, Any]:
-    original = flow._document
+def _imported(imported: ImportedDocument, name: str, modelled: dict[str, Any]) -> dict[str, Any]:
+    """The definition in the imported document's key order: modelled keys compiled from the
+    graph, the others as read (``title`` anew when the flow was renamed)."""
+    original = imported.values
     result: dict[str, Any] = {}
-    assert flow._key_order is not None
-    for key in flow._key_order:
+    for key in imported.keys:
         if key in modelled:
             result[key] = modelled[key]
         elif key == "title":
-            result[key] = original.get(key) if flow.name == flow._import_name else flow.name
+            result[key] = original.get(key) if name == imported.name else name
         else:
             result[key] = _copy(original.get(key))
     for key, value in modelled.items():
         if key not in result and value not in (None, [], ""):
             result[key] = value
-    if "title" not in result and flow.name != flow._import_name:
-        result["title"] = flow.name
+    if "title" not in result and name != imported.name:
+        result["title"] = name
     return result
 
 
@@ -242,11 +244,12 @@ def to_envelope(flow: Flow) -> dict[str, Any]:
     ``{"pipelineConfig", "pipelineRules", "libraryDefinitions"}`` (or the GET-shaped
     ``{"flow", "pipeline_definition"}``) with the compiled definition inside; an export
     envelope for authored flows."""
+    imported = flow._imported or ImportedDocument(flow.name, (), {})
     parts: dict[str, Any] = {
-        flow._envelope_key or "pipelineConfig": to_dict(flow),
-        "pipelineRules": _copy(flow._rules),
-        "libraryDefinitions": _copy(flow._library_definitions),
+        imported.envelope_key or "pipelineConfig": to_dict(flow),
+        "pipelineRules": _copy(imported.rules),
+        "libraryDefinitions": _copy(imported.library_definitions),
     }
-    parts.update(_copy(flow._envelope_extra or {}))
-    order = flow._envelope_keys or tuple(parts)
+    parts.update(_copy(imported.envelope_extra))
+    order = imported.envelope_keys or tuple(parts)
     return {name: parts[name] for name in order if name in parts}

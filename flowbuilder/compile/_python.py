@@ -19,6 +19,7 @@ from ..configuration import check_value
 from ..errors import ConfigError, FlowbuilderError, FlowFormatError, StageNotFoundError
 from ..flow import Flow
 from ._format import Call, Raw, format_statement, literal
+from ._imported import MODELLED_KEYS, ImportedDocument
 from ._pipeline import _stage_dict, to_dict
 from ._reader import _stage as _read_stage
 from ._reader import _wire, place_special
@@ -40,7 +41,6 @@ _SETTERS = {  # the Flow method that sets the stage of each role
 }
 # Flow configs the generated code sets another way: by the special-stage setters, and parameters.
 _SPECIAL_CONFIGS = {*(role.config for role in ROLES.values()), "constants"}
-_MODELLED = {"description", "configuration", "stages", *_SLOTS}
 
 
 def secret_variable(stage: str, config: str) -> str:
@@ -76,9 +76,11 @@ def restore_details(flow: Flow, details: Mapping[str, Any]) -> Flow:
     ``special`` (off-canvas stage slots given whole).
     """
     if "keys" in details:
-        flow._key_order = tuple(details["keys"])
-        flow._document = copy.deepcopy(dict(details.get("document") or {}))
-        flow._import_name = flow.name
+        flow._imported = ImportedDocument(
+            name=flow.name,
+            keys=tuple(details["keys"]),
+            values=copy.deepcopy(dict(details.get("document") or {})),
+        )
     if "configuration" in details:
         _restore_entries(flow._configs, details["configuration"])
     for name, fields in (details.get("stages") or {}).items():
@@ -676,7 +678,7 @@ def _details(original: dict[str, Any], built: dict[str, Any], imported: bool) ->
     details: dict[str, Any] = {}
     if imported:
         details["keys"] = list(original)
-        details["document"] = {k: v for k, v in original.items() if k not in _MODELLED}
+        details["document"] = {k: v for k, v in original.items() if k not in MODELLED_KEYS}
     if "configuration" not in original and built.get("configuration"):
         details["configuration"] = {"entries": []}  # the document had none; the DSL makes defaults
     config = _entries_diff(original.get("configuration"), built.get("configuration"))
@@ -807,7 +809,7 @@ def _generate(flow: Flow) -> tuple[str, dict[str, str]]:
     writer = _Writer(flow)
     source = writer.write()
     original = to_dict(flow)
-    details = _details(original, to_dict(writer.built), imported=flow._key_order is not None)
+    details = _details(original, to_dict(writer.built), imported=flow._imported is not None)
     if not details:
         return source, writer.secrets.environment
     details = writer.secrets.details(details)

@@ -14,6 +14,7 @@ from ..catalog import Catalog
 from ..errors import FlowFormatError
 from ..flow import Flow
 from ..stage import Stage
+from ._imported import MODELLED_KEYS, ImportedDocument
 from ._pipeline import STAGE_KEYS
 
 __all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "from_file", "from_json", "place_special", "split_document"]
@@ -152,16 +153,19 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F], take: Cal
     flow = cls(
         str(name), str(definition.get("description") or ""), catalog=catalog, engine=_engine(definition)
     )
-    flow._import_name = flow.name
-    flow._key_order = tuple(definition)
-    flow._document = dict(definition)
+    envelope_key = parts.pop("__key__", None)
+    flow._imported = ImportedDocument(
+        name=flow.name,
+        keys=tuple(definition),
+        values={k: v for k, v in definition.items() if k not in MODELLED_KEYS},
+        envelope_key=envelope_key,
+        envelope_keys=tuple(document) if envelope_key else None,
+        rules=parts.pop("pipelineRules", None),
+        library_definitions=parts.pop("libraryDefinitions", None),
+        envelope_extra=parts,
+    )
     if "description" in definition and definition["description"] is None:
         flow.description = None  # type: ignore[assignment]
-    flow._envelope_key = parts.pop("__key__", None)
-    flow._envelope_keys = tuple(document) if flow._envelope_key else None
-    flow._rules = parts.pop("pipelineRules", None)
-    flow._library_definitions = parts.pop("libraryDefinitions", None)
-    flow._envelope_extra = parts
     configuration = definition.get("configuration")
     if configuration is not None and not isinstance(configuration, list):
         raise FlowFormatError(f"'configuration' must be a list; got {type(configuration).__name__}")
