@@ -66,8 +66,10 @@ class _Where:
         self.value = value
         self.path = path
 
-    def fail(self, expected: str) -> FlowFormatError:
-        got = type(self.value).__name__ if self.value is not None else "nothing"
+    def fail(self, expected: str, got: str | None = None) -> FlowFormatError:
+        """The error for this part: ``expected`` against ``got`` (by default the value's type)."""
+        if got is None:
+            got = type(self.value).__name__ if self.value is not None else "nothing"
         return FlowFormatError(
             f"the stage definitions are not readable: {self.path} must be {expected}; got {got}",
             hint="Pass a definitions document as an engine's /rest/v1/definitions answers it.",
@@ -207,6 +209,13 @@ def compact_stage(
         "icon": where.at("icon").text(),
         "configs": [compact_config(c.mapping(), c.path) for c in where.at("configDefinitions").items()],
     }
+    driven_by = out["outputStreamsDrivenByConfig"]
+    if driven_by is not None and all(config["name"] != driven_by for config in out["configs"]):
+        # The engine sizes the stage's outputs from this config (Stream Selector's lanePredicates);
+        # a stage without it has no outputs anyone can set.
+        raise where.at("outputStreamsDrivenByConfig").fail(
+            "the name of one of the stage's configDefinitions, or empty", repr(driven_by)
+        )
     return out
 
 

@@ -251,6 +251,12 @@ def test_load_reports_bad_json_with_file_and_line(tmp_path: Path) -> None:
         ),
         ({"stages": [{"name": "x", "outputStreams": "many"}]}, "outputStreams must be a whole number"),
         (
+            # Outputs driven by a config the stage does not have: adding the stage crashed.
+            {"stages": [{"name": "x", "outputStreamsDrivenByConfig": "lanePredicates"}]},
+            "stages[0].outputStreamsDrivenByConfig must be the name of one of the stage's "
+            "configDefinitions, or empty; got 'lanePredicates'",
+        ),
+        (
             {"stages": [{"name": "x", "configDefinitions": [{"name": "c", "dependsOnMap": {"a": 5}}]}]},
             "dependsOnMap.a must be a list",
         ),
