@@ -107,6 +107,13 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
     except _DAMAGED:
         raise _bad("not a zip file", where, "Pass a zip written by export_flows.") from None
     with archive:
+        for number, info in enumerate(archive.infolist(), start=1):
+            if not info.filename:  # zipfile cuts a name at its first NUL byte
+                raise _bad(
+                    f"member {number} has no name (it is empty or starts with a NUL byte)",
+                    where,
+                    "Pass a zip written by export_flows.",
+                )
         members = [i for i in archive.infolist() if not i.is_dir() and i.filename.endswith(".json")]
         if len(members) > _MAX_MEMBERS or sum(i.file_size for i in members) > _MAX_BYTES:
             raise _bad(f"archive too large (more than {_MAX_MEMBERS} files or {_MAX_BYTES} bytes)", where)

@@ -50,6 +50,12 @@ def _name_flagged_utf8_that_is_not() -> bytes:
     return bytes(data)
 
 
+def _name_starting_with_nul() -> bytes:
+    """A member whose stored name starts with a NUL byte, which zipfile reads as an empty name."""
+    data = _zip(name="flows/a.json")
+    return data.replace(b"flows/a.json", b"\x00lows/a.json")
+
+
 def _truncated() -> bytes:
     data = _zip()
     return data[: len(data) // 2]
@@ -62,9 +68,10 @@ def _truncated() -> bytes:
         _corrupt_stream(zipfile.ZIP_LZMA),
         _corrupt_stream(zipfile.ZIP_BZIP2),
         _name_flagged_utf8_that_is_not,
+        _name_starting_with_nul,
         _truncated,
     ],
-    ids=["deflate", "lzma", "bzip2", "utf8-name", "truncated"],
+    ids=["deflate", "lzma", "bzip2", "utf8-name", "nul-name", "truncated"],
 )
 def test_a_damaged_archive_is_a_400_naming_the_file_storing_nothing(damaged: Callable[[], bytes]) -> None:
     project = Project.memory()
