@@ -145,7 +145,9 @@ def _imported(document: object, member: str, location: str) -> ImportedFlow:
         definition, parts = split_document(document)
         flow: Flow = from_json(document)
     except FlowFormatError as error:
-        raise _bad(f"not a flow: {error.message}", location, error.hint) from None
+        # The reader's own "not a flow: expected ..." already says it; say it once.
+        message = error.message if error.message.startswith("not a flow") else f"not a flow: {error.message}"
+        raise _bad(message, location, error.hint) from None
     asset = as_mapping(parts.get("flow"))
     metadata = as_mapping(asset.get("metadata"))
     entity = as_mapping(as_mapping(asset.get("entity")).get("streamsets_flow"))

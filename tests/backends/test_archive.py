@@ -103,3 +103,14 @@ def test_export_blanks_passwords_held_in_list_rows_unless_plain_text_is_asked_fo
     plain = member(plain=True)
     assert "s3cr3t-user" in plain
     assert "s3cr3t-app" in plain
+
+
+def test_a_member_that_is_not_a_flow_says_so_once() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("flows/a.json", json.dumps({"hello": 1}))
+    with pytest.raises(BackendError) as raised:
+        Project.memory().backend.import_flows(buffer.getvalue(), conflict_resolution="rename")
+    message = str(raised.value)
+    assert "flows.zip:flows/a.json" in message
+    assert message.count("not a flow") == 1, message
