@@ -96,6 +96,15 @@ class _Where:
     def values(self) -> list[Any]:
         return [item.value for item in self.items()]
 
+    def texts(self) -> list[str]:
+        """A list of text, such as a chooser's values and labels (compared, looked up, shown)."""
+        found = []
+        for item in self.items():
+            if not isinstance(item.value, str):
+                raise item.fail("text")
+            found.append(item.value)
+        return found
+
     def text(self, default: str = "", *, required: bool = False) -> str:
         """Text (a number is taken as its text: engines write versions both ways); ``required``
         makes it a name, which must be non-empty text."""
@@ -146,9 +155,9 @@ def compact_config(config: Mapping[str, Any], path: str = "config") -> dict[str,
         model.mapping()
         compact_model: dict[str, Any] = {"modelType": model.at("modelType").text() or None}
         if model.at("values").value is not None:
-            compact_model["values"] = model.at("values").values()
+            compact_model["values"] = model.at("values").texts()
         if model.at("labels").value is not None:
-            compact_model["labels"] = model.at("labels").values()
+            compact_model["labels"] = model.at("labels").texts()
         provider = model.at("valuesProviderClass").text()
         if model.mapping().get("dynamic") or provider.endswith(_RUNTIME_CHOOSERS):
             compact_model["dynamic"] = True
@@ -195,7 +204,7 @@ def compact_stage(
         "outputStreams": where.at("outputStreams").count(),
         "variableOutputStreams": bool(stage.get("variableOutputStreams")),
         "outputStreamsDrivenByConfig": where.at("outputStreamsDrivenByConfig").text() or None,
-        "outputStreamLabels": where.at("outputStreamLabels").values(),
+        "outputStreamLabels": where.at("outputStreamLabels").texts(),
         "services": [
             {
                 "service": service.at("service").text(required=True),
@@ -204,8 +213,8 @@ def compact_stage(
             for service in where.at("services").items()
             if service.mapping() is not None
         ],
-        "hideStage": where.at("hideStage").values(),
-        "executionModes": where.at("executionModes").values(),
+        "hideStage": where.at("hideStage").texts(),
+        "executionModes": where.at("executionModes").texts(),
         "icon": where.at("icon").text(),
         "configs": [compact_config(c.mapping(), c.path) for c in where.at("configDefinitions").items()],
     }

@@ -251,6 +251,29 @@ def test_load_reports_bad_json_with_file_and_line(tmp_path: Path) -> None:
         ),
         ({"stages": [{"name": "x", "outputStreams": "many"}]}, "outputStreams must be a whole number"),
         (
+            # Chooser values that are not text: checking a value against them crashed.
+            {
+                "stages": [
+                    {
+                        "name": "x",
+                        "configDefinitions": [
+                            {
+                                "name": "c",
+                                "type": "MODEL",
+                                "model": {"modelType": "VALUE_CHOOSER", "values": [[], "A"]},
+                            }
+                        ],
+                    }
+                ]
+            },
+            "stages[0].configDefinitions[0].model.values[0] must be text; got list",
+        ),
+        (
+            # Output labels that are not text: drawing the flow crashed.
+            {"stages": [{"name": "x", "outputStreams": 2, "outputStreamLabels": [{"a": 1}, "b"]}]},
+            "stages[0].outputStreamLabels[0] must be text; got dict",
+        ),
+        (
             # Outputs driven by a config the stage does not have: adding the stage crashed.
             {"stages": [{"name": "x", "outputStreamsDrivenByConfig": "lanePredicates"}]},
             "stages[0].outputStreamsDrivenByConfig must be the name of one of the stage's "
