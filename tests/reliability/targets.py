@@ -433,8 +433,11 @@ def definition_seeds() -> list[dict[str, Any]]:
         .to("Stream Selector")
     )
     flow.when("${record:value('/a') > 1}").to("Expression Evaluator").to("Trash")
-    flow.otherwise().to("Trash")
+    deduplicator = flow.otherwise().to("Record Deduplicator").stage
     whole = flow.flow
+    # Two outputs without predicates: their labels come from the definitions.
+    deduplicator.connect_output_to(whole.add_stage("Trash"), output_idx=0)
+    deduplicator.connect_output_to(whole.add_stage("Trash"), output_idx=1)
     whole.set_error_stage("Discard")
     for rename, flat in ((False, False), (True, False), (True, True), (False, True)):
         definition = whole.to_dict()
