@@ -32,6 +32,10 @@ _RUNTIME_CHOOSERS = (
 # Java's Long.MIN/MAX (and their float renderings) mean "no limit".
 _NO_LIMIT = 2**53
 
+# A stage gets one output lane per output stream when it is added: engines' stages have at most a
+# few, and a definition claiming Long.MAX_VALUE of them must not make flowbuilder try to build them.
+_MAX_OUTPUT_STREAMS = 1_000
+
 
 def engine_of_library(library: str) -> str:
     """The engine a stage library belongs to.
@@ -118,11 +122,14 @@ class _Where:
             raise self.fail("text")
         return str(self.value)
 
-    def count(self) -> int:
+    def count(self, maximum: int) -> int:
+        """A whole number from 0 to ``maximum`` (empty is 0)."""
         if self.value is None or self.value == "":
             return 0
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise self.fail("a whole number")
+        if not 0 <= self.value <= maximum:
+            raise self.fail(f"a whole number from 0 to {maximum:,}", f"{self.value:,}")
         return self.value
 
 
@@ -201,7 +208,7 @@ def compact_stage(
         "statsAggregatorStage": bool(stage.get("statsAggregatorStage")),
         "pipelineLifecycleStage": bool(stage.get("pipelineLifecycleStage")),
         "producingEvents": bool(stage.get("producingEvents")),
-        "outputStreams": where.at("outputStreams").count(),
+        "outputStreams": where.at("outputStreams").count(_MAX_OUTPUT_STREAMS),
         "variableOutputStreams": bool(stage.get("variableOutputStreams")),
         "outputStreamsDrivenByConfig": where.at("outputStreamsDrivenByConfig").text() or None,
         "outputStreamLabels": where.at("outputStreamLabels").texts(),

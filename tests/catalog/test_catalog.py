@@ -269,6 +269,12 @@ def test_load_reports_bad_json_with_file_and_line(tmp_path: Path) -> None:
             "stages[0].configDefinitions[0].model.values[0] must be text; got list",
         ),
         (
+            # Long.MAX_VALUE outputs: adding the stage built a lane for each until memory ran out.
+            {"stages": [{"name": "x", "outputStreams": 2**63 - 1}]},
+            "outputStreams must be a whole number from 0 to 1,000; got 9,223,372,036,854,775,807",
+        ),
+        ({"stages": [{"name": "x", "outputStreams": -1}]}, "from 0 to 1,000; got -1"),
+        (
             # Output labels that are not text: drawing the flow crashed.
             {"stages": [{"name": "x", "outputStreams": 2, "outputStreamLabels": [{"a": 1}, "b"]}]},
             "stages[0].outputStreamLabels[0] must be text; got dict",
