@@ -19,7 +19,9 @@ and ``server`` (the ``flowbuilder serve`` WSGI app: methods, paths, ids, queries
 Content-Length values and bodies; a 500 answer is a crash). A FlowbuilderError is the expected
 answer to bad input; anything else is a crash, printed once per distinct error type and place,
 with the first input that caused it. The CI-sized run of the same targets is
-tests/reliability/test_fuzz.py. Exit status 1 when any crash was found.
+tests/reliability/test_fuzz.py. Exit status 1 when any crash was found. The run's address space is
+capped (``--memory-gb``), so an input that makes flowbuilder take unbounded memory is reported as
+a MemoryError crash.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import resource
 import sys
 import time
 from pathlib import Path
@@ -93,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=None, help="time budget per target")
     parser.add_argument("--target", action="append", help="run only these targets (repeatable)")
     parser.add_argument(
+        "--memory-gb",
+        type=float,
+        default=4,
+        help="address-space limit (default 4 GB): an input that makes flowbuilder take more is a "
+        "MemoryError, reported as a crash, instead of the kernel killing the run",
+    )
+    parser.add_argument(
         "--seed-bytes",
         type=int,
         default=60_000,
@@ -101,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if options.examples is None:
         options.examples = 10**9 if options.minutes else 20_000
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    limit = int(options.memory_gb * 2**30)
+    resource.setrlimit(
+        resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard)
+    )
     chosen = list(targets(seeds(options.seed_bytes)))
     if options.target:
         unknown = set(options.target) - {t.name for t in chosen}
