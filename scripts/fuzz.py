@@ -7,12 +7,21 @@
 Targets (tests/reliability/targets.py): ``from_json`` (Flow.from_json on mutated flow documents,
 byte-mutated JSON text and random JSON, then validate, to_json, to_dot, to_mermaid and reprs),
 ``to_python`` (the same inputs through Python generation; the generated source must run),
-``preview`` (the same inputs through the preview runner with sample records), ``el`` (the
-expression-language parser and evaluator) and ``server`` (the ``flowbuilder serve`` WSGI app:
-methods, paths, ids, queries, headers, Content-Length values and bodies; a 500 answer is a
-crash). A FlowbuilderError is the expected answer to bad input; anything else is a crash, printed
-once per distinct error type and place, with the first input that caused it. The CI-sized run of
-the same targets is tests/reliability/test_fuzz.py. Exit status 1 when any crash was found.
+``preview`` (the same inputs through the preview runner with sample records), ``definitions``
+(flow exports whose embedded ``libraryDefinitions`` are mutated structurally: keys dropped,
+values of the wrong JSON type, empty, huge or negative, config and model fields at odds; then
+from_json, validate, to_json, to_dot, to_mermaid and to_python, whose source must run),
+``archive`` (export zips damaged byte by byte and in their header fields, and zips built member by
+member with other compressions, duplicate, absolute and ``..`` names, non-JSON, non-object and
+deeply nested members; imported through the store and through Project.import_flows, and a refused
+import must leave the store as it was), ``el`` (the expression-language parser and evaluator)
+and ``server`` (the ``flowbuilder serve`` WSGI app: methods, paths, ids, queries, headers,
+Content-Length values and bodies; a 500 answer is a crash). A FlowbuilderError is the expected
+answer to bad input; anything else is a crash, printed once per distinct error type and place,
+with the first input that caused it. The CI-sized run of the same targets is
+tests/reliability/test_fuzz.py. Exit status 1 when any crash was found. The run's address space is
+capped (``--memory-gb``), so an input that makes flowbuilder take unbounded memory is reported as
+a MemoryError crash.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import resource
 import sys
 import time
 from pathlib import Path
@@ -76,10 +86,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--examples", type=int, default=20_000, help="inputs per target (default 20,000)")
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=None,
+        help="inputs per target (default 20,000; no limit but the time budget with --minutes)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--minutes", type=float, default=None, help="time budget per target")
     parser.add_argument("--target", action="append", help="run only these targets (repeatable)")
+    parser.add_argument(
+        "--memory-gb",
+        type=float,
+        default=4,
+        help="address-space limit (default 4 GB): an input that makes flowbuilder take more is a "
+        "MemoryError, reported as a crash, instead of the kernel killing the run",
+    )
     parser.add_argument(
         "--seed-bytes",
         type=int,
@@ -87,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         help="mutate corpus files up to this size (default 60,000 bytes; larger ones are slow to copy)",
     )
     options = parser.parse_args(argv)
+    if options.examples is None:
+        options.examples = 10**9 if options.minutes else 20_000
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    limit = int(options.memory_gb * 2**30)
+    resource.setrlimit(
+        resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard)
+    )
     chosen = list(targets(seeds(options.seed_bytes)))
     if options.target:
         unknown = set(options.target) - {t.name for t in chosen}

@@ -109,6 +109,13 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
     except _DAMAGED:
         raise _bad("not a zip file", where, "Pass a zip written by export_flows.") from None
     with archive:
+        for number, info in enumerate(archive.infolist(), start=1):
+            if not info.filename:  # zipfile cuts a name at its first NUL byte
+                raise _bad(
+                    f"member {number} has no name (it is empty or starts with a NUL byte)",
+                    where,
+                    "Pass a zip written by export_flows.",
+                )
         members = [i for i in archive.infolist() if not i.is_dir() and i.filename.endswith(".json")]
         if len(members) > _MAX_MEMBERS or sum(i.file_size for i in members) > _MAX_BYTES:
             raise _bad(
@@ -144,7 +151,9 @@ def _imported(document: object, member: str, location: str) -> ImportedFlow:
         definition, parts = split_document(document)
         flow: Flow = from_json(document)
     except FlowFormatError as error:
-        raise _bad(f"not a flow: {error.message}", location, error.hint) from None
+        # The reader's own "not a flow: expected ..." already says it; say it once.
+        message = error.message if error.message.startswith("not a flow") else f"not a flow: {error.message}"
+        raise _bad(message, location, error.hint) from None
     asset = as_mapping(parts.get("flow"))
     metadata = as_mapping(asset.get("metadata"))
     entity = as_mapping(as_mapping(asset.get("entity")).get("streamsets_flow"))

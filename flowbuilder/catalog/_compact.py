@@ -32,6 +32,10 @@ _RUNTIME_CHOOSERS = (
 # Java's Long.MIN/MAX (and their float renderings) mean "no limit".
 _NO_LIMIT = 2**53
 
+# A stage gets one output lane per output stream when it is added: engines' stages have at most a
+# few, and a definition claiming Long.MAX_VALUE of them must not make flowbuilder try to build them.
+_MAX_OUTPUT_STREAMS = 1_000
+
 
 def engine_of_library(library: str) -> str:
     """The engine a stage library belongs to.
@@ -66,8 +70,10 @@ class _Where:
         self.value = value
         self.path = path
 
-    def fail(self, expected: str) -> FlowFormatError:
-        got = type(self.value).__name__ if self.value is not None else "nothing"
+    def fail(self, expected: str, got: str | None = None) -> FlowFormatError:
+        """The error for this part: ``expected`` against ``got`` (by default the value's type)."""
+        if got is None:
+            got = type(self.value).__name__ if self.value is not None else "nothing"
         return FlowFormatError(
             f"the stage definitions are not readable: {self.path} must be {expected}; got {got}",
             hint="Pass a definitions document as an engine's /rest/v1/definitions answers it.",
@@ -94,6 +100,15 @@ class _Where:
     def values(self) -> list[Any]:
         return [item.value for item in self.items()]
 
+    def texts(self) -> list[str]:
+        """A list of text, such as a chooser's values and labels (compared, looked up, shown)."""
+        found = []
+        for item in self.items():
+            if not isinstance(item.value, str):
+                raise item.fail("text")
+            found.append(item.value)
+        return found
+
     def text(self, default: str = "", *, required: bool = False) -> str:
         """Text (a number is taken as its text: engines write versions both ways); ``required``
         makes it a name, which must be non-empty text."""
@@ -107,11 +122,14 @@ class _Where:
             raise self.fail("text")
         return str(self.value)
 
-    def count(self) -> int:
+    def count(self, maximum: int) -> int:
+        """A whole number from 0 to ``maximum`` (empty is 0)."""
         if self.value is None or self.value == "":
             return 0
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise self.fail("a whole number")
+        if not 0 <= self.value <= maximum:
+            raise self.fail(f"a whole number from 0 to {maximum:,}", f"{self.value:,}")
         return self.value
 
 
@@ -144,9 +162,9 @@ def compact_config(config: Mapping[str, Any], path: str = "config") -> dict[str,
         model.mapping()
         compact_model: dict[str, Any] = {"modelType": model.at("modelType").text() or None}
         if model.at("values").value is not None:
-            compact_model["values"] = model.at("values").values()
+            compact_model["values"] = model.at("values").texts()
         if model.at("labels").value is not None:
-            compact_model["labels"] = model.at("labels").values()
+            compact_model["labels"] = model.at("labels").texts()
         provider = model.at("valuesProviderClass").text()
         if model.mapping().get("dynamic") or provider.endswith(_RUNTIME_CHOOSERS):
             compact_model["dynamic"] = True
@@ -190,10 +208,10 @@ def compact_stage(
         "statsAggregatorStage": bool(stage.get("statsAggregatorStage")),
         "pipelineLifecycleStage": bool(stage.get("pipelineLifecycleStage")),
         "producingEvents": bool(stage.get("producingEvents")),
-        "outputStreams": where.at("outputStreams").count(),
+        "outputStreams": where.at("outputStreams").count(_MAX_OUTPUT_STREAMS),
         "variableOutputStreams": bool(stage.get("variableOutputStreams")),
         "outputStreamsDrivenByConfig": where.at("outputStreamsDrivenByConfig").text() or None,
-        "outputStreamLabels": where.at("outputStreamLabels").values(),
+        "outputStreamLabels": where.at("outputStreamLabels").texts(),
         "services": [
             {
                 "service": service.at("service").text(required=True),
@@ -202,11 +220,18 @@ def compact_stage(
             for service in where.at("services").items()
             if service.mapping() is not None
         ],
-        "hideStage": where.at("hideStage").values(),
-        "executionModes": where.at("executionModes").values(),
+        "hideStage": where.at("hideStage").texts(),
+        "executionModes": where.at("executionModes").texts(),
         "icon": where.at("icon").text(),
         "configs": [compact_config(c.mapping(), c.path) for c in where.at("configDefinitions").items()],
     }
+    driven_by = out["outputStreamsDrivenByConfig"]
+    if driven_by is not None and all(config["name"] != driven_by for config in out["configs"]):
+        # The engine sizes the stage's outputs from this config (Stream Selector's lanePredicates);
+        # a stage without it has no outputs anyone can set.
+        raise where.at("outputStreamsDrivenByConfig").fail(
+            "the name of one of the stage's configDefinitions, or empty", repr(driven_by)
+        )
     return out
 
 

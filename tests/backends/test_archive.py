@@ -50,6 +50,12 @@ def _name_flagged_utf8_that_is_not() -> bytes:
     return bytes(data)
 
 
+def _name_starting_with_nul() -> bytes:
+    """A member whose stored name starts with a NUL byte, which zipfile reads as an empty name."""
+    data = _zip(name="flows/a.json")
+    return data.replace(b"flows/a.json", b"\x00lows/a.json")
+
+
 def _truncated() -> bytes:
     data = _zip()
     return data[: len(data) // 2]
@@ -62,9 +68,10 @@ def _truncated() -> bytes:
         _corrupt_stream(zipfile.ZIP_LZMA),
         _corrupt_stream(zipfile.ZIP_BZIP2),
         _name_flagged_utf8_that_is_not,
+        _name_starting_with_nul,
         _truncated,
     ],
-    ids=["deflate", "lzma", "bzip2", "utf8-name", "truncated"],
+    ids=["deflate", "lzma", "bzip2", "utf8-name", "nul-name", "truncated"],
 )
 def test_a_damaged_archive_is_a_400_naming_the_file_storing_nothing(damaged: Callable[[], bytes]) -> None:
     project = Project.memory()
@@ -96,3 +103,14 @@ def test_export_blanks_passwords_held_in_list_rows_unless_plain_text_is_asked_fo
     plain = member(plain=True)
     assert "s3cr3t-user" in plain
     assert "s3cr3t-app" in plain
+
+
+def test_a_member_that_is_not_a_flow_says_so_once() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("flows/a.json", json.dumps({"hello": 1}))
+    with pytest.raises(BackendError) as raised:
+        Project.memory().backend.import_flows(buffer.getvalue(), conflict_resolution="rename")
+    message = str(raised.value)
+    assert "flows.zip:flows/a.json" in message
+    assert message.count("not a flow") == 1, message

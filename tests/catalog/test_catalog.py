@@ -251,6 +251,41 @@ def test_load_reports_bad_json_with_file_and_line(tmp_path: Path) -> None:
         ),
         ({"stages": [{"name": "x", "outputStreams": "many"}]}, "outputStreams must be a whole number"),
         (
+            # Chooser values that are not text: checking a value against them crashed.
+            {
+                "stages": [
+                    {
+                        "name": "x",
+                        "configDefinitions": [
+                            {
+                                "name": "c",
+                                "type": "MODEL",
+                                "model": {"modelType": "VALUE_CHOOSER", "values": [[], "A"]},
+                            }
+                        ],
+                    }
+                ]
+            },
+            "stages[0].configDefinitions[0].model.values[0] must be text; got list",
+        ),
+        (
+            # Long.MAX_VALUE outputs: adding the stage built a lane for each until memory ran out.
+            {"stages": [{"name": "x", "outputStreams": 2**63 - 1}]},
+            "outputStreams must be a whole number from 0 to 1,000; got 9,223,372,036,854,775,807",
+        ),
+        ({"stages": [{"name": "x", "outputStreams": -1}]}, "from 0 to 1,000; got -1"),
+        (
+            # Output labels that are not text: drawing the flow crashed.
+            {"stages": [{"name": "x", "outputStreams": 2, "outputStreamLabels": [{"a": 1}, "b"]}]},
+            "stages[0].outputStreamLabels[0] must be text; got dict",
+        ),
+        (
+            # Outputs driven by a config the stage does not have: adding the stage crashed.
+            {"stages": [{"name": "x", "outputStreamsDrivenByConfig": "lanePredicates"}]},
+            "stages[0].outputStreamsDrivenByConfig must be the name of one of the stage's "
+            "configDefinitions, or empty; got 'lanePredicates'",
+        ),
+        (
             {"stages": [{"name": "x", "configDefinitions": [{"name": "c", "dependsOnMap": {"a": 5}}]}]},
             "dependsOnMap.a must be a list",
         ),

@@ -13,7 +13,17 @@ from tests.reliability.targets import Crash, Target, guard, targets
 
 TARGETS = {target.name: target for target in targets()}
 # Inputs per target: the flow targets import, compile and draw whole corpus flows (~10 ms each).
-EXAMPLES = {"from_json": 80, "to_python": 50, "preview": 80, "el": 300, "server": 300}
+# ``definitions`` extends the catalog from each input's embedded definitions; ``archive`` imports
+# each zip twice into a fresh project (~50 ms each).
+EXAMPLES = {
+    "from_json": 80,
+    "to_python": 50,
+    "preview": 80,
+    "definitions": 60,
+    "archive": 60,
+    "el": 300,
+    "server": 300,
+}
 CI = settings(
     max_examples=100,
     deadline=None,
@@ -36,7 +46,9 @@ def test_the_ci_run_covers_every_target() -> None:
     assert set(TARGETS) == set(EXAMPLES)
 
 
-@pytest.mark.parametrize("name", ["from_json", "to_python", "preview", "el", "server"])
+@pytest.mark.parametrize(
+    "name", ["from_json", "to_python", "preview", "definitions", "archive", "el", "server"]
+)
 def test_fuzzed_inputs_only_ever_raise_flowbuilder_errors(name: str) -> None:
     _fuzz(TARGETS[name])
 
