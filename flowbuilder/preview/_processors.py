@@ -490,7 +490,11 @@ class _RecordDeduplicator(StageRun):
 
 
 def java_split(text: str, pattern: re.Pattern[str], limit: int) -> list[str]:
-    """Java's ``String.split(regex, limit)``: at most ``limit`` parts; with 0, trailing empties dropped."""
+    """Java's ``String.split(regex, limit)``: at most ``limit`` parts; with 0, trailing empties dropped.
+
+    As in Java, text the separator never matches is the one part, but once it matched every trailing
+    empty part goes, so ``" "`` split on ``\\s`` has no parts at all.
+    """
     parts: list[str] = []
     start = 0
     for found in pattern.finditer(text):
@@ -500,9 +504,11 @@ def java_split(text: str, pattern: re.Pattern[str], limit: int) -> list[str]:
             continue
         parts.append(text[start : found.start()])
         start = found.end()
+    if not parts:
+        return [text]
     parts.append(text[start:])
     if limit == 0:
-        while len(parts) > 1 and parts[-1] == "":
+        while parts and parts[-1] == "":
             parts.pop()
     return parts
 
