@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import PreviewError
@@ -18,7 +18,7 @@ from . import _hashing, _java, _paths
 from ._convert import Conversion, convert
 from ._el import Expression, coerce_bool, coerce_double
 from ._fields import Field
-from ._functions import java_regex, java_replacement
+from ._functions import java_regex
 from ._records import Record
 from ._stages import Batch, StageContext, StageRun, error_text, register
 
@@ -270,9 +270,27 @@ class _FieldRemover(_RecordByRecord):
 
 
 def _patch_path_regex(expression: str) -> str:
-    """A from-field expression as a regex: list indexes literal, ``[*]`` any index."""
-    patched = re.sub(r"\[\*\]", r"\\[[0-9]+\\]", expression)
-    return re.sub(r"(?<!\\)\[([0-9]+)\]", r"\\[\1\\]", patched)
+    """A from-field expression as the engine's regex (``FieldRegexUtil.patchUpFieldPathRegex``).
+
+    ``[*]`` and ``[(*)]`` match any list index, ``[0]`` and ``[(0)]`` that index, ``/*`` and
+    ``/(*)`` any map key; then ``|`` inside quotes is a literal, as the engine escapes it.
+
+    >>> _patch_path_regex("/(*)[(*)]/'a|b(.*)'")
+    "/([^/\\\\[]+)\\\\[(\\\\d+)\\\\]/'a\\\\|b(.*)'"
+    """
+    patched = re.sub(r"\[(\(?)\*(\)?)\]", lambda m: rf"\[{m[1]}\d+{m[2]}\]", expression)
+    patched = re.sub(r"\[(\(?)(\d+)(\)?)\]", lambda m: rf"\[{m[1]}{m[2]}{m[3]}\]", patched)
+    patched = re.sub(r"(/\(?)\*(\)?)", lambda m: rf"{m[1]}[^/\[]+{m[2]}", patched)
+    parts = java_split(patched, re.compile("'"), 0)
+    return "".join(f"'{part.replace('|', chr(92) + '|')}'" if i % 2 else part for i, part in enumerate(parts))
+
+
+def _canonical_path(path: str) -> str:
+    """``path`` written as the engine writes record paths (names quoted when not plain)."""
+    canonical = ""
+    for segment in _paths.parse(path):
+        canonical = _paths.join(canonical, segment.index if segment.kind == "index" else segment.name)
+    return canonical
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldrenamer_FieldRenamerDProcessor", "Field Renamer")
@@ -287,7 +305,8 @@ class _FieldRenamer(_RecordByRecord):
 
     def __init__(self, ctx: StageContext) -> None:
         super().__init__(ctx)
-        self.rules: list[tuple[re.Pattern[str], str, str]] = []
+        # (pattern, to-field expression, from-field expression, literal version 1 row)
+        self.rules: list[tuple[re.Pattern[str], str, str, bool]] = []
         for row in _rows(ctx, "renameMapping"):
             literal = "fromField" in row
             source = str(row.get("fromField" if literal else "fromFieldExpression") or "")
@@ -295,16 +314,18 @@ class _FieldRenamer(_RecordByRecord):
             if not source:
                 continue
             try:
-                source = str(ctx.static(source, "renameMapping"))
-                target = str(ctx.static(target, "renameMapping"))
-                pattern = java_regex(re.escape(source) if literal else _patch_path_regex(source))
-                replacement = target.replace("\\", "\\\\") if literal else java_replacement(target)
-            except (re.error, ValueError) as error:
+                if literal:
+                    source = str(ctx.static(source, "renameMapping"))
+                    target = str(ctx.static(target, "renameMapping"))
+                    pattern = java_regex(re.escape(_canonical_path(source)))
+                else:
+                    pattern = java_regex(_patch_path_regex(source))
+            except (re.error, ValueError, PreviewError) as error:
                 raise ctx.fail(
                     f"has an invalid from/to field expression {source!r}: {error} (FIELD_RENAMER_02)",
                     config="renameMapping",
                 ) from None
-            self.rules.append((pattern, replacement, source))
+            self.rules.append((pattern, target, source, literal))
         self.missing = str(ctx.config("errorHandler.nonExistingFromFieldHandling", "TO_ERROR"))
         self.existing = str(ctx.config("errorHandler.existingToFieldHandling", "TO_ERROR"))
         if ctx.config("onStagePreConditionFailure") is not None:
@@ -320,25 +341,27 @@ class _FieldRenamer(_RecordByRecord):
         matched_by: dict[str, str] = {}
         clashes: dict[str, list[str]] = {}
         missing: list[str] = []
-        for pattern, replacement, source in self.rules:
+        for pattern, target, source, literal in self.rules:
             hit = False
             for path in paths:
-                if pattern.fullmatch(path) is None:
+                found = pattern.fullmatch(path)
+                if found is None:
                     continue
                 hit = True
                 if path in renames:
                     clashes.setdefault(path, [matched_by[path]]).append(source)
                 else:
-                    renames[path] = pattern.sub(replacement, path)
+                    renames[path] = target if literal else self._target(target, found)
                     matched_by[path] = source
             if not hit:
                 missing.append(source)
         for path in clashes:
             renames.pop(path)
         overwrite: list[str] = []
-        for source_path, target_path in sorted(
-            renames.items(), key=lambda item: _rename_order(item[0]), reverse=True
-        ):
+        order = _rename_order(paths)
+        moved: dict[str, str] = {}
+        for original_path, target_path in sorted(renames.items(), key=lambda item: order(item[0])):
+            source_path = _moved_path(original_path, moved)
             field = record.field(source_path)
             if field is None:
                 continue
@@ -363,6 +386,7 @@ class _FieldRenamer(_RecordByRecord):
                 return False
             if source_path != target:
                 _paths.delete(record._root, source_path)
+                moved[original_path] = target
         if self.missing == "TO_ERROR" and missing:
             batch.error(
                 record,
@@ -383,10 +407,40 @@ class _FieldRenamer(_RecordByRecord):
             return False
         return True
 
+    def _target(self, expression: str, found: re.Match[str]) -> str:
+        # The engine puts each group's text in for $0, $1... (plain text, not a regex replacement),
+        # then evaluates the result, so ${str:toUpper("$1")} sees the group.
+        for number in range(found.re.groups + 1):
+            expression = expression.replace(f"${number}", found[number] or "")
+        return str(self.ctx.static(expression, "renameMapping"))
 
-def _rename_order(path: str) -> tuple[Any, ...]:
-    # Later list elements first, so moving one does not shift the next; otherwise keep record order.
-    return tuple(s.index for s in _paths.parse(path) if s.kind == "index")
+
+def _rename_order(paths: list[str]) -> Callable[[str], tuple[int, ...]]:
+    """Sort key for renames: parents before their fields, map keys in record order, and later list
+    elements first, so moving one does not shift the next (as the engine's path comparator)."""
+    position = {path: number for number, path in enumerate(paths)}
+
+    def key(path: str) -> tuple[int, ...]:
+        parts: list[int] = []
+        prefix = ""
+        for segment in _paths.parse(path):
+            if segment.kind == "index":
+                prefix = _paths.join(prefix, segment.index)
+                parts.append(-segment.index)
+            else:
+                prefix = _paths.join(prefix, segment.name)
+                parts.append(position.get(prefix, len(position)))
+        return tuple(parts)
+
+    return key
+
+
+def _moved_path(path: str, moved: dict[str, str]) -> str:
+    """Where ``path`` is now that some of its parents were renamed (``/A/b`` once ``/A`` went to ``/a``)."""
+    for ancestor in sorted(moved, key=len, reverse=True):
+        if path.startswith(ancestor) and path[len(ancestor) : len(ancestor) + 1] in ("/", "["):
+            return moved[ancestor] + path[len(ancestor) :]
+    return path
 
 
 # -- Field Type Converter ------------------------------------------------------------------------
