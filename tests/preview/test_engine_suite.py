@@ -306,3 +306,316 @@ def test_field_remover() -> None:
     assert {"name", "id"}.isdisjoint(remover1.value)
     assert {"checknull1", "checknull2"}.isdisjoint(remover2.value)
     assert remover3.value == {"address": {"home": {"zipcode": "27023"}}}
+
+
+# -- Field Renamer --------------------------------------------------------------------------------
+
+
+def _renamer(raw_data: str, rows: list[dict[str, str]], **config: str) -> PreviewResult:
+    return _run(raw_data, ("Field Renamer", {"fields_to_rename": rows, **config}))
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer
+def test_field_renamer() -> None:
+    raw_data = json.dumps({"OPS_name1": "abc1", "OPS_name2": "abc2"})
+    [record] = _output(
+        _renamer(raw_data, [{"fromFieldExpression": "(.*)OPS_(.*)", "toFieldExpression": "$1$2"}])
+    )
+    assert record == {"name1": "abc1", "name2": "abc2"}
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_uppercasing
+def test_field_renamer_uppercasing() -> None:
+    raw_data = json.dumps({"first_key": "IPO", "second_key": "StreamSets"})
+    rows = [{"fromFieldExpression": "/(.*)", "toFieldExpression": '/${str:toUpper("$1")}'}]
+    [record] = _output(_renamer(raw_data, rows))
+    assert (record["FIRST_KEY"], record["SECOND_KEY"]) == ("IPO", "StreamSets")
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_lowercasing_nested_data
+def test_field_renamer_lowercasing_nested_data() -> None:
+    raw_data = """{
+                 "Name": "Leo",
+                 "age": 20,
+                 "ADDRESS":{"Home":"XYZ", "Office":"ABC"},
+                 "Phone": ["11223344","222114455"],
+                 "Hobbies":[{"Reading":{"Books":["B1","B2"]}, "Music":["Jazz","Pop"]},"Travelling"]
+               }"""
+    rows = [{"fromFieldExpression": "/(.*)", "toFieldExpression": '/${str:toLower("$1")}'}]
+    [record] = _output(_renamer(raw_data, rows, target_field_already_exists="REPLACE"))
+    assert {"Name", "ADDRESS", "Phone", "Hobbies"}.isdisjoint(record)
+    assert record["name"] == "Leo"
+    assert record["age"] == 20
+    assert record["address"] == {"home": "XYZ", "office": "ABC"}
+    assert record["phone"] == ["11223344", "222114455"]
+    assert record["hobbies"] == [{"reading": {"books": ["B1", "B2"]}, "music": ["Jazz", "Pop"]}, "Travelling"]
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_non_existing_source_field
+@pytest.mark.parametrize(
+    ("to_field_expression", "source_field_does_not_exist", "target_field_already_exists"),
+    [
+        ("/alsoNonExisting", "CONTINUE", "TO_ERROR"),
+        ("/existing", "CONTINUE", "TO_ERROR"),
+        ("/existing", "CONTINUE", "REPLACE"),
+        ("/existing", "TO_ERROR", "TO_ERROR"),
+    ],
+)
+def test_field_renamer_non_existing_source_field(
+    to_field_expression: str, source_field_does_not_exist: str, target_field_already_exists: str
+) -> None:
+    result = _renamer(
+        '{"name":"Leo"}',
+        [{"fromFieldExpression": "/nonExisting", "toFieldExpression": to_field_expression}],
+        source_field_does_not_exist=source_field_does_not_exist,
+        target_field_already_exists=target_field_already_exists,
+        multiple_source_field_matches="TO_ERROR",
+    )
+    if source_field_does_not_exist == "TO_ERROR" and target_field_already_exists == "TO_ERROR":
+        assert (len(_output(result)), len(result.error_records)) == (0, 1)
+    else:
+        assert (len(_output(result)), len(result.error_records)) == (1, 0)
+        assert _output(result)[0]["name"] == "Leo"
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_target_field_exist
+@pytest.mark.parametrize(
+    ("to_field_expression", "target_field_already_exists", "expected"),
+    [
+        ("/overwrite", "REPLACE", {"overwrite": "foo"}),
+        ("/existing", "REPLACE", {"existing": "foo", "overwrite": "bar"}),
+        ("/overwrite", "TO_ERROR", None),
+        ("/overwrite", "APPEND_NUMBERS", {"overwrite1": "foo", "overwrite": "bar"}),
+    ],
+)
+def test_field_renamer_target_field_exist(
+    to_field_expression: str, target_field_already_exists: str, expected: dict[str, str] | None
+) -> None:
+    result = _renamer(
+        '{"existing":"foo", "overwrite":"bar"}',
+        [{"fromFieldExpression": "/existing", "toFieldExpression": to_field_expression}],
+        source_field_does_not_exist="CONTINUE",
+        target_field_already_exists=target_field_already_exists,
+        multiple_source_field_matches="TO_ERROR",
+    )
+    if expected is None:
+        assert (len(_output(result)), len(result.error_records)) == (0, 1)
+    else:
+        [record] = _output(result)
+        assert {key: record[key] for key in expected} == expected
+        if to_field_expression != "/existing":
+            assert "existing" not in record
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_multiple_regex_matching_same_field
+@pytest.mark.parametrize("multiple_source_field_matches", ["TO_ERROR", "CONTINUE"])
+def test_field_renamer_multiple_regex_matching_same_field(multiple_source_field_matches: str) -> None:
+    result = _renamer(
+        '{"sqlField":"foo"}',
+        [
+            {"fromFieldExpression": "/sql(.*)", "toFieldExpression": "/sqlRename$1"},
+            {"fromFieldExpression": "/s(.*)", "toFieldExpression": "/sRename$1"},
+        ],
+        source_field_does_not_exist="CONTINUE",
+        target_field_already_exists="TO_ERROR",
+        multiple_source_field_matches=multiple_source_field_matches,
+    )
+    if multiple_source_field_matches == "TO_ERROR":
+        assert _output(result) == []
+        [error] = result.error_records
+        assert (error["/sqlField"], error.error_code) == ("foo", "FIELD_RENAMER_03")
+        assert "Same fields matched by multiple expressions" in str(error.error_message)
+    else:
+        [record] = _output(result)
+        assert record["sqlField"] == "foo"
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_map_field
+def test_field_renamer_map_field() -> None:
+    rows = [{"fromFieldExpression": "/first", "toFieldExpression": "/second"}]
+    config = {"source_field_does_not_exist": "CONTINUE", "target_field_already_exists": "TO_ERROR"}
+    [record] = _output(
+        _renamer('{"first":{"value":"value"}}', rows, **config, multiple_source_field_matches="TO_ERROR")
+    )
+    assert record["second"] == {"value": "value"}
+    assert "first" not in record
+
+
+_RENAMER_STRICT = {
+    "source_field_does_not_exist": "CONTINUE",
+    "target_field_already_exists": "TO_ERROR",
+    "multiple_source_field_matches": "TO_ERROR",
+}
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_different_matches_regex
+def test_field_renamer_different_matches_regex() -> None:
+    raw_data = """
+                  {"#abcd":"hashabcd"}
+                  {"ab#cd":"abhashcd"}
+                  {"abcd#":"abcdhash"}
+                """
+    rows = [{"fromFieldExpression": "/'(.*)(#)(.*)'", "toFieldExpression": "/$1hash$3"}]
+    records = _output(_renamer(raw_data, rows, **_RENAMER_STRICT))
+    assert len(records) == 3
+    assert [records[0]["hashabcd"], records[1]["abhashcd"], records[2]["abcdhash"]] == [
+        "hashabcd",
+        "abhashcd",
+        "abcdhash",
+    ]
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_regex_in_non_complex_type
+def test_field_renamer_regex_in_non_complex_type() -> None:
+    rows = [{"fromFieldExpression": "/'sql(#)(.*)'", "toFieldExpression": "/sql$2"}]
+    [record] = _output(_renamer('{"sql#1":"foo"}', rows, **_RENAMER_STRICT))
+    assert record["sql1"] == "foo"
+    assert "sql#1" not in record
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_regex_in_complex_map_type
+def test_field_renamer_regex_in_complex_map_type() -> None:
+    raw_data = '{"map1":{"SQL#1":"foo1"}, "map2":{"SQL#2":"foo2"}}'
+    rows = [{"fromFieldExpression": "/(*)/'SQL(#)(.*)'", "toFieldExpression": "/$1/SQL$3"}]
+    [record] = _output(_renamer(raw_data, rows, **_RENAMER_STRICT))
+    assert (record["map1"], record["map2"]) == ({"SQL1": "foo1"}, {"SQL2": "foo2"})
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_regex_in_complex_list_type
+def test_field_renamer_regex_in_complex_list_type() -> None:
+    rows = [{"fromFieldExpression": "/(*)[(*)]/'SQL(#)(.*)'", "toFieldExpression": "/$1[$2]/SQL$4"}]
+    [record] = _output(_renamer('{"list":[{"SQL#1":"foo1"},{"SQL#2":"foo2"}]}', rows, **_RENAMER_STRICT))
+    assert record["list"] == [{"SQL1": "foo1"}, {"SQL2": "foo2"}]
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_category_regex_in_non_complex_type
+def test_field_renamer_category_regex_in_non_complex_type() -> None:
+    raw_data = """
+                  {
+                    "a#b":"foo1",
+                    "a_b":"foo2",
+                    "a&b":"foo3",
+                    "a|b":"foo4",
+                    "a@b":"foo5"
+                  }
+                """
+    rows = [{"fromFieldExpression": "/'(.*)[#&@|](.*)'", "toFieldExpression": "/$1_$2"}]
+    config = {**_RENAMER_STRICT, "target_field_already_exists": "APPEND_NUMBERS"}
+    [record] = _output(_renamer(raw_data, rows, **config))
+    assert [record[name] for name in ("a_b", "a_b1", "a_b2", "a_b3", "a_b4")] == [
+        "foo2",
+        "foo1",
+        "foo3",
+        "foo4",
+        "foo5",
+    ]
+
+
+_RENAMER_TO_ERROR = {
+    "source_field_does_not_exist": "TO_ERROR",
+    "target_field_already_exists": "REPLACE",
+    "multiple_source_field_matches": "TO_ERROR",
+}
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_simple_and_complex_type
+def test_field_renamer_simple_and_complex_type() -> None:
+    raw_data = """
+                  {
+                    "existing":"foo",
+                    "listOfMaps":[{"existing":"foo"}],
+                    "mapOfMaps":{"innerMap":{"existing":"foo"}}
+                  }
+                """
+    rows = [
+        {"fromFieldExpression": "/existing", "toFieldExpression": "/nonExisting"},
+        {"fromFieldExpression": "/listOfMaps[0]/existing", "toFieldExpression": "/listOfMaps[0]/nonExisting"},
+        {"fromFieldExpression": "/mapOfMaps/(*)/existing", "toFieldExpression": "/mapOfMaps/$1/nonExisting"},
+    ]
+    [record] = _output(_renamer(raw_data, rows, **_RENAMER_TO_ERROR))
+    assert record["nonExisting"] == "foo"
+    assert record["listOfMaps"] == [{"nonExisting": "foo"}]
+    assert record["mapOfMaps"] == {"innerMap": {"nonExisting": "foo"}}
+    assert "existing" not in record
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_multiple_list_elements_with_const_idx_expr_or_grp
+@pytest.mark.parametrize(
+    ("from_field_expressions", "to_field_expressions"),
+    [
+        (
+            ["/listOfInts[0]", "/listOfInts[1]", "/listOfInts[2]"],
+            ["/nonExisting0", "/nonExisting1", "/nonExisting2"],
+        ),
+        (["/listOfInts[(0)]", "/listOfInts[(1)]", "/listOfInts[(2)]"], ["/nonExisting$1"] * 3),
+    ],
+)
+def test_field_renamer_multiple_list_elements_with_const_idx_expr_or_grp(
+    from_field_expressions: list[str], to_field_expressions: list[str]
+) -> None:
+    rows = [
+        {"fromFieldExpression": source, "toFieldExpression": target}
+        for source, target in zip(from_field_expressions, to_field_expressions, strict=True)
+    ]
+    [record] = _output(_renamer('{"listOfInts":[1, 2, 3]}', rows, **_RENAMER_TO_ERROR))
+    assert record["listOfInts"] == []
+    assert [record[f"nonExisting{index}"] for index in range(3)] == [1, 2, 3]
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_multiple_list_elements_with_regex_grp_expr
+def test_field_renamer_multiple_list_elements_with_regex_grp_expr() -> None:
+    rows = [{"fromFieldExpression": "/listOfInts[(*)]", "toFieldExpression": "/nonExisting$1"}]
+    [record] = _output(_renamer('{"listOfInts":[1, 2, 3]}', rows, **_RENAMER_TO_ERROR))
+    assert record["listOfInts"] == []
+    assert [record[f"nonExisting{index}"] for index in range(3)] == [1, 2, 3]
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_multiple_map_elements_expr
+def test_field_renamer_multiple_map_elements_expr() -> None:
+    raw_data = """
+                  {
+                    "oe1":{"ie1":"ie1","ie2":"ie2","ie3":"ie3"},
+                    "oe2":{"ie1":"ie1","ie2":"ie2","ie3":"ie3"},
+                    "oe3":{"ie1":"ie1","ie2":"ie2","ie3":"ie3"}
+                  }
+                """
+    rows = [
+        {"fromFieldExpression": f"/{name}/(*)", "toFieldExpression": f"/{name}/irename_$1"}
+        for name in ("oe1", "oe2", "oe3")
+    ]
+    [record] = _output(_renamer(raw_data, rows, **_RENAMER_TO_ERROR))
+    renamed = {"irename_ie1": "ie1", "irename_ie2": "ie2", "irename_ie3": "ie3"}
+    assert (record["oe1"], record["oe2"], record["oe3"]) == (renamed, renamed, renamed)
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_unreachable_fields
+def test_field_renamer_unreachable_fields() -> None:
+    rows = [{"fromFieldExpression": "/a", "toFieldExpression": "/b/c/d"}]
+    result = _renamer('{"a":123}', rows, **_RENAMER_TO_ERROR)
+    assert _output(result) == []
+    [error] = result.error_records
+    assert (error["/a"], error.error_code) == (123, "FIELD_RENAMER_04")
+    assert "Cannot set value in field" in str(error.error_message)
+
+
+_RENAMER_REPLACE = {
+    "source_field_does_not_exist": "CONTINUE",
+    "target_field_already_exists": "REPLACE",
+    "multiple_source_field_matches": "TO_ERROR",
+}
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_source_with_quoted_substring
+def test_field_renamer_source_with_quoted_substring() -> None:
+    rows = [{"fromFieldExpression": "/'attr|OrderNum'", "toFieldExpression": "/theOrderNum"}]
+    [record] = _output(_renamer('{"attr|OrderNum":"foo"}', rows, **_RENAMER_REPLACE))
+    assert record["theOrderNum"] == "foo"
+    assert {"'attr|OrderNum'", "attr|OrderNum"}.isdisjoint(record)
+
+
+# stage/test_field_renamer_processor.py::test_field_renamer_name_with_slash
+def test_field_renamer_name_with_slash() -> None:
+    rows = [{"fromFieldExpression": "/(.*)", "toFieldExpression": "/moved_$1"}]
+    [record] = _output(_renamer('{"a/b":"foo"}', rows, **_RENAMER_REPLACE))
+    assert record["moved_a/b"] == "foo"
+    assert "a/b" not in record
