@@ -11,6 +11,7 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ..errors import PreviewError
@@ -74,7 +75,7 @@ class _RecordByRecord(StageRun):
                 batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
-        """Change ``record`` in place; False once it went to ``batch.error``."""
+        """Change ``record`` in place; False once it went to ``batch.error`` (or is gone)."""
         raise NotImplementedError
 
 
@@ -479,6 +480,9 @@ class _FieldTypeConverter(_RecordByRecord):
                     if action == "IGNORE":
                         continue
                     if action == "DELETE":
+                        if path in ("", "/"):
+                            # Deleting the root leaves no record: the engine passes nothing on.
+                            return False
                         _delete_all(record, [path])
                         continue
                     if action == "NULL":
@@ -494,8 +498,18 @@ class _FieldTypeConverter(_RecordByRecord):
                         f"to type '{conversion.target}': {error_text(error)}",
                     )
                     return False
+                if converted.type == "DECIMAL" and isinstance(converted.value, Decimal):
+                    converted = _with_decimal_attributes(converted)
                 _set(record, path, converted)
         return True
+
+
+def _with_decimal_attributes(field: Field) -> Field:
+    """The engine's converter tells a DECIMAL's ``precision`` and ``scale`` in field attributes."""
+    sign, digits, exponent = field.value.as_tuple()
+    scale = -exponent if isinstance(exponent, int) else 0
+    attributes = {**(field.attributes or {}), "precision": str(len(digits)), "scale": str(scale)}
+    return Field(field.type, field.value, attributes)
 
 
 # -- Record Deduplicator -------------------------------------------------------------------------
