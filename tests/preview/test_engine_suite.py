@@ -7,8 +7,10 @@ records, values and error codes it asserts. The engine's wiretap is the Trash he
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -619,3 +621,438 @@ def test_field_renamer_name_with_slash() -> None:
     [record] = _output(_renamer('{"a/b":"foo"}', rows, **_RENAMER_REPLACE))
     assert record["moved_a/b"] == "foo"
     assert "a/b" not in record
+
+
+# -- Field Type Converter -------------------------------------------------------------------------
+
+# The engine test computes this with strftime('%s') on an engine running in UTC.
+_UTC_DATETIME_STR = "1978-01-05 19:38:01"
+_UTC_DATETIME_IN_INT = int(dt.datetime(1978, 1, 5, 19, 38, 1, tzinfo=dt.timezone.utc).timestamp()) * 1000
+_RAW_STR_VALUE = "hello again!"
+_BY_FIELD = [
+    {"fields": ["/amInteger"], "targetType": "BYTE", "dataLocale": "en,US"},
+    {"fields": ["/amDouble"], "targetType": "INTEGER", "dataLocale": "en,US"},
+    {"fields": ["/amString"], "targetType": "CHAR"},
+    {"fields": ["/amBool"], "targetType": "BOOLEAN"},
+    {"fields": ["/amDateTime"], "targetType": "DATETIME", "dateFormat": "YYYY_MM_DD_HH_MM_SS"},
+    {"fields": ["/amString2"], "targetType": "BYTE_ARRAY"},
+    {"fields": ["/amZonedDateTime"], "targetType": "ZONED_DATETIME"},
+]
+_BY_TYPE = [
+    {
+        "sourceType": "BYTE",
+        "targetType": "DECIMAL",
+        "dataLocale": "en,US",
+        "scale": -1,
+        "decimalScaleRoundingStrategy": "ROUND_UNNECESSARY",
+    },
+    {"sourceType": "INTEGER", "targetType": "SHORT", "dataLocale": "en,US"},
+    {"sourceType": "CHAR", "targetType": "STRING", "treatInputFieldAsDate": False},
+    {"sourceType": "BOOLEAN", "targetType": "STRING", "treatInputFieldAsDate": False, "encoding": "UTF-8"},
+    {
+        "sourceType": "DATETIME",
+        "targetType": "LONG",
+        "treatInputFieldAsDate": True,
+        "dateFormat": "YYYY_MM_DD_HH_MM_SS",
+        "encoding": "UTF-8",
+        "dataLocale": "en,US",
+    },
+    {"sourceType": "BYTE_ARRAY", "targetType": "STRING", "treatInputFieldAsDate": False, "encoding": "UTF-8"},
+    {"sourceType": "ZONED_DATETIME", "targetType": "STRING", "encoding": "UTF-8"},
+]
+_CONVERTER_RECORDS = json.dumps(
+    [
+        {"amInteger": 123},
+        {"amDouble": 12345.6789115},
+        {"amString": "hello"},
+        {"amBool": True},
+        {"amDateTime": _UTC_DATETIME_STR},
+        {"amString2": _RAW_STR_VALUE},
+        {"amZonedDateTime": None},
+    ]
+)
+_NAMES = ["amInteger", "amDouble", "amString", "amBool", "amDateTime", "amString2", "amZonedDateTime"]
+
+
+def _by_field(configs: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    return (
+        "Field Type Converter",
+        {"conversion_method": "BY_FIELD", "field_type_converter_configs": configs},
+    )
+
+
+def _by_type(configs: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    return ("Field Type Converter", {"conversion_method": "BY_TYPE", "whole_type_converter_configs": configs})
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_by_field_type
+def test_field_type_converter_by_field_type() -> None:
+    records = _run(_CONVERTER_RECORDS, _by_field(_BY_FIELD), json_content="ARRAY_OBJECTS")["Trash_01"].input
+    assert [record.field_type(f"/{name}") for record, name in zip(records, _NAMES, strict=True)] == [
+        "BYTE",
+        "INTEGER",
+        "CHAR",
+        "BOOLEAN",
+        "DATETIME",
+        "BYTE_ARRAY",
+        "ZONED_DATETIME",
+    ]
+    assert int(records[4]["/amDateTime"].timestamp() * 1000) == _UTC_DATETIME_IN_INT
+    assert records[5]["/amString2"] == _RAW_STR_VALUE.encode()
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_by_data_type
+def test_field_type_converter_by_data_type() -> None:
+    result = _run(_CONVERTER_RECORDS, _by_field(_BY_FIELD), _by_type(_BY_TYPE), json_content="ARRAY_OBJECTS")
+    records = result["Trash_01"].input
+    assert [record.field_type(f"/{name}") for record, name in zip(records, _NAMES, strict=True)] == [
+        "DECIMAL",
+        "SHORT",
+        "STRING",
+        "STRING",
+        "LONG",
+        "STRING",
+        "STRING",
+    ]
+    assert int(records[4]["/amDateTime"]) == _UTC_DATETIME_IN_INT
+    assert records[5]["/amString2"] == _RAW_STR_VALUE
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_long_decimals
+def test_field_type_converter_long_decimals() -> None:
+    decimal_str_val = "11235813213455.55342113853211"
+    raw_data = json.dumps([{"largeDecimal": decimal_str_val}])
+    assert (
+        _run(raw_data, json_content="ARRAY_OBJECTS")["Trash_01"].input[0].field_type("/largeDecimal")
+        == "STRING"
+    )
+    config = {
+        "fields": ["/largeDecimal"],
+        "targetType": "DECIMAL",
+        "dataLocale": "en,US",
+        "scale": -1,
+        "decimalScaleRoundingStrategy": "ROUND_UNNECESSARY",
+    }
+    [record] = _run(raw_data, _by_field([config]), json_content="ARRAY_OBJECTS")["Trash_01"].input
+    assert record.field_type("/largeDecimal") == "DECIMAL"
+    assert record["/largeDecimal"] == Decimal(decimal_str_val)
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_decimal_headers
+def test_field_type_converter_decimal_headers() -> None:
+    raw_data = json.dumps({"decimalAsString": "1125.3211", "decimalAsNumber": 1125.3211})
+    configs = [
+        {
+            "fields": [path],
+            "targetType": "DECIMAL",
+            "dataLocale": "en,US",
+            "scale": -1,
+            "decimalScaleRoundingStrategy": "ROUND_UNNECESSARY",
+        }
+        for path in ("/decimalAsString", "/decimalAsNumber")
+    ]
+    [record] = _run(raw_data, _by_field(configs))["Trash_01"].input
+    for path in ("/decimalAsString", "/decimalAsNumber"):
+        field = record.field(path)
+        assert field is not None
+        assert (field.type, field.value) == ("DECIMAL", Decimal("1125.3211"))
+        assert field.attributes is not None
+        assert (field.attributes["scale"], field.attributes["precision"]) == ("4", "8")
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_trim, but for /time and /date:
+# the engine's TIME and DATE fields keep the whole date-time (1978-01-05 19:38:01) where preview keeps
+# only the time or the date, and for the zone name of /zonedDatetime (docs/testing.md lists both).
+def test_field_type_converter_trim() -> None:
+    raw_data = json.dumps(
+        [
+            {
+                "short": " 123 ",
+                "long": " 123 ",
+                "integer": " 123 ",
+                "float": " 123.5 ",
+                "double": " 123.5 ",
+                "decimal": " 123.5 ",
+                "zonedDatetime": " 2011-12-03T10:15:30+01:00[Europe/Paris] ",
+                "datetime": " 1978-01-05 19:38:01 ",
+                "time": "1978-01-05 19:38:01 ",
+                "date": " 1978-01-05 19:38:01 ",
+                "boolean": " true ",
+            }
+        ]
+    )
+    configs = [
+        {"fields": ["/short"], "targetType": "SHORT"},
+        {"fields": ["/long"], "targetType": "LONG"},
+        {"fields": ["/integer"], "targetType": "INTEGER"},
+        {"fields": ["/float"], "targetType": "FLOAT"},
+        {"fields": ["/double"], "targetType": "DOUBLE"},
+        {
+            "fields": ["/decimal"],
+            "targetType": "DECIMAL",
+            "scale": -1,
+            "decimalScaleRoundingStrategy": "ROUND_UNNECESSARY",
+        },
+        {"fields": ["/zonedDatetime"], "targetType": "ZONED_DATETIME"},
+        {"fields": ["/time"], "targetType": "TIME", "dateFormat": "YYYY_MM_DD_HH_MM_SS"},
+        {"fields": ["/datetime"], "targetType": "DATETIME", "dateFormat": "YYYY_MM_DD_HH_MM_SS"},
+        {"fields": ["/date"], "targetType": "DATE", "dateFormat": "YYYY_MM_DD_HH_MM_SS"},
+        {"fields": ["/boolean"], "targetType": "BOOLEAN"},
+    ]
+    [record] = _run(raw_data, _by_field(configs), json_content="ARRAY_OBJECTS")["Trash_01"].input
+    moment = dt.datetime(1978, 1, 5, 19, 38, 1)
+    expected = {
+        "short": ("SHORT", 123),
+        "long": ("LONG", 123),
+        "integer": ("INTEGER", 123),
+        "float": ("FLOAT", 123.5),
+        "double": ("DOUBLE", 123.5),
+        "decimal": ("DECIMAL", 123.5),
+        "datetime": ("DATETIME", moment),
+        "boolean": ("BOOLEAN", True),
+    }
+    for name, (kind, value) in expected.items():
+        got = record[f"/{name}"]
+        if isinstance(got, dt.datetime):
+            got = got.replace(tzinfo=None)
+        assert (record.field_type(f"/{name}"), got) == (kind, value), name
+    assert record.field_type("/zonedDatetime") == "ZONED_DATETIME"
+    # The engine shows 2011-12-03T10:15:30+01:00[Europe/Paris]; preview keeps the moment and the offset,
+    # not the zone's name.
+    zoned = record["/zonedDatetime"]
+    assert (zoned, zoned.utcoffset()) == (
+        dt.datetime.fromisoformat("2011-12-03T10:15:30+01:00"),
+        dt.timedelta(hours=1),
+    )
+
+
+_CONVERTER_TYPES = [
+    "CHAR",
+    "BYTE",
+    "SHORT",
+    "INTEGER",
+    "LONG",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "DATE",
+    "TIME",
+    "DATETIME",
+    "ZONED_DATETIME",
+]
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_parse_errors
+@pytest.mark.parametrize(
+    ("value", "target_type"),
+    [
+        ("r", "SHORT"),
+        ("r", "INTEGER"),
+        ("r", "LONG"),
+        ("r", "FLOAT"),
+        ("r", "DOUBLE"),
+        ("r", "DECIMAL"),
+        ("r", "DATE"),
+        ("r", "TIME"),
+        ("99:99:99", "TIME"),
+        ("r", "DATETIME"),
+        ("r", "ZONED_DATETIME"),
+    ],
+)
+def test_field_type_converter_parse_errors(value: str, target_type: str) -> None:
+    config = {
+        "fields": ["/value"],
+        "targetType": target_type,
+        "dataLocale": "en,US",
+        "scale": -1,
+        "decimalScaleRoundingStrategy": "ROUND_UNNECESSARY",
+        "dateFormat": "YYYY_MM_DD",
+        "zonedDateTimeFormat": "ISO_ZONED_DATE_TIME",
+        "encoding": "UTF-8",
+    }
+    result = _run(json.dumps([{"value": value}]), _by_field([config]), json_content="ARRAY_OBJECTS")
+    assert _output(result) == []
+    assert [error.error_code for error in result.error_records] == ["CONVERTER_00"]
+
+
+def _empty_config(target_type: str, input_field_empty: str | None, **selector: Any) -> dict[str, Any]:
+    config = {
+        **selector,
+        "targetType": target_type,
+        "dataLocale": "en,US",
+        "scale": -1,
+        "decimalScaleRoundingStrategy": "ROUND_UNNECESSARY",
+        "dateFormat": "YYYY_MM_DD_HH_MM_SS",
+        "encoding": "UTF-8",
+    }
+    if input_field_empty is not None:
+        config["inputFieldEmpty"] = input_field_empty
+    return config
+
+
+_EMPTY_BY_TYPE = json.dumps([{"empty": "", "list": [""]}, ""])
+_EMPTY_BY_FIELD = json.dumps([{"value": ""}])
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_error_by_type
+@pytest.mark.parametrize("target_type", _CONVERTER_TYPES)
+def test_field_type_converter_source_empty_error_by_type(target_type: str) -> None:
+    config = _empty_config(target_type, None, sourceType="STRING")
+    result = _run(_EMPTY_BY_TYPE, _by_type([config]), json_content="ARRAY_OBJECTS")
+    assert _output(result) == []
+    assert [error.error_code for error in result.error_records] == ["CONVERTER_00"] * 2
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_null_by_type
+@pytest.mark.parametrize("target_type", _CONVERTER_TYPES)
+def test_field_type_converter_source_empty_null_by_type(target_type: str) -> None:
+    config = _empty_config(target_type, "NULL", sourceType="STRING")
+    result = _run(_EMPTY_BY_TYPE, _by_type([config]), json_content="ARRAY_OBJECTS")
+    assert result.error_records == []
+    first, second = result["Trash_01"].input
+    assert (first.field_type("/empty"), first["/empty"]) == (target_type, None)
+    assert (first.field_type("/list[0]"), first["/list"]) == (target_type, [None])
+    assert (second.field_type("/"), second.value) == (target_type, None)
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_delete_by_type
+@pytest.mark.parametrize("target_type", _CONVERTER_TYPES)
+def test_field_type_converter_source_empty_delete_by_type(target_type: str) -> None:
+    config = _empty_config(target_type, "DELETE", sourceType="STRING")
+    result = _run(_EMPTY_BY_TYPE, _by_type([config]), json_content="ARRAY_OBJECTS")
+    assert result.error_records == []
+    [record] = _output(result)
+    assert "empty" not in record
+    assert record["list"] == []
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_ignore_by_type
+@pytest.mark.parametrize("target_type", _CONVERTER_TYPES)
+def test_field_type_converter_source_empty_ignore_by_type(target_type: str) -> None:
+    config = _empty_config(target_type, "IGNORE", sourceType="STRING")
+    result = _run(_EMPTY_BY_TYPE, _by_type([config]), json_content="ARRAY_OBJECTS")
+    assert result.error_records == []
+    first, second = result["Trash_01"].input
+    assert (first.field_type("/empty"), first["/empty"]) == ("STRING", "")
+    assert (first.field_type("/list[0]"), first["/list"]) == ("STRING", [""])
+    assert (second.field_type("/"), second.value) == ("STRING", "")
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_error_by_field
+@pytest.mark.parametrize("target_type", _CONVERTER_TYPES)
+def test_field_type_converter_source_empty_error_by_field(target_type: str) -> None:
+    config = _empty_config(target_type, None, fields=["/value"])
+    result = _run(_EMPTY_BY_FIELD, _by_field([config]), json_content="ARRAY_OBJECTS")
+    assert _output(result) == []
+    assert [error.error_code for error in result.error_records] == ["CONVERTER_00"]
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_null_by_field
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_delete_by_field
+# stage/test_field_type_converter_processor.py::test_field_type_converter_source_empty_ignore_by_field
+@pytest.mark.parametrize("target_type", _CONVERTER_TYPES)
+@pytest.mark.parametrize(
+    ("input_field_empty", "expected"),
+    [("NULL", "target"), ("DELETE", "deleted"), ("IGNORE", "STRING")],
+)
+def test_field_type_converter_source_empty_by_field(
+    target_type: str, input_field_empty: str, expected: str
+) -> None:
+    config = _empty_config(target_type, input_field_empty, fields=["/value"])
+    result = _run(_EMPTY_BY_FIELD, _by_field([config]), json_content="ARRAY_OBJECTS")
+    assert result.error_records == []
+    [record] = result["Trash_01"].input
+    if expected == "deleted":
+        assert "value" not in record.value
+    elif expected == "target":
+        assert (record.field_type("/value"), record["/value"]) == (target_type, None)
+    else:
+        assert (record.field_type("/value"), record["/value"]) == ("STRING", "")
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_unix_timestamp (with a fixed
+# timestamp where the engine test takes the time of the run)
+def test_field_type_converter_unix_timestamp() -> None:
+    timestamp_in_milliseconds = 1700000000123
+    timestamp_in_seconds = int(timestamp_in_milliseconds / 1000)
+    raw_data = json.dumps(
+        [
+            {
+                "timestamp_in_milliseconds": timestamp_in_milliseconds,
+                "string_timestamp_in_milliseconds": str(timestamp_in_milliseconds),
+                "timestamp_in_seconds": timestamp_in_seconds,
+                "string_timestamp_in_seconds": str(timestamp_in_seconds),
+            }
+        ]
+    )
+    configs = [
+        {
+            "fields": ["/timestamp_in_milliseconds", "/string_timestamp_in_milliseconds"],
+            "targetType": "DATETIME",
+            "dateFormat": "UNIX_TIMESTAMP_IN_MILLISECONDS",
+        },
+        {
+            "fields": ["/timestamp_in_seconds", "/string_timestamp_in_seconds"],
+            "targetType": "DATETIME",
+            "dateFormat": "UNIX_TIMESTAMP_IN_SECONDS",
+        },
+    ]
+    [record] = _run(raw_data, _by_field(configs), json_content="ARRAY_OBJECTS")["Trash_01"].input
+    for_milliseconds = dt.datetime.fromtimestamp(timestamp_in_milliseconds / 1000.0, dt.timezone.utc)
+    for_seconds = dt.datetime.fromtimestamp(timestamp_in_seconds, dt.timezone.utc)
+    for name, value in {
+        "timestamp_in_milliseconds": for_milliseconds,
+        "string_timestamp_in_milliseconds": for_milliseconds,
+        "timestamp_in_seconds": for_seconds,
+        "string_timestamp_in_seconds": for_seconds,
+    }.items():
+        assert (record.field_type(f"/{name}"), record[f"/{name}"]) == ("DATETIME", value), name
+
+
+# stage/test_field_type_converter_processor.py::test_field_type_converter_field_attributes
+def test_field_type_converter_field_attributes() -> None:
+    raw_data = json.dumps(
+        [
+            {
+                "amInteger": 123,
+                "amDouble": 12345.6789115,
+                "amString": "hello",
+                "amBool": True,
+                "amDateTime": _UTC_DATETIME_STR,
+                "amString2": _RAW_STR_VALUE,
+                "amZonedDateTime": None,
+            }
+        ]
+    )
+    attributes = [
+        {"fieldToSet": f"/{name}", "attributeToSet": name, "fieldAttributeExpression": f'${{"{name}"}}'}
+        for name in _NAMES
+    ]
+    result = _run(
+        raw_data,
+        ("Expression Evaluator", {"field_attribute_expressions": attributes}),
+        _by_field(_BY_FIELD),
+        _by_type(_BY_TYPE),
+        json_content="ARRAY_OBJECTS",
+    )
+    [record] = result["Trash_01"].input
+    assert [record.field_type(f"/{name}") for name in _NAMES] == [
+        "DECIMAL",
+        "SHORT",
+        "STRING",
+        "STRING",
+        "LONG",
+        "STRING",
+        "STRING",
+    ]
+    assert int(record["/amDateTime"]) == _UTC_DATETIME_IN_INT
+    assert record["/amString2"] == _RAW_STR_VALUE
+
+    def field_attributes(name: str) -> dict[str, str]:
+        field = record.field(f"/{name}")
+        assert field is not None
+        return field.attributes or {}
+
+    assert field_attributes("amInteger")["amInteger"] == "amInteger"
+    for name in ("amDouble", "amString", "amBool", "amDateTime", "amString2"):
+        assert field_attributes(name) == {name: name}
