@@ -1149,6 +1149,9 @@ class _FieldReplacer(_RecordByRecord):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Field types whose value the engine cannot read as a String, with the error code it gives (a JSON
+# object from the origin is a LIST_MAP, and gets the MAP code).
+_NOT_STRINGS = {"BYTE_ARRAY": "API_03", "LIST": "API_13", "MAP": "API_16", "LIST_MAP": "API_16"}
 
 
 @register("com_streamsets_pipeline_stage_processor_jsonparser_JsonParserDProcessor", "JSON Parser")
@@ -1178,6 +1181,11 @@ class _JsonParser(_RecordByRecord):
                 f"JSON field '{self.source}' in record '{_id(record)}' is set to NULL. "
                 "Cannot parse the field.",
             )
+            return False
+        if field.type in _NOT_STRINGS:
+            # The engine's Field.getValueAsString refuses these; its error code is the record's.
+            code = _NOT_STRINGS[field.type]
+            batch.error(record, code, f"Cannot convert {field.type} field '{self.source}' to String")
             return False
         text = _java.to_string(field.to_el())
         if self.strip:
