@@ -1056,3 +1056,194 @@ def test_field_type_converter_field_attributes() -> None:
     assert field_attributes("amInteger")["amInteger"] == "amInteger"
     for name in ("amDouble", "amString", "amBool", "amDateTime", "amString2"):
         assert field_attributes(name) == {name: name}
+
+
+# -- Field Replacer -------------------------------------------------------------------------------
+
+
+# stage/test_field_replacer_processor.py::test_field_replacer
+def test_field_replacer() -> None:
+    winners = [
+        {"ssn": "111-11-1111", "year": "2010", "ranking": "3", "statistics": "NA"},
+        {"ssn": "111-22-1111", "year": "2011", "ranking": "2", "statistics": "2-3-3"},
+        {"ssn": "111-33-1111", "year": "2012", "ranking": "1", "statistics": "not_available"},
+    ]
+    rules = [
+        {"setToNull": False, "fields": "/ssn", "replacement": "XXX-XX-XXXX"},
+        {"setToNull": True, "fields": "/ranking"},
+        {"setToNull": True, "fields": '/*[${f:value() == "NA" || f:value() == "not_available"}]'},
+    ]
+    raw_data = "".join(json.dumps(winner) for winner in winners)
+    records = _output(_run(raw_data, ("Field Replacer", {"replacement_rules": rules})))
+    for winner in winners:
+        winner["ssn"] = "XXX-XX-XXXX"
+        winner["ranking"] = None  # type: ignore[assignment]
+        if winner["statistics"] in ("NA", "not_available"):
+            winner["statistics"] = None  # type: ignore[assignment]
+    assert records == winners
+
+
+# stage/test_field_replacer_processor.py::test_field_replacer_non_existent_fields, the CONTINUE replacer
+# (the catalog's Field Replacer has no ADD_FIELD choice)
+@pytest.mark.parametrize(("field_does_not_exist", "added"), [("CONTINUE", {})])
+def test_field_replacer_non_existent_fields(field_does_not_exist: str, added: dict[str, Any]) -> None:
+    records = [{"id": 1, "name": "Harvey", "laps": 10}, {"id": 2, "name": "Mike", "laps": 8}]
+    rules = [
+        {"setToNull": False, "fields": "/name", "replacement": "unknown"},
+        {"setToNull": False, "fields": "/level", "replacement": "high"},
+        {"setToNull": True, "fields": "/laps"},
+        {"setToNull": True, "fields": "/cars"},
+    ]
+    raw_data = "".join(json.dumps(record) for record in records)
+    config = {"field_does_not_exist": field_does_not_exist, "replacement_rules": rules}
+    output = _output(_run(raw_data, ("Field Replacer", config)))
+    assert output == [{**record, "name": "unknown", "laps": None, **added} for record in records]
+
+
+# stage/test_field_replacer_processor.py::test_field_replacer_field_path_expressions
+def test_field_replacer_field_path_expressions() -> None:
+    rules = [
+        {"setToNull": False, "fields": '/*[${f:type() == "STRING"}]', "replacement": "prefix_${f:value()}"}
+    ]
+    records = _output(
+        _run(json.dumps({"a": "a", "b": "b", "c": 1}), ("Field Replacer", {"replacement_rules": rules}))
+    )
+    assert records == [{"a": "prefix_a", "b": "prefix_b", "c": 1}]
+
+
+# stage/test_field_replacer_processor.py::test_field_replacer_field_expression_empty_to_error
+def test_field_replacer_field_expression_empty_to_error() -> None:
+    rules = [{"setToNull": False, "fields": '/*[${f:value() == "SORRY NOT HERE"}]', "replacement": "static"}]
+    config = {"replacement_rules": rules, "field_does_not_exist": "TO_ERROR"}
+    result = _run(json.dumps({}), ("Field Replacer", config))
+    assert (len(_output(result)), len(result.error_records)) == (0, 1)
+
+
+# -- JSON Parser ----------------------------------------------------------------------------------
+
+
+def _text_source(raw_data: str, *stages: tuple[str, dict[str, Any]]) -> PreviewResult:
+    path = Flow("engine-suite").source("Dev Raw Data Source", data_format="TEXT", raw_data=raw_data)
+    for label, config in stages:
+        path = path.to(label, **config)
+    return preview(path.to("Trash").flow)
+
+
+# stage/test_json_parser_processor.py::test_json_parser
+@pytest.mark.parametrize(
+    "raw_data",
+    [
+        '"A\\u0001\\r\\n\\u000C B\\r\\n C"',
+        '["A\\u0001\\r\\n\\u000C B\\r\\n C", "Second Item"]',
+        '{ "content" : "A\\u0001\\r\\n\\u000C B\\r\\n C" }',
+    ],
+)
+@pytest.mark.parametrize("target_field", ["result", "text"])
+def test_json_parser(raw_data: str, target_field: str) -> None:
+    config = {
+        "field_to_parse": "/text",
+        "ignore_control_characters": True,
+        "target_field": f"/{target_field}",
+    }
+    [record] = _output(_text_source(raw_data, ("JSON Parser", config)))
+    assert record[target_field] == json.loads(raw_data.encode("ascii", "ignore").decode())
+
+
+# stage/test_json_parser_processor.py::test_json_parser_input_error
+def test_json_parser_input_error() -> None:
+    result = _text_source('{ "A" }', ("JSON Parser", {"field_to_parse": "/text", "target_field": "result"}))
+    assert result.error_records[0].error_code == "JSONP_03"
+
+
+# stage/test_json_parser_processor.py::test_field_types
+@pytest.mark.parametrize(
+    ("field_type", "value", "date_format", "error_code"),
+    [
+        ("BOOLEAN", '{"json": true}', "", None),
+        ("CHAR", '{"json": "A"}', "", "JSONP_03"),
+        ("BYTE", '{"json": 1}', "", None),
+        ("SHORT", '{"json": 2}', "", None),
+        ("INTEGER", '{"json": 3}', "", None),
+        ("LONG", '{"json": 4}', "", None),
+        ("FLOAT", '{"json": 5.6}', "", None),
+        ("DOUBLE", '{"json": 7.8}', "", None),
+        ("DECIMAL", '{"json": 9}', "", None),
+        ("STRING", '{"json": "{invalid_json"}', "", "JSONP_03"),
+        ("DATE", '{"json": "2020-01-01"}', "yyyy-MM-dd", "JSONP_03"),
+        ("TIME", '{"json": "00:00:00.000"}', "HH:mm:ss.SSS", "JSONP_03"),
+        ("DATETIME", '{"json": "2020-01-01 00:00:00.000"}', "yyyy-MM-dd HH:mm:ss.SSS", "JSONP_03"),
+        ("ZONED_DATETIME", '{"json": "2020-01-01 00:00:00.000Z"}', "yyyy-MM-dd HH:mm:ss.SSSX", "JSONP_03"),
+        ("BYTE_ARRAY", '{"json": "{}"}', "", "API_03"),
+        ("MAP", '{"json": {}}', None, "API_16"),
+        ("LIST", '{"json": []}', None, "API_13"),
+    ],
+)
+def test_field_types(field_type: str, value: str, date_format: str | None, error_code: str | None) -> None:
+    stages: list[tuple[str, dict[str, Any]]] = []
+    if date_format is not None:
+        converter = {
+            "fields": ["/json"],
+            "targetType": field_type,
+            "treatInputFieldAsDate": False,
+            "dataLocale": "en,US",
+            "scale": -1,
+            "decimalScaleRoundingStrategy": "ROUND_UNNECESSARY",
+            "dateFormat": "OTHER",
+            "zonedDateTimeFormat": "OTHER",
+            "encoding": "UTF-8",
+            "otherDateFormat": date_format,
+            "otherZonedDateTimeFormat": date_format,
+            "zonedDateTimeTargetTimeZone": "UTC",
+        }
+        stages.append(_by_field([converter]))
+    stages.append(("JSON Parser", {"field_to_parse": "/json", "target_field": "/json"}))
+    result = _run(value, *stages)
+    if error_code is None:
+        assert result.error_records == []
+        [record] = _output(result)
+        assert record["json"] == json.loads(value)["json"]
+    else:
+        assert _output(result) == []
+        [error] = result.error_records
+        assert error_code in str(error.error_message)
+
+
+# -- Record Deduplicator --------------------------------------------------------------------------
+
+_DEDUPLICATOR_DATA = [
+    {"name": "Jean-Luc Picard", "rank": "Captain"},
+    {"name": "Will Riker", "rank": "#1"},
+    {"name": "Data", "rank": "Commander"},
+    {"name": "Geordie LaForge", "rank": "Commander"},
+    {"name": "Wesley Crusher", "rank": "Shut Up"},
+]
+_EXTRA_RIKER = [{"name": "Will Riker", "rank": "First Officer"}]
+_EXTRA_WESLEY = [{"name": "Wesley Crusher", "rank": "Shut Up"}]
+
+
+def _deduplicate(**config: Any) -> tuple[list[Any], list[Any]]:
+    raw_data = json.dumps(_DEDUPLICATOR_DATA + _EXTRA_RIKER + _EXTRA_WESLEY)
+    deduplicator = (
+        Flow("engine-suite")
+        .source("Dev Raw Data Source", data_format="JSON", json_content="ARRAY_OBJECTS", raw_data=raw_data)
+        .to("Record Deduplicator", **config)
+    )
+    deduplicator.output(0).to("Trash")
+    deduplicator.output(1).to("Trash")
+    result = preview(deduplicator.flow)
+    return _output_of(result, "Trash_01"), _output_of(result, "Trash_02")
+
+
+def _output_of(result: PreviewResult, stage: str) -> list[Any]:
+    return [record.value for record in result[stage].input]
+
+
+# stage/test_record_deduplicator_processor.py::test_record_deduplicator_all_fields
+def test_record_deduplicator_all_fields() -> None:
+    assert _deduplicate() == (_DEDUPLICATOR_DATA + _EXTRA_RIKER, _EXTRA_WESLEY)
+
+
+# stage/test_record_deduplicator_processor.py::test_record_deduplicator_single_field
+def test_record_deduplicator_single_field() -> None:
+    unique, duplicates = _deduplicate(compare="SPECIFIED_FIELDS", fields_to_compare=["/name"])
+    assert (unique, duplicates) == (_DEDUPLICATOR_DATA, _EXTRA_RIKER + _EXTRA_WESLEY)
