@@ -1129,12 +1129,15 @@ class _FieldReplacer(_RecordByRecord):
             if not paths and self.to_error:
                 batch.error(record, "FIELD_REPLACER_00", f"Rule {pattern} did not match any fields")
                 return False
+            if not paths and not to_null and not _paths.has_wildcards(pattern):
+                # The catalog's stage version (before ADD_FIELD, engine 5.3) sets a field it does not
+                # find when a rule names it without wildcards and the missing field is to CONTINUE.
+                paths = [pattern]
             for path in paths:
                 field = record.field(path)
-                if field is None:
-                    continue
                 if to_null:
-                    _set(record, path, Field(field.type, None, field.attributes))
+                    if field is not None:
+                        _set(record, path, Field(field.type, None, field.attributes))
                     continue
                 try:
                     value = self.ctx.evaluate(replacement, record, path, field)
