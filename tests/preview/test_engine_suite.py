@@ -1083,21 +1083,11 @@ def test_field_replacer() -> None:
     assert records == winners
 
 
-# stage/test_field_replacer_processor.py::test_field_replacer_non_existent_fields, the CONTINUE replacer
-# (the catalog's Field Replacer has no ADD_FIELD choice)
-@pytest.mark.parametrize(("field_does_not_exist", "added"), [("CONTINUE", {})])
-def test_field_replacer_non_existent_fields(field_does_not_exist: str, added: dict[str, Any]) -> None:
-    records = [{"id": 1, "name": "Harvey", "laps": 10}, {"id": 2, "name": "Mike", "laps": 8}]
-    rules = [
-        {"setToNull": False, "fields": "/name", "replacement": "unknown"},
-        {"setToNull": False, "fields": "/level", "replacement": "high"},
-        {"setToNull": True, "fields": "/laps"},
-        {"setToNull": True, "fields": "/cars"},
-    ]
-    raw_data = "".join(json.dumps(record) for record in records)
-    config = {"field_does_not_exist": field_does_not_exist, "replacement_rules": rules}
-    output = _output(_run(raw_data, ("Field Replacer", config)))
-    assert output == [{**record, "name": "unknown", "laps": None, **added} for record in records]
+# stage/test_field_replacer_processor.py::test_field_replacer_self_referencing_expression
+def test_field_replacer_self_referencing_expression() -> None:
+    rules = [{"setToNull": False, "fields": "/new", "replacement": '${record:value("/")}'}]
+    [record] = _run('{"key": "value"}', ("Field Replacer", {"replacement_rules": rules}))["Trash_01"].input
+    assert record["/new/key"] == "value"
 
 
 # stage/test_field_replacer_processor.py::test_field_replacer_field_path_expressions
@@ -1247,3 +1237,206 @@ def test_record_deduplicator_all_fields() -> None:
 def test_record_deduplicator_single_field() -> None:
     unique, duplicates = _deduplicate(compare="SPECIFIED_FIELDS", fields_to_compare=["/name"])
     assert (unique, duplicates) == (_DEDUPLICATOR_DATA, _EXTRA_RIKER + _EXTRA_WESLEY)
+
+
+# -- stage/configuration tests (one behaviour per config) -----------------------------------------
+
+
+# stage/configuration/test_field_replacer_processor.py::test_field_does_not_exist, the engine before
+# 5.3 (the catalog's Field Replacer has CONTINUE and TO_ERROR, and no ADD_FIELD)
+@pytest.mark.parametrize("field_does_not_exist", ["CONTINUE", "TO_ERROR"])
+def test_field_replacer_field_does_not_exist(field_does_not_exist: str) -> None:
+    data = {"name": "Al Gore", "birthplace": "Washington, D.C."}
+    rules = [{"setToNull": False, "fields": "/age", "replacement": "60"}]
+    config = {"replacement_rules": rules, "field_does_not_exist": field_does_not_exist}
+    result = _run(json.dumps(data), ("Field Replacer", config))
+    if field_does_not_exist == "TO_ERROR":
+        assert (_output(result), [error.value for error in result.error_records]) == ([], [data])
+    else:
+        assert (_output(result), result.error_records) == ([{**data, "age": "60"}], [])
+
+
+# stage/configuration/test_field_replacer_processor.py::test_on_record_error (DISCARD and TO_ERROR;
+# STOP_PIPELINE stops the engine's run, which preview reports differently)
+@pytest.mark.parametrize("on_record_error", ["DISCARD", "TO_ERROR"])
+def test_field_replacer_on_record_error(on_record_error: str) -> None:
+    data = {"name": "Al Gore", "birthplace": "Washington, D.C."}
+    config = {
+        "replacement_rules": [{"setToNull": False, "fields": "/age"}],
+        "field_does_not_exist": "TO_ERROR",
+        "on_record_error": on_record_error,
+    }
+    result = _run(json.dumps(data), ("Field Replacer", config))
+    assert _output(result) == []
+    assert [error.value for error in result.error_records] == (
+        [data] if on_record_error == "TO_ERROR" else []
+    )
+
+
+# stage/configuration/test_field_replacer_processor.py::test_preconditions
+@pytest.mark.parametrize("precondition_field_present", [True, False])
+def test_field_replacer_preconditions(precondition_field_present: bool) -> None:
+    data: dict[str, Any] = {"name": "Al Gore", "birthplace": "Washington, D.C."}
+    if precondition_field_present:
+        data["age"] = 60
+    config = {"replacement_rules": [], "preconditions": ['${record:value("/age") != NULL}']}
+    result = _run(json.dumps(data), ("Field Replacer", config))
+    errors = [error.value for error in result.error_records]
+    assert (_output(result), errors) == (([data], []) if precondition_field_present else ([], [data]))
+
+
+# stage/configuration/test_field_replacer_processor.py::test_replacement_rules
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"setToNull": True, "fields": "/birthplace"}, {"name": "Al Gore", "birthplace": None}),
+        (
+            {"setToNull": False, "fields": "/birthplace", "replacement": "Houston"},
+            {"name": "Al Gore", "birthplace": "Houston"},
+        ),
+    ],
+)
+def test_field_replacer_replacement_rules(rule: dict[str, Any], expected: dict[str, Any]) -> None:
+    data = {"name": "Al Gore", "birthplace": "Washington, D.C."}
+    assert _output(_run(json.dumps(data), ("Field Replacer", {"replacement_rules": [rule]}))) == [expected]
+
+
+# stage/configuration/test_field_replacer_processor.py::test_required_fields
+@pytest.mark.parametrize("required_field_present", [True, False])
+def test_field_replacer_required_fields(required_field_present: bool) -> None:
+    data: dict[str, Any] = {"name": "Al Gore", "birthplace": "Washington, D.C."}
+    if required_field_present:
+        data["age"] = 60
+    result = _run(
+        json.dumps(data), ("Field Replacer", {"replacement_rules": [], "required_fields": ["/age"]})
+    )
+    errors = [error.value for error in result.error_records]
+    assert (_output(result), errors) == (([data], []) if required_field_present else ([], [data]))
+
+
+_AL_GORE = {
+    "name": "Al Gore",
+    "birthplace": "Washington, D.C.",
+    "winningYears": None,
+    "internetPatents": "",
+    "age": 42,
+    "experience": 5.5,
+}
+_ALL_FIELDS = ["/name", "/birthplace", "/winningYears", "/internetPatents", "/age", "/experience"]
+
+
+# stage/configuration/test_field_remover_processor.py::test_action (and ::test_fields, which runs its
+# REMOVE case)
+@pytest.mark.parametrize(
+    ("action", "removed"),
+    [
+        ("KEEP", ["birthplace", "winningYears", "internetPatents", "age", "experience"]),
+        ("REMOVE", ["name"]),
+        ("REMOVE_CONSTANT", ["name"]),
+        ("REMOVE_EMPTY", ["internetPatents"]),
+        ("REMOVE_NULL", ["winningYears"]),
+        ("REMOVE_NULL_EMPTY", ["winningYears", "internetPatents"]),
+    ],
+)
+def test_field_remover_action(action: str, removed: list[str]) -> None:
+    config: dict[str, Any] = {
+        "action": action,
+        "fields": ["/name"] if action in ("KEEP", "REMOVE") else _ALL_FIELDS,
+    }
+    if action == "REMOVE_CONSTANT":
+        config["constant"] = "Al Gore"
+    [record] = _output(_run(json.dumps(_AL_GORE), ("Field Remover", config)))
+    assert record == {key: value for key, value in _AL_GORE.items() if key not in removed}
+
+
+# stage/configuration/test_field_remover_processor.py::test_constant_with_non_strings_values
+@pytest.mark.parametrize(("constant", "removed"), [("42", "age"), ("5.5", "experience")])
+def test_field_remover_constant_with_non_strings_values(constant: str, removed: str) -> None:
+    config = {"action": "REMOVE_CONSTANT", "fields": _ALL_FIELDS, "constant": constant}
+    [record] = _output(_run(json.dumps(_AL_GORE), ("Field Remover", config)))
+    assert record == {key: value for key, value in _AL_GORE.items() if key != removed}
+
+
+# stage/configuration/test_stream_selector_processor.py::test_condition
+def test_stream_selector_condition() -> None:
+    data = [
+        {"name": "Al Gore", "birthplace": "Washington, D.C."},
+        {"name": "George W. Bush", "birthplace": "New Haven, CT"},
+    ]
+    selector = (
+        Flow("engine-suite")
+        .source(
+            "Dev Raw Data Source", data_format="JSON", json_content="ARRAY_OBJECTS", raw_data=json.dumps(data)
+        )
+        .to("Stream Selector")
+    )
+    selector.when('${record:value("/name") == "Al Gore"}').to("Dev Identity").to("Trash")
+    flow = selector.otherwise().to("Dev Identity").to("Trash").flow
+    result = preview(flow)
+    assert (_output_of(result, "Trash_01"), _output_of(result, "Trash_02")) == ([data[0]], [data[1]])
+
+
+# stage/configuration/test_field_splitter_processor.py::test_field_to_split
+def test_field_splitter_field_to_split() -> None:
+    config = {
+        "field_to_split": "/name",
+        "new_split_fields": ["/fieldSplit1", "/fieldSplit2"],
+        "separator": "[ ]",
+    }
+    records = _output(
+        _run(json.dumps({"name": "Al Gore", "birthplace": "Washington, D.C."}), ("Field Splitter", config))
+    )
+    assert records == [{"fieldSplit1": "Al", "fieldSplit2": "Gore", "birthplace": "Washington, D.C."}]
+
+
+# stage/configuration/test_field_splitter_processor.py::test_not_enough_splits
+@pytest.mark.parametrize("not_enough_splits", ["CONTINUE", "TO_ERROR"])
+def test_field_splitter_not_enough_splits(not_enough_splits: str) -> None:
+    config = {
+        "field_to_split": "/line",
+        "new_split_fields": ["/a", "/b"],
+        "not_enough_splits": not_enough_splits,
+        "original_field": "KEEP",
+        "separator": "\\s",
+        "too_many_splits": "TO_LAST_FIELD",
+    }
+    result = _run(_SPLIT_TO_LIST_DATA, ("Field Splitter", config), json_content="ARRAY_OBJECTS")
+    records = _output(result)
+    assert records[:2] == [{"line": "a b", "a": "a", "b": "b"}, {"line": "a b c", "a": "a", "b": "b c"}]
+    if not_enough_splits == "CONTINUE":
+        assert records[2:] == [
+            {"line": "a", "a": "a", "b": None},
+            {"line": "", "a": "", "b": None},
+            {"line": " ", "a": "", "b": ""},
+            {"line": None, "a": None, "b": None},
+        ]
+        assert result.error_records == []
+    else:
+        assert (len(records), len(result.error_records)) == (3, 3)
+
+
+# stage/configuration/test_field_splitter_processor.py::test_original_field
+@pytest.mark.parametrize("original_field", ["KEEP", "REMOVE"])
+def test_field_splitter_original_field(original_field: str) -> None:
+    config = {
+        "field_to_split": "/line",
+        "new_split_fields": ["/a", "/b"],
+        "original_field": original_field,
+        "separator": "\\s",
+        "too_many_splits": "TO_LAST_FIELD",
+    }
+    [record] = _output(
+        _run('[ { "line": "a b" } ]', ("Field Splitter", config), json_content="ARRAY_OBJECTS")
+    )
+    assert (record["a"], record["b"]) == ("a", "b")
+    if original_field == "KEEP":
+        assert record["line"] == "a b"
+    else:
+        assert "line" not in record
+
+
+# stage/configuration/test_field_renamer_processor.py::test_fields_to_rename
+def test_field_renamer_fields_to_rename() -> None:
+    rows = [{"fromFieldExpression": "/name", "toFieldExpression": "/internetInventor"}]
+    records = _output(_renamer(json.dumps({"name": "Al Gore", "birthplace": "Washington, D.C."}), rows))
+    assert records == [{"internetInventor": "Al Gore", "birthplace": "Washington, D.C."}]
