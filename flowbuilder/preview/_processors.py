@@ -1193,6 +1193,9 @@ class _JsonParser(_RecordByRecord):
         text = _java.to_string(field.to_el())
         if self.strip:
             text = _CONTROL.sub("", text)
+        if not text.strip():
+            # The engine's parser reads no JSON value from blank text and leaves the record as it is.
+            return True
         try:
             parsed = json.loads(text, object_pairs_hook=dict)
         except ValueError as error:
