@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from flowbuilder import Flow
+from flowbuilder.errors import PreviewError
 from flowbuilder.preview import PreviewResult, preview
 
 
@@ -1440,3 +1441,33 @@ def test_field_renamer_fields_to_rename() -> None:
     rows = [{"fromFieldExpression": "/name", "toFieldExpression": "/internetInventor"}]
     records = _output(_renamer(json.dumps({"name": "Al Gore", "birthplace": "Washington, D.C."}), rows))
     assert records == [{"internetInventor": "Al Gore", "birthplace": "Washington, D.C."}]
+
+
+_JSON_PARSER_ON_RECORD_ERROR_DATA = """
+        [
+          { "json": "{\\"a\\":\\"A\\"}" },
+          { "json": null },
+          { "json": "{" },
+          { "json": "" }
+        ]
+    """
+
+
+# stage/configuration/test_json_parser_processor.py::test_on_record_error
+@pytest.mark.parametrize("on_record_error", ["DISCARD", "STOP_PIPELINE", "TO_ERROR"])
+def test_json_parser_on_record_error(on_record_error: str) -> None:
+    config = {
+        "field_to_parse": "/json",
+        "target_field": "/parsed",
+        "ignore_control_characters": False,
+        "on_record_error": on_record_error,
+    }
+    stage = ("JSON Parser", config)
+    if on_record_error == "STOP_PIPELINE":
+        with pytest.raises(PreviewError, match="JSONP_01"):
+            _run(_JSON_PARSER_ON_RECORD_ERROR_DATA, stage, json_content="ARRAY_OBJECTS")
+        return
+    result = _run(_JSON_PARSER_ON_RECORD_ERROR_DATA, stage, json_content="ARRAY_OBJECTS")
+    assert _output(result) == [{"json": '{"a":"A"}', "parsed": {"a": "A"}}, {"json": ""}]
+    errors = [error.value["json"] for error in result.error_records]
+    assert errors == ([None, "{"] if on_record_error == "TO_ERROR" else [])
