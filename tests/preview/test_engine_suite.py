@@ -1257,9 +1257,8 @@ def test_field_replacer_field_does_not_exist(field_does_not_exist: str) -> None:
         assert (_output(result), result.error_records) == ([{**data, "age": "60"}], [])
 
 
-# stage/configuration/test_field_replacer_processor.py::test_on_record_error (DISCARD and TO_ERROR;
-# STOP_PIPELINE stops the engine's run, which preview reports differently)
-@pytest.mark.parametrize("on_record_error", ["DISCARD", "TO_ERROR"])
+# stage/configuration/test_field_replacer_processor.py::test_on_record_error
+@pytest.mark.parametrize("on_record_error", ["DISCARD", "STOP_PIPELINE", "TO_ERROR"])
 def test_field_replacer_on_record_error(on_record_error: str) -> None:
     data = {"name": "Al Gore", "birthplace": "Washington, D.C."}
     config = {
@@ -1267,7 +1266,12 @@ def test_field_replacer_on_record_error(on_record_error: str) -> None:
         "field_does_not_exist": "TO_ERROR",
         "on_record_error": on_record_error,
     }
-    result = _run(json.dumps(data), ("Field Replacer", config))
+    stage = ("Field Replacer", config)
+    if on_record_error == "STOP_PIPELINE":
+        with pytest.raises(PreviewError, match="FIELD_REPLACER_00"):
+            _run(json.dumps(data), stage)
+        return
+    result = _run(json.dumps(data), stage)
     assert _output(result) == []
     assert [error.value for error in result.error_records] == (
         [data] if on_record_error == "TO_ERROR" else []
