@@ -271,19 +271,19 @@ class _FieldRemover(_RecordByRecord):
 
 
 def _patch_path_regex(expression: str) -> str:
-    """A from-field expression as the engine's regex (``FieldRegexUtil.patchUpFieldPathRegex``).
+    r"""A from-field expression as the engine's regex (``FieldRegexUtil.patchUpFieldPathRegex``).
 
     ``[*]`` and ``[(*)]`` match any list index, ``[0]`` and ``[(0)]`` that index, ``/*`` and
     ``/(*)`` any map key; then ``|`` inside quotes is a literal, as the engine escapes it.
 
-    >>> _patch_path_regex("/(*)[(*)]/'a|b(.*)'")
-    "/([^/\\\\[]+)\\\\[(\\\\d+)\\\\]/'a\\\\|b(.*)'"
+    >>> print(_patch_path_regex("/(*)[(*)]/'a|b(.*)'"))
+    /([^/\[]+)\[(\d+)\]/'a\|b(.*)'
     """
     patched = re.sub(r"\[(\(?)\*(\)?)\]", lambda m: rf"\[{m[1]}\d+{m[2]}\]", expression)
     patched = re.sub(r"\[(\(?)(\d+)(\)?)\]", lambda m: rf"\[{m[1]}{m[2]}{m[3]}\]", patched)
     patched = re.sub(r"(/\(?)\*(\)?)", lambda m: rf"{m[1]}[^/\[]+{m[2]}", patched)
     parts = java_split(patched, re.compile("'"), 0)
-    return "".join(f"'{part.replace('|', chr(92) + '|')}'" if i % 2 else part for i, part in enumerate(parts))
+    return "".join("'" + part.replace("|", r"\|") + "'" if i % 2 else part for i, part in enumerate(parts))
 
 
 def _canonical_path(path: str) -> str:
