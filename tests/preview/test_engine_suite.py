@@ -1475,3 +1475,33 @@ def test_json_parser_on_record_error(on_record_error: str) -> None:
     assert _output(result) == [{"json": '{"a":"A"}', "parsed": {"a": "A"}}, {"json": ""}]
     errors = [error.value["json"] for error in result.error_records]
     assert errors == ([None, "{"] if on_record_error == "TO_ERROR" else [])
+
+
+# pipeline/test_els.py::test_str_unescape_and_replace_el
+def test_str_unescape_and_replace_el() -> None:
+    source = Flow("engine-suite").source(
+        "Dev Raw Data Source",
+        data_format="TEXT",
+        raw_data="here\nis\tsome\ndata",
+        use_custom_delimiter=True,
+        custom_delimiter="^^^",
+    )
+    source.to("Trash")
+    expressions = [
+        {
+            "fieldToSet": "/transformed",
+            "expression": '${str:replace(record:value("/text"), str:unescapeJava("\\\\n"), "<NEWLINE>")}',
+        },
+        {
+            "fieldToSet": "/transformed2",
+            "expression": '${str:replace(record:value("/transformed"), str:unescapeJava("\\\\t"), "<TAB>")}',
+        },
+    ]
+    flow = source.to("Expression Evaluator", field_expressions=expressions).to("Trash").flow
+    result = preview(flow)
+    input_records, output_records = _output_of(result, "Trash_01"), _output_of(result, "Trash_02")
+    assert len(output_records) == len(input_records)
+    assert input_records[0]["text"] == "here\nis\tsome\ndata"
+    assert output_records[0]["text"] == "here\nis\tsome\ndata"
+    assert output_records[0]["transformed"] == "here<NEWLINE>is\tsome<NEWLINE>data"
+    assert output_records[0]["transformed2"] == "here<NEWLINE>is<TAB>some<NEWLINE>data"
