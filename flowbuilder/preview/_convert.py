@@ -221,6 +221,7 @@ def _to_decimal(field: Field, conversion: Conversion) -> Decimal:
 def _to_date(field: Field, conversion: Conversion) -> Any:
     value = field.value
     target = conversion.target
+    unix = conversion.date_format.startswith("UNIX_TIMESTAMP")
     moment: dt.datetime
     if isinstance(value, str):
         moment = _parse_moment(value, conversion)
@@ -228,8 +229,11 @@ def _to_date(field: Field, conversion: Conversion) -> Any:
         moment = value if value.tzinfo else value.replace(tzinfo=_java.UTC)
     elif isinstance(value, dt.date):
         moment = dt.datetime(value.year, value.month, value.day, tzinfo=_java.UTC)
-    elif isinstance(value, int) and not isinstance(value, bool) and field.type == "LONG":
-        moment = dt.datetime(1970, 1, 1, tzinfo=_java.UTC) + dt.timedelta(milliseconds=value)
+    elif isinstance(value, int) and not isinstance(value, bool) and (field.type == "LONG" or unix):
+        # A number is milliseconds since the epoch, or seconds with UNIX_TIMESTAMP_IN_SECONDS; JSON
+        # gives INTEGER for a timestamp in seconds, which the engine converts too.
+        millis = value * 1000 if conversion.date_format == "UNIX_TIMESTAMP_IN_SECONDS" else value
+        moment = dt.datetime(1970, 1, 1, tzinfo=_java.UTC) + dt.timedelta(milliseconds=millis)
     else:
         raise ValueError(f"cannot convert {field.type} to {target}")
     if target == "DATE":

@@ -27,8 +27,10 @@ __all__ = ["CONSTANTS", "FUNCTIONS", "PREVIEW_SDC_ID", "Function", "java_regex",
 #: What ``sdc:id()`` returns in a preview: fixed, so previews are repeatable.
 PREVIEW_SDC_ID = "flowbuilder-preview"
 
-#: Constants the engine defines for expressions (time units in seconds, binary data units).
-CONSTANTS: Mapping[str, int] = {
+#: Constants the engine defines for expressions (time units in seconds, binary data units, and
+#: ``NULL`` for checking or setting null values).
+CONSTANTS: Mapping[str, int | None] = {
+    "NULL": None,
     "SECONDS": 1,
     "MINUTES": 60,
     "HOURS": 3600,

@@ -28,7 +28,7 @@ __all__ = [
     "set_field",
 ]
 
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_\-.@$#:]+")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
 _HINT = "Write field paths like /a/b, /list[0], /'key with spaces', /* or /list[*]."
 
 
@@ -95,19 +95,25 @@ def _parse(path: str) -> tuple[Segment, ...]:
         char = path[i]
         if char == "/":
             i += 1
-            if i < n and path[i] in "'\"":
-                name, i = _quoted(path, i)
-                segments.append(Segment("key", name=name))
-                continue
             start = i
+            # As the engine's PathElement.parse: quotes may open and close anywhere in a name
+            # (/moved_'a/b' is the key moved_a/b).
+            parts: list[str] = []
+            quoted = False
             while i < n and path[i] not in "/[":
-                if path[i] in "'\"]":
+                if path[i] in "'\"":
+                    text, i = _quoted(path, i)
+                    parts.append(text)
+                    quoted = True
+                    continue
+                if path[i] == "]":
                     raise _fail(path, i, f"unexpected {path[i]!r} in a field name; quote the name")
+                parts.append(path[i])
                 i += 1
-            name = path[start:i]
-            if not name:
+            name = "".join(parts)
+            if not name and not quoted:
                 raise _fail(path, start, "empty field name")
-            segments.append(Segment("any_key") if name == "*" else Segment("key", name=name))
+            segments.append(Segment("any_key") if name == "*" and not quoted else Segment("key", name=name))
         elif char == "[":
             if path.startswith("[${", i):
                 end = path.find("}]", i)

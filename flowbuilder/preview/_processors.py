@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ..errors import PreviewError
@@ -18,7 +19,7 @@ from . import _hashing, _java, _paths
 from ._convert import Conversion, convert
 from ._el import Expression, coerce_bool, coerce_double
 from ._fields import Field
-from ._functions import java_regex, java_replacement
+from ._functions import java_regex
 from ._records import Record
 from ._stages import Batch, StageContext, StageRun, error_text, register
 
@@ -74,7 +75,7 @@ class _RecordByRecord(StageRun):
                 batch.send(record)
 
     def _record(self, batch: Batch, record: Record) -> bool:
-        """Change ``record`` in place; False once it went to ``batch.error``."""
+        """Change ``record`` in place; False once it went to ``batch.error`` (or is gone)."""
         raise NotImplementedError
 
 
@@ -270,9 +271,27 @@ class _FieldRemover(_RecordByRecord):
 
 
 def _patch_path_regex(expression: str) -> str:
-    """A from-field expression as a regex: list indexes literal, ``[*]`` any index."""
-    patched = re.sub(r"\[\*\]", r"\\[[0-9]+\\]", expression)
-    return re.sub(r"(?<!\\)\[([0-9]+)\]", r"\\[\1\\]", patched)
+    r"""A from-field expression as the engine's regex (``FieldRegexUtil.patchUpFieldPathRegex``).
+
+    ``[*]`` and ``[(*)]`` match any list index, ``[0]`` and ``[(0)]`` that index, ``/*`` and
+    ``/(*)`` any map key; then ``|`` inside quotes is a literal, as the engine escapes it.
+
+    >>> print(_patch_path_regex("/(*)[(*)]/'a|b(.*)'"))
+    /([^/\[]+)\[(\d+)\]/'a\|b(.*)'
+    """
+    patched = re.sub(r"\[(\(?)\*(\)?)\]", lambda m: rf"\[{m[1]}\d+{m[2]}\]", expression)
+    patched = re.sub(r"\[(\(?)(\d+)(\)?)\]", lambda m: rf"\[{m[1]}{m[2]}{m[3]}\]", patched)
+    patched = re.sub(r"(/\(?)\*(\)?)", lambda m: rf"{m[1]}[^/\[]+{m[2]}", patched)
+    parts = java_split(patched, re.compile("'"), 0)
+    return "".join("'" + part.replace("|", r"\|") + "'" if i % 2 else part for i, part in enumerate(parts))
+
+
+def _canonical_path(path: str) -> str:
+    """``path`` written as the engine writes record paths (names quoted when not plain)."""
+    canonical = ""
+    for segment in _paths.parse(path):
+        canonical = _paths.join(canonical, segment.index if segment.kind == "index" else segment.name)
+    return canonical
 
 
 @register("com_streamsets_pipeline_stage_processor_fieldrenamer_FieldRenamerDProcessor", "Field Renamer")
@@ -287,7 +306,8 @@ class _FieldRenamer(_RecordByRecord):
 
     def __init__(self, ctx: StageContext) -> None:
         super().__init__(ctx)
-        self.rules: list[tuple[re.Pattern[str], str, str]] = []
+        # (pattern, to-field expression, from-field expression, literal version 1 row)
+        self.rules: list[tuple[re.Pattern[str], str, str, bool]] = []
         for row in _rows(ctx, "renameMapping"):
             literal = "fromField" in row
             source = str(row.get("fromField" if literal else "fromFieldExpression") or "")
@@ -295,16 +315,18 @@ class _FieldRenamer(_RecordByRecord):
             if not source:
                 continue
             try:
-                source = str(ctx.static(source, "renameMapping"))
-                target = str(ctx.static(target, "renameMapping"))
-                pattern = java_regex(re.escape(source) if literal else _patch_path_regex(source))
-                replacement = target.replace("\\", "\\\\") if literal else java_replacement(target)
-            except (re.error, ValueError) as error:
+                if literal:
+                    source = str(ctx.static(source, "renameMapping"))
+                    target = str(ctx.static(target, "renameMapping"))
+                    pattern = java_regex(re.escape(_canonical_path(source)))
+                else:
+                    pattern = java_regex(_patch_path_regex(source))
+            except (re.error, ValueError, PreviewError) as error:
                 raise ctx.fail(
                     f"has an invalid from/to field expression {source!r}: {error} (FIELD_RENAMER_02)",
                     config="renameMapping",
                 ) from None
-            self.rules.append((pattern, replacement, source))
+            self.rules.append((pattern, target, source, literal))
         self.missing = str(ctx.config("errorHandler.nonExistingFromFieldHandling", "TO_ERROR"))
         self.existing = str(ctx.config("errorHandler.existingToFieldHandling", "TO_ERROR"))
         if ctx.config("onStagePreConditionFailure") is not None:
@@ -320,25 +342,27 @@ class _FieldRenamer(_RecordByRecord):
         matched_by: dict[str, str] = {}
         clashes: dict[str, list[str]] = {}
         missing: list[str] = []
-        for pattern, replacement, source in self.rules:
+        for pattern, target, source, literal in self.rules:
             hit = False
             for path in paths:
-                if pattern.fullmatch(path) is None:
+                found = pattern.fullmatch(path)
+                if found is None:
                     continue
                 hit = True
                 if path in renames:
                     clashes.setdefault(path, [matched_by[path]]).append(source)
                 else:
-                    renames[path] = pattern.sub(replacement, path)
+                    renames[path] = target if literal else self._target(target, found)
                     matched_by[path] = source
             if not hit:
                 missing.append(source)
         for path in clashes:
             renames.pop(path)
         overwrite: list[str] = []
-        for source_path, target_path in sorted(
-            renames.items(), key=lambda item: _rename_order(item[0]), reverse=True
-        ):
+        order = _rename_order(paths)
+        moved: dict[str, str] = {}
+        for original_path, target_path in sorted(renames.items(), key=lambda item: order(item[0])):
+            source_path = _moved_path(original_path, moved)
             field = record.field(source_path)
             if field is None:
                 continue
@@ -363,6 +387,7 @@ class _FieldRenamer(_RecordByRecord):
                 return False
             if source_path != target:
                 _paths.delete(record._root, source_path)
+                moved[original_path] = target
         if self.missing == "TO_ERROR" and missing:
             batch.error(
                 record,
@@ -383,10 +408,40 @@ class _FieldRenamer(_RecordByRecord):
             return False
         return True
 
+    def _target(self, expression: str, found: re.Match[str]) -> str:
+        # The engine puts each group's text in for $0, $1... (plain text, not a regex replacement),
+        # then evaluates the result, so ${str:toUpper("$1")} sees the group.
+        for number in range(found.re.groups + 1):
+            expression = expression.replace(f"${number}", found[number] or "")
+        return str(self.ctx.static(expression, "renameMapping"))
 
-def _rename_order(path: str) -> tuple[Any, ...]:
-    # Later list elements first, so moving one does not shift the next; otherwise keep record order.
-    return tuple(s.index for s in _paths.parse(path) if s.kind == "index")
+
+def _rename_order(paths: list[str]) -> Callable[[str], tuple[int, ...]]:
+    """Sort key for renames: parents before their fields, map keys in record order, and later list
+    elements first, so moving one does not shift the next (as the engine's path comparator)."""
+    position = {path: number for number, path in enumerate(paths)}
+
+    def key(path: str) -> tuple[int, ...]:
+        parts: list[int] = []
+        prefix = ""
+        for segment in _paths.parse(path):
+            if segment.kind == "index":
+                prefix = _paths.join(prefix, segment.index)
+                parts.append(-segment.index)
+            else:
+                prefix = _paths.join(prefix, segment.name)
+                parts.append(position.get(prefix, len(position)))
+        return tuple(parts)
+
+    return key
+
+
+def _moved_path(path: str, moved: dict[str, str]) -> str:
+    """Where ``path`` is now that some of its parents were renamed (``/A/b`` once ``/A`` went to ``/a``)."""
+    for ancestor in sorted(moved, key=len, reverse=True):
+        if path.startswith(ancestor) and path[len(ancestor) : len(ancestor) + 1] in ("/", "["):
+            return moved[ancestor] + path[len(ancestor) :]
+    return path
 
 
 # -- Field Type Converter ------------------------------------------------------------------------
@@ -425,6 +480,9 @@ class _FieldTypeConverter(_RecordByRecord):
                     if action == "IGNORE":
                         continue
                     if action == "DELETE":
+                        if path in ("", "/"):
+                            # Deleting the root leaves no record: the engine passes nothing on.
+                            return False
                         _delete_all(record, [path])
                         continue
                     if action == "NULL":
@@ -440,8 +498,18 @@ class _FieldTypeConverter(_RecordByRecord):
                         f"to type '{conversion.target}': {error_text(error)}",
                     )
                     return False
+                if converted.type == "DECIMAL" and isinstance(converted.value, Decimal):
+                    converted = _with_decimal_attributes(converted)
                 _set(record, path, converted)
         return True
+
+
+def _with_decimal_attributes(field: Field) -> Field:
+    """The engine's converter tells a DECIMAL's ``precision`` and ``scale`` in field attributes."""
+    sign, digits, exponent = field.value.as_tuple()
+    scale = -exponent if isinstance(exponent, int) else 0
+    attributes = {**(field.attributes or {}), "precision": str(len(digits)), "scale": str(scale)}
+    return Field(field.type, field.value, attributes)
 
 
 # -- Record Deduplicator -------------------------------------------------------------------------
@@ -490,7 +558,11 @@ class _RecordDeduplicator(StageRun):
 
 
 def java_split(text: str, pattern: re.Pattern[str], limit: int) -> list[str]:
-    """Java's ``String.split(regex, limit)``: at most ``limit`` parts; with 0, trailing empties dropped."""
+    """Java's ``String.split(regex, limit)``: at most ``limit`` parts; with 0, trailing empties dropped.
+
+    As in Java, text the separator never matches is the one part, but once it matched every trailing
+    empty part goes, so ``" "`` split on ``\\s`` has no parts at all.
+    """
     parts: list[str] = []
     start = 0
     for found in pattern.finditer(text):
@@ -500,9 +572,11 @@ def java_split(text: str, pattern: re.Pattern[str], limit: int) -> list[str]:
             continue
         parts.append(text[start : found.start()])
         start = found.end()
+    if not parts:
+        return [text]
     parts.append(text[start:])
     if limit == 0:
-        while len(parts) > 1 and parts[-1] == "":
+        while parts and parts[-1] == "":
             parts.pop()
     return parts
 
@@ -1055,12 +1129,15 @@ class _FieldReplacer(_RecordByRecord):
             if not paths and self.to_error:
                 batch.error(record, "FIELD_REPLACER_00", f"Rule {pattern} did not match any fields")
                 return False
+            if not paths and not to_null and not _paths.has_wildcards(pattern):
+                # The catalog's stage version (before ADD_FIELD, engine 5.3) sets a field it does not
+                # find when a rule names it without wildcards and the missing field is to CONTINUE.
+                paths = [pattern]
             for path in paths:
                 field = record.field(path)
-                if field is None:
-                    continue
                 if to_null:
-                    _set(record, path, Field(field.type, None, field.attributes))
+                    if field is not None:
+                        _set(record, path, Field(field.type, None, field.attributes))
                     continue
                 try:
                     value = self.ctx.evaluate(replacement, record, path, field)
@@ -1075,6 +1152,9 @@ class _FieldReplacer(_RecordByRecord):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Field types whose value the engine cannot read as a String, with the error code it gives (a JSON
+# object from the origin is a LIST_MAP, and gets the MAP code).
+_NOT_STRINGS = {"BYTE_ARRAY": "API_03", "LIST": "API_13", "MAP": "API_16", "LIST_MAP": "API_16"}
 
 
 @register("com_streamsets_pipeline_stage_processor_jsonparser_JsonParserDProcessor", "JSON Parser")
@@ -1105,9 +1185,17 @@ class _JsonParser(_RecordByRecord):
                 "Cannot parse the field.",
             )
             return False
+        if field.type in _NOT_STRINGS:
+            # The engine's Field.getValueAsString refuses these; its error code is the record's.
+            code = _NOT_STRINGS[field.type]
+            batch.error(record, code, f"Cannot convert {field.type} field '{self.source}' to String")
+            return False
         text = _java.to_string(field.to_el())
         if self.strip:
             text = _CONTROL.sub("", text)
+        if not text.strip():
+            # The engine's parser reads no JSON value from blank text and leaves the record as it is.
+            return True
         try:
             parsed = json.loads(text, object_pairs_hook=dict)
         except ValueError as error:
