@@ -170,7 +170,7 @@ def _to_python(flow: Flow) -> None:
     try:
         source = to_python(flow)
     except FlowbuilderError as error:
-        if "generated Python did not run" in str(error):  # to_python's own bug, not bad input
+        if "generated Python would not rebuild the flow" in str(error):  # to_python's own bug
             raise RuntimeError(str(error)) from error
         raise
     namespace: dict[str, Any] = {}
