@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from typing_extensions import Self
@@ -14,13 +13,12 @@ from .configuration import Configuration
 from .errors import LaneError, StageNotFoundError
 
 if TYPE_CHECKING:
+    from .compile import ImportedStage
     from .flow import Flow
 
 __all__ = ["Stage", "Stages"]
 
 # Shared by every stage without extra instance keys (authored ones): flows hold 100,000s.
-_NOTHING: Mapping[str, Any] = MappingProxyType({})
-_NO_NULLS: frozenset[str] = frozenset()
 
 _OWN = frozenset(
     {
@@ -56,11 +54,9 @@ class Stage:
         "_configuration",
         "_dangling",
         "_event_lanes",
-        "_extra",
         "_flow",
-        "_key_order",
+        "_imported",
         "_node",
-        "_nulls",
         "_output_lanes",
         "_role",
         "_services",
@@ -86,8 +82,7 @@ class Stage:
         output_lanes: list[str],
         event_lanes: Sequence[str],
         role: str | None = None,
-        extra: dict[str, Any] | None = None,
-        key_order: tuple[str, ...] | None = None,
+        imported: ImportedStage | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "definition", definition)
@@ -101,12 +96,10 @@ class Stage:
         set_(self, "_output_lanes", output_lanes)
         set_(self, "_event_lanes", event_lanes)
         set_(self, "_role", role)
-        set_(self, "_extra", extra or _NOTHING)
-        set_(self, "_key_order", key_order)
+        set_(self, "_imported", imported)
         set_(self, "_flow", None)
         set_(self, "_node", instance_name)
         set_(self, "_dangling", ())
-        set_(self, "_nulls", _NO_NULLS)
         set_(self, "_configuration", None)
 
     definition: StageDefinition | None
@@ -120,12 +113,10 @@ class Stage:
     _output_lanes: list[str]
     _event_lanes: Sequence[str]
     _role: str | None
-    _extra: Mapping[str, Any]
-    _key_order: tuple[str, ...] | None
+    _imported: ImportedStage | None
     _flow: Flow | None
     _node: str
     _dangling: Sequence[tuple[int, str]]
-    _nulls: frozenset[str]
     _configuration: Configuration | None
 
     # -- construction ----------------------------------------------------------------------------

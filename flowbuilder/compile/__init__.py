@@ -3,7 +3,7 @@
 Each reads the flow's graph; none keeps state of its own.
 """
 
-from ._imported import ImportedDocument
+from ._imported import ImportedDocument, ImportedStage
 from ._layout import auto_arrange
 from ._pipeline import to_dict, to_envelope, to_json
 from ._python import add_stage_json, restore_details, secret_variable, to_python
@@ -13,6 +13,7 @@ __all__ = [
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
     "ImportedDocument",
+    "ImportedStage",
     "add_stage_json",
     "auto_arrange",
     "from_file",

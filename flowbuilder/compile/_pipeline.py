@@ -104,8 +104,10 @@ def _input_lanes(flow: Flow, stage: Stage) -> list[str]:
 
 
 def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> dict[str, Any]:
+    imported = stage._imported
+    keys = imported.keys if imported is not None else None
     ui_info = _copy(stage.ui_info)
-    if position is not None and stage._key_order is None and ui_info.get("xPos") is None:
+    if position is not None and keys is None and ui_info.get("xPos") is None:
         ui_info["xPos"], ui_info["yPos"] = position
     values: dict[str, Any] = {
         "instanceName": stage.instance_name,
@@ -119,19 +121,19 @@ def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> d
         "eventLanes": list(stage._event_lanes),
         "services": _copy(stage._services),
     }
-    if stage._key_order is None and not stage._extra:
+    if imported is None:
         return values  # an authored stage: built in the engine's key order, nothing to merge
-    values.update(_copy(stage._extra))
-    for key in stage._nulls:
+    values.update(_copy(imported.extra))
+    for key in imported.nulls:
         if not values.get(key):
             values[key] = None
-    if stage._key_order is None:
-        return {key: values[key] for key in (*STAGE_KEYS, *stage._extra)}
-    keys = list(stage._key_order)
+    if keys is None:
+        return {key: values[key] for key in (*STAGE_KEYS, *imported.extra)}
+    ordered = list(keys)
     for key, optional in (("eventLanes", stage._event_lanes), ("services", stage._services)):
-        if key not in keys and optional:
-            keys.append(key)
-    return {key: values[key] for key in keys if key in values}
+        if key not in ordered and optional:
+            ordered.append(key)
+    return {key: values[key] for key in ordered if key in values}
 
 
 def to_dict(flow: Flow) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ..configuration import check_value
 from ..errors import ConfigError, FlowbuilderError, FlowFormatError, StageNotFoundError
 from ..flow import Flow
 from ._format import Call, Raw, format_statement, literal
-from ._imported import MODELLED_KEYS, ImportedDocument
+from ._imported import MODELLED_KEYS, ImportedDocument, ImportedStage
 from ._pipeline import _stage_dict, to_dict
 from ._reader import _stage as _read_stage
 from ._reader import _wire, place_special
@@ -133,12 +133,17 @@ def _restore_stage(flow: Flow, stage: Stage, fields: Mapping[str, Any]) -> None:
     for key, attribute in (("library", "library"), ("stageName", "stage_name"), ("stageVersion", "version")):
         if key in fields:
             object.__setattr__(stage, attribute, fields[key])
-    if "extra" in fields:
-        stage._extra = copy.deepcopy(dict(fields["extra"]))
-    if "keys" in fields:
-        object.__setattr__(stage, "_key_order", tuple(fields["keys"]))
-    if "nulls" in fields:
-        object.__setattr__(stage, "_nulls", frozenset(fields["nulls"]))
+    if {"extra", "keys", "nulls"} & fields.keys():
+        was = stage._imported or ImportedStage()
+        object.__setattr__(
+            stage,
+            "_imported",
+            ImportedStage(
+                tuple(fields["keys"]) if "keys" in fields else was.keys,
+                copy.deepcopy(dict(fields["extra"])) if "extra" in fields else was.extra,
+                frozenset(fields["nulls"]) if "nulls" in fields else was.nulls,
+            ),
+        )
     flow._wiring.forget(stage._node)  # its lanes and conditions changed past the flow's wiring
 
 
@@ -337,7 +342,12 @@ class _Writer:
 
     def readable_definition(self, stage: Stage) -> StageDefinition | None:
         definition = self.default.definition(stage.stage_name, str(stage.version))
-        if definition is None or definition.engine != self.flow.engine or stage._extra or stage._nulls:
+        imported = stage._imported
+        if (
+            definition is None
+            or definition.engine != self.flow.engine
+            or (imported is not None and (imported.extra or imported.nulls))
+        ):
             return None
         if definition.variable_output_streams and not definition.has_predicates:
             return None  # lanes driven by other configs (HTTP Router, fragments): keep as JSON

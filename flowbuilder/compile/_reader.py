@@ -14,7 +14,7 @@ from ..catalog import Catalog
 from ..errors import FlowFormatError
 from ..flow import Flow
 from ..stage import Stage
-from ._imported import MODELLED_KEYS, ImportedDocument
+from ._imported import MODELLED_KEYS, ImportedDocument, ImportedStage
 from ._pipeline import STAGE_KEYS
 
 __all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "from_file", "from_json", "place_special", "split_document"]
@@ -256,10 +256,10 @@ def _stage(
         output_lanes=list(raw.get("outputLanes") or []),
         event_lanes=list(raw.get("eventLanes") or []),
         role=role,
-        extra=extra,
-        key_order=tuple(raw),
+        imported=ImportedStage(
+            tuple(raw), extra, frozenset(k for k in STAGE_KEYS if k in raw and raw[k] is None)
+        ),
     )
-    object.__setattr__(stage, "_nulls", frozenset(k for k in STAGE_KEYS if k in raw and raw[k] is None))
     return stage
 
 
