@@ -3,6 +3,7 @@
 Each reads the flow's graph; none keeps state of its own.
 """
 
+from ._fragments import expand
 from ._imported import ImportedDocument
 from ._layout import auto_arrange
 from ._pipeline import to_dict, to_envelope, to_json
@@ -15,6 +16,7 @@ __all__ = [
     "ImportedDocument",
     "add_stage_json",
     "auto_arrange",
+    "expand",
     "from_file",
     "from_json",
     "restore_details",

@@ -30,6 +30,8 @@ SCHEMA_VERSION = 6
 #: ``PipelineConfigBean.VERSION`` of the Data Collector sources the catalog was extracted from.
 PIPELINE_CONFIG_VERSION = 23
 _NAMESPACE = uuid.UUID("6f1c1f8e-5d0b-4f3e-9a57-2b9c4a0f0b61")
+# Fragment versions; the same namespace as ``Fragment.commit_id``, so both give one id.
+_COMMIT_NAMESPACE = uuid.UUID("0b4f6a52-3c1e-4d7a-9f10-6a1d2f4c8e93")
 # The engine's serialisation order (PipelineConfigurationJson, then the output-only fields).
 _TOP_LEVEL = (
     "schemaVersion",
@@ -103,8 +105,13 @@ def _input_lanes(flow: Flow, stage: Stage) -> list[str]:
     return result
 
 
-def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> dict[str, Any]:
+def _stage_dict(
+    flow: Flow, stage: Stage, position: tuple[int, int] | None, commit: str | None = None
+) -> dict[str, Any]:
     ui_info = _copy(stage.ui_info)
+    if commit is not None:  # a fragment stage: which version of the fragment it embeds
+        ui_info["pipelineId"] = stage.ui_info.get("fragmentId")
+        ui_info["pipelineCommitId"] = commit
     if position is not None and stage._key_order is None and ui_info.get("xPos") is None:
         ui_info["xPos"], ui_info["yPos"] = position
     values: dict[str, Any] = {
@@ -152,9 +159,15 @@ def to_dict(flow: Flow) -> dict[str, Any]:
 
 def _to_dict(flow: Flow) -> dict[str, Any]:
     positions = auto_arrange(flow)
-    stages = [
-        _stage_dict(flow, data["stage"], positions.get(node)) for node, data in flow._graph.nodes(data=True)
-    ]
+    embedded: list[dict[str, Any]] = []
+    stages = []
+    for node, data in flow._graph.nodes(data=True):
+        use = data.get("fragment")
+        if use is None:
+            stages.append(_stage_dict(flow, data["stage"], positions.get(node)))
+        else:
+            stage, definition = _embedding(flow, data["stage"], use, positions.get(node), embedded)
+            stages.append(stage)
     special: dict[str, dict[str, Any] | None] = {}
     for slot, role in SPECIAL_SLOTS.items():
         stage = flow.special_stages.get(role)
@@ -172,7 +185,10 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         **lifecycle,
     }
     if flow._imported is not None:
-        return _imported(flow._imported, flow.name, modelled)
+        result = _imported(flow._imported, flow.name, modelled)
+        if embedded:  # fragments added to a read flow join the ones it embedded
+            result["fragments"] = [*(_copy(result.get("fragments")) or []), *embedded]
+        return result
     pid = pipeline_id(flow)
     uid = str(uuid.uuid5(_NAMESPACE, pid))
     values = {
@@ -182,7 +198,7 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         "title": flow.name,
         "uuid": uid,
         "uiInfo": {},
-        "fragments": [],
+        "fragments": embedded,
         "info": {
             "pipelineId": pid,
             "title": flow.name,
@@ -205,7 +221,34 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         "previewable": False,
         **modelled,
     }
+    if _is_fragment(flow):
+        from ._fragments import fragment_document
+
+        return fragment_document(flow, values)  # type: ignore[arg-type]
     return {key: values[key] for key in _TOP_LEVEL}
+
+
+def _is_fragment(flow: Flow) -> bool:
+    return hasattr(flow, "fragment_id")
+
+
+def _embedding(
+    flow: Flow,
+    stage: Stage,
+    use: Any,
+    position: tuple[int, int] | None,
+    embedded: list[dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fragment stage's dict, and its fragment's definition embedded for that use (appended
+    to ``embedded``)."""
+    from ._fragments import embedded_definition
+
+    definition = to_dict(use.fragment)
+    commit = str(uuid.uuid5(_COMMIT_NAMESPACE, json.dumps(definition, indent=2, ensure_ascii=False) + "\n"))
+    result = _stage_dict(flow, stage, position, commit)
+    inner = embedded_definition(use, definition, result["inputLanes"], flow.name)
+    embedded.append(inner)
+    return result, inner
 
 
 def _imported(imported: ImportedDocument, name: str, modelled: dict[str, Any]) -> dict[str, Any]:
@@ -245,8 +288,9 @@ def to_envelope(flow: Flow) -> dict[str, Any]:
     ``{"flow", "pipeline_definition"}``) with the compiled definition inside; an export
     envelope for authored flows."""
     imported = flow._imported or ImportedDocument(flow.name, (), {})
+    default_key = "pipelineFragmentConfig" if _is_fragment(flow) else "pipelineConfig"
     parts: dict[str, Any] = {
-        imported.envelope_key or "pipelineConfig": to_dict(flow),
+        imported.envelope_key or default_key: to_dict(flow),
         "pipelineRules": _copy(imported.rules),
         "libraryDefinitions": _copy(imported.library_definitions),
     }
