@@ -755,17 +755,18 @@ class Flow:
 
         return to_json(self, indent=indent)
 
-    def to_dot(self) -> str:
-        """The flow as Graphviz DOT text (see ``flowbuilder.render.to_dot``).
+    def to_dot(self, *, expand_fragments: bool = False) -> str:
+        """The flow as Graphviz DOT text (see ``flowbuilder.render.to_dot``); fragments drawn
+        as one node each, or opened with ``expand_fragments=True``.
 
         >>> Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_dot().splitlines()[0]
         'digraph demo {'
         """
         from .render import to_dot
 
-        return to_dot(self)
+        return to_dot(self, expand_fragments=expand_fragments)
 
-    def to_mermaid(self) -> str:
+    def to_mermaid(self, *, expand_fragments: bool = False) -> str:
         """The flow as a Mermaid ``flowchart LR`` (see ``flowbuilder.render.to_mermaid``).
 
         >>> Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_mermaid().splitlines()[3]
@@ -773,10 +774,13 @@ class Flow:
         """
         from .render import to_mermaid
 
-        return to_mermaid(self)
+        return to_mermaid(self, expand_fragments=expand_fragments)
 
-    def render(self, path: str | FilePath, format: str | None = None) -> FilePath:
-        """Draw the flow to a file with Graphviz (svg, png, pdf or dot, from the suffix).
+    def render(
+        self, path: str | FilePath, format: str | None = None, *, expand_fragments: bool = False
+    ) -> FilePath:
+        """Draw the flow to a file with Graphviz (svg, png, pdf or dot, from the suffix);
+        ``expand_fragments=True`` draws each fragment's stages instead of one node.
 
         >>> import tempfile, pathlib
         >>> flow = Flow("demo").source("Dev Raw Data Source").to("Trash").flow
@@ -785,7 +789,7 @@ class Flow:
         """
         from .render import render
 
-        return render(self, path, format=format)
+        return render(self, path, format=format, expand_fragments=expand_fragments)
 
     def _repr_svg_(self) -> str | None:
         from .render import repr_svg

@@ -15,7 +15,8 @@ compilers write as the engine does (``uiInfo.fragmentId``, ``fragmentInstanceId`
 >>> _ = mask.input("Field Masker", field_mask_configs=[{"fields": ["${FIELD}"], "maskType": "FIXED_LENGTH"}])
 >>> mask.kind, mask.output_lanes
 ('processor', ('FieldMasker_01OutputLane1',))
->>> flow = Flow("orders").source("Dev Raw Data Source").to(mask, parameter_name_prefix="ORDERS_").to("Trash").flow
+>>> path = Flow("orders").source("Dev Raw Data Source").to(mask, parameter_name_prefix="ORDERS_")
+>>> flow = path.to("Trash").flow
 >>> [stage.instance_name for stage in flow.stages]
 ['DevRawDataSource_01', 'maski_01_FragmentProcessor_01', 'Trash_01']
 >>> dict(flow.parameters)
@@ -87,7 +88,7 @@ class Fragment(Flow):
         derived from the name, never random.
 
         >>> Fragment("mask ids").fragment_id
-        'maskids1b0f5fdb-6f4f-5fdb-ae35-d8b7a1a5e4b0'
+        'maskids58d9ae0b-fbde-5e6f-9a3b-42be6c32626e'
         """
         if self._imported is not None and isinstance(self._imported.values.get("fragmentId"), str):
             return str(self._imported.values["fragmentId"])
@@ -191,7 +192,11 @@ class FragmentUse:
 
 def fragment_uses(flow: Flow) -> dict[str, FragmentUse]:
     """The fragments a flow uses, by the node of their fragment stage, in stage order."""
-    return {node: use for node, use in flow._graph.nodes(data="fragment") if use is not None}
+    found: dict[str, FragmentUse] = {}
+    for node, use in flow._graph.nodes(data="fragment"):
+        if isinstance(use, FragmentUse):
+            found[node] = use
+    return found
 
 
 def _stage_configuration(fragment: Flow) -> dict[str, Any]:

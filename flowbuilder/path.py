@@ -129,7 +129,7 @@ class Path:
         stage by Python name. A :class:`~flowbuilder.fragment.Fragment` adds a use of it
         (``parameter_name_prefix=`` sets its parameters' prefix).
         """
-        targets: list[str | Stage | None] = list(stages) or [None]
+        targets: list[str | Stage | Fragment | None] = list(stages) or [None]
         created = [self.flow._resolve_target(target, name, library, type, "to", config) for target in targets]
         for source_name, kind, output in self._tails:
             source = self.flow.stage(source_name)

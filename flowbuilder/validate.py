@@ -364,7 +364,8 @@ def _check_fragment_stage(flow: Flow, stage: Stage, out: _Collector) -> None:
                 "FRAGMENT_LANE_UNCONNECTED",
                 f"uses fragment {fragment!r}, whose output {index} ({lane!r}) goes nowhere",
                 stage=name,
-                hint=f"Connect it: continue the path with .to(...) or use connect_output_to(..., output_idx={index}).",
+                hint="Connect it: continue the path with .to(...), or use "
+                f"connect_output_to(..., output_idx={index}).",
             )
     for _position, lane in stage._dangling:
         out.add(

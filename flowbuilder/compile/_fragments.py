@@ -139,8 +139,10 @@ def embedded_definition(
 
 def _constants(definition: Mapping[str, Any]) -> list[Any]:
     for entry in definition.get("configuration") or []:
-        if isinstance(entry, dict) and entry.get("name") == "constants" and isinstance(entry.get("value"), list):
-            return entry["value"]  # type: ignore[no-any-return]
+        if isinstance(entry, dict) and entry.get("name") == "constants":
+            value = entry.get("value")
+            if isinstance(value, list):
+                return value
     return []
 
 

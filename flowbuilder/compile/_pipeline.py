@@ -166,8 +166,7 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         if use is None:
             stages.append(_stage_dict(flow, data["stage"], positions.get(node)))
         else:
-            stage, definition = _embedding(flow, data["stage"], use, positions.get(node), embedded)
-            stages.append(stage)
+            stages.append(_embedding(flow, data["stage"], use, positions.get(node), embedded))
     special: dict[str, dict[str, Any] | None] = {}
     for slot, role in SPECIAL_SLOTS.items():
         stage = flow.special_stages.get(role)
@@ -238,9 +237,9 @@ def _embedding(
     use: Any,
     position: tuple[int, int] | None,
     embedded: list[dict[str, Any]],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A fragment stage's dict, and its fragment's definition embedded for that use (appended
-    to ``embedded``)."""
+) -> dict[str, Any]:
+    """A fragment stage's dict; its fragment's definition, embedded for that use, is appended
+    to ``embedded``."""
     from ._fragments import embedded_definition
 
     definition = to_dict(use.fragment)
@@ -248,7 +247,7 @@ def _embedding(
     result = _stage_dict(flow, stage, position, commit)
     inner = embedded_definition(use, definition, result["inputLanes"], flow.name)
     embedded.append(inner)
-    return result, inner
+    return result
 
 
 def _imported(imported: ImportedDocument, name: str, modelled: dict[str, Any]) -> dict[str, Any]:
