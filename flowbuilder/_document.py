@@ -39,8 +39,11 @@ __all__ = [
     "SECRET_MASK",
     "SPECIAL_SLOTS",
     "Definitions",
+    "FragmentRef",
     "Role",
     "document_stages",
+    "fragment_ids",
+    "fragment_refs",
     "is_secret_name",
     "mask_entries",
     "mask_secrets",
@@ -129,6 +132,54 @@ def document_stages(definition: Mapping[str, Any]) -> Iterator[tuple[object, str
                 yield raw, role.name
         elif value is not None:
             yield value, role.name
+
+
+# -- fragments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FragmentRef:
+    """A fragment a pipeline definition uses, as its fragment stage's ``uiInfo`` says."""
+
+    fragment_id: str
+    commit_id: str | None
+    name: str
+    instance_id: str
+    stage: str
+
+
+def fragment_refs(definition: Mapping[str, Any]) -> list[FragmentRef]:
+    """The fragment stages of a pipeline definition (``uiInfo.fragmentGroupStage``), in order.
+
+    >>> stage = {"instanceName": "m_01_FragmentProcessor_01", "uiInfo": {"fragmentGroupStage": True,
+    ...          "fragmentId": "mask1", "fragmentInstanceId": "m_01", "pipelineCommitId": "c1"}}
+    >>> fragment_refs({"stages": [stage]})[0].commit_id
+    'c1'
+    """
+    refs = []
+    stages = definition.get("stages")
+    for raw in stages if isinstance(stages, list) else []:
+        ui_info = raw.get("uiInfo") if isinstance(raw, Mapping) else None
+        if not isinstance(ui_info, Mapping) or not ui_info.get("fragmentGroupStage"):
+            continue
+        fragment_id = str(ui_info.get("fragmentId") or "")
+        commit = ui_info.get("pipelineCommitId")
+        refs.append(
+            FragmentRef(
+                fragment_id,
+                str(commit) if commit else None,
+                str(ui_info.get("fragmentName") or fragment_id),
+                str(ui_info.get("fragmentInstanceId") or ""),
+                str(raw.get("instanceName") or ""),
+            )
+        )
+    return refs
+
+
+def fragment_ids(definition: Mapping[str, Any]) -> list[str]:
+    """The ids of the fragments a definition uses, each once, in order: what a stored flow
+    records as ``fragment_ids``."""
+    return list(dict.fromkeys(ref.fragment_id for ref in fragment_refs(definition) if ref.fragment_id))
 
 
 # -- secrets ------------------------------------------------------------------------------------

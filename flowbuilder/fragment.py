@@ -105,9 +105,9 @@ class Fragment(Flow):
         >>> a.commit_id == b.commit_id
         True
         """
-        from .compile import to_json  # a model convenience calling the compiler
+        from .compile import fragment_commit_id, to_dict  # a convenience calling the compiler
 
-        return str(uuid.uuid5(_NAMESPACE, to_json(self)))
+        return fragment_commit_id(to_dict(self))
 
     def input(
         self,

@@ -3,6 +3,7 @@
 Each reads the flow's graph; none keeps state of its own.
 """
 
+from ._fragments import commit_id as fragment_commit_id
 from ._fragments import expand
 from ._imported import ImportedDocument
 from ._layout import auto_arrange
@@ -17,6 +18,7 @@ __all__ = [
     "add_stage_json",
     "auto_arrange",
     "expand",
+    "fragment_commit_id",
     "from_file",
     "from_json",
     "restore_details",

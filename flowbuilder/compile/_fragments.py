@@ -14,7 +14,9 @@ stage reading the fragment stage's input lanes, parameters named ``<prefix><name
 from __future__ import annotations
 
 import copy
+import json
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from ..flow import Flow
     from ..fragment import Fragment, FragmentUse
 
-__all__ = ["embedded_definition", "expand", "fragment_document", "rename_parameters"]
+__all__ = ["commit_id", "embedded_definition", "expand", "fragment_document", "rename_parameters"]
 
 # The engine's key order of a fragment definition (041_splunk-search-part-2-fragment).
 _FRAGMENT_KEYS = (
@@ -46,6 +48,10 @@ _FRAGMENT_KEYS = (
     "fragments",
     "testOriginStage",
 )
+# The keys that make a fragment what it is: a new value is a new version. ``info``, ``metadata``
+# (labels a store adds), ``uuid`` and the like are not.
+_VERSIONED = ("title", "description", "configuration", "uiInfo", "stages", "testOriginStage")
+_COMMITS = uuid.UUID("0b4f6a52-3c1e-4d7a-9f10-6a1d2f4c8e93")
 _EL = re.compile(r"\$\{(.*?)\}", re.S)
 # Inside an expression: quoted strings (left alone), ``ns:function`` names, identifiers.
 _TOKEN = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[A-Za-z_]\w*(?::[A-Za-z_]\w*)?")
@@ -89,6 +95,17 @@ def fragment_document(fragment: Fragment, values: Mapping[str, Any]) -> dict[str
         "info": info,
     }
     return {key: result[key] for key in _FRAGMENT_KEYS}
+
+
+def commit_id(definition: Mapping[str, Any]) -> str:
+    """The version of a fragment definition: a uuid derived from what it does (its stages,
+    configuration, streams), the same whatever store it went through.
+
+    >>> commit_id({"title": "f", "stages": []}) == commit_id({"title": "f", "stages": [], "info": {}})
+    True
+    """
+    text = json.dumps([definition.get(key) for key in _VERSIONED], sort_keys=True, ensure_ascii=False)
+    return str(uuid.uuid5(_COMMITS, text))
 
 
 def embedded_definition(
@@ -230,5 +247,31 @@ def _splice(definition: Mapping[str, Any], flow_name: str, within: tuple[str, ..
                 fragment=name,
                 hint="Fragments cannot contain fragments; replace the inner use by its stages.",
             )
-        stages.extend(_splice(found, flow_name, (*within, fragment_id)))
+        lead = f"{instance}_"
+        stages.extend(_run_lanes(s, lead) for s in _splice(found, flow_name, (*within, fragment_id)))
     return stages
+
+
+def _run_lanes(stage: Any, lead: str) -> Any:
+    """A fragment's stage as it runs: Stream Selector conditions name the prefixed lanes (the
+    embedded definition keeps them unprefixed, as the engine writes it)."""
+    if not isinstance(stage, Mapping) or not isinstance(stage.get("configuration"), list):
+        return stage
+    lanes = set(stage.get("outputLanes") or [])
+    configuration = []
+    for entry in stage["configuration"]:
+        if isinstance(entry, Mapping) and entry.get("name") == "lanePredicates":
+            value = entry.get("value")
+            if isinstance(value, list):
+                value = [
+                    {**p, "outputLane": lead + p["outputLane"]}
+                    if isinstance(p, Mapping)
+                    and isinstance(p.get("outputLane"), str)
+                    and p["outputLane"] not in lanes
+                    and lead + p["outputLane"] in lanes
+                    else p
+                    for p in value
+                ]
+                entry = {**entry, "value": value}
+        configuration.append(entry)
+    return {**stage, "configuration": configuration}

@@ -30,8 +30,6 @@ SCHEMA_VERSION = 6
 #: ``PipelineConfigBean.VERSION`` of the Data Collector sources the catalog was extracted from.
 PIPELINE_CONFIG_VERSION = 23
 _NAMESPACE = uuid.UUID("6f1c1f8e-5d0b-4f3e-9a57-2b9c4a0f0b61")
-# Fragment versions; the same namespace as ``Fragment.commit_id``, so both give one id.
-_COMMIT_NAMESPACE = uuid.UUID("0b4f6a52-3c1e-4d7a-9f10-6a1d2f4c8e93")
 # The engine's serialisation order (PipelineConfigurationJson, then the output-only fields).
 _TOP_LEVEL = (
     "schemaVersion",
@@ -240,11 +238,10 @@ def _embedding(
 ) -> dict[str, Any]:
     """A fragment stage's dict; its fragment's definition, embedded for that use, is appended
     to ``embedded``."""
-    from ._fragments import embedded_definition
+    from ._fragments import commit_id, embedded_definition
 
     definition = to_dict(use.fragment)
-    commit = str(uuid.uuid5(_COMMIT_NAMESPACE, json.dumps(definition, indent=2, ensure_ascii=False) + "\n"))
-    result = _stage_dict(flow, stage, position, commit)
+    result = _stage_dict(flow, stage, position, commit_id(definition))
     inner = embedded_definition(use, definition, result["inputLanes"], flow.name)
     embedded.append(inner)
     return result
