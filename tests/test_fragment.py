@@ -24,8 +24,9 @@ def mask_pii(source: str = "unknown") -> Fragment:
     fragment = Fragment("mask pii", description="mask the SSN, tag the source")
     fragment.parameters["SOURCE"] = source
     (
-        fragment.input("Field Masker", field_mask_configs=[{"fields": ["/ssn"], "maskType": "FIXED_LENGTH"}])
-        .to("Expression Evaluator", field_expressions=[{"fieldToSet": "/source", "expression": "${SOURCE}"}])
+        fragment.input(
+            "Field Masker", field_mask_configs=[{"fields": ["/ssn"], "maskType": "FIXED_LENGTH"}]
+        ).to("Expression Evaluator", field_expressions=[{"fieldToSet": "/source", "expression": "${SOURCE}"}])
     )
     return fragment
 
@@ -52,13 +53,16 @@ def test_one_fragment_in_two_flows_gets_each_flows_prefix_and_both_validate() ->
     orders, customers = user("orders", fragment, "ORDERS_"), user("customers", fragment, "CUSTOMERS_")
     assert dict(orders.parameters) == {"ORDERS_SOURCE": "unknown"}
     assert dict(customers.parameters) == {"CUSTOMERS_SOURCE": "unknown"}
-    assert orders.validate().issues == [] and customers.validate().issues == []
+    assert orders.validate().issues == []
+    assert customers.validate().issues == []
     embedded = [flow.to_dict()["fragments"][0] for flow in (orders, customers)]
+    evaluators = [e["stages"][1]["configuration"] for e in embedded]
     expressions = [
-        json.dumps([c for s in e["stages"] for c in s["configuration"] if c["name"] == "expressionProcessorConfigs"])
-        for e in embedded
+        json.dumps([c for c in configs if c["name"] == "expressionProcessorConfigs"])
+        for configs in evaluators
     ]
-    assert "${ORDERS_SOURCE}" in expressions[0] and "${CUSTOMERS_SOURCE}" in expressions[1]
+    assert "${ORDERS_SOURCE}" in expressions[0]
+    assert "${CUSTOMERS_SOURCE}" in expressions[1]
 
 
 def test_a_fragment_stage_has_the_engines_shape() -> None:
@@ -68,15 +72,16 @@ def test_a_fragment_stage_has_the_engines_shape() -> None:
     stage = fragment_stage(definition)
     engine = fragment_stage(json.loads(USER_EXPORT.read_text(encoding="utf-8"))["pipelineConfig"])
     assert stage["stageName"] == "com_streamsets_pipeline_stage_processor_fragment_FragmentProcessor"
-    assert stage["library"] == engine["library"] and stage["stageVersion"] == engine["stageVersion"]
+    assert (stage["library"], stage["stageVersion"]) == (engine["library"], engine["stageVersion"])
     assert [c["name"] for c in stage["configuration"]] == ["conf.fragmentInstanceId", "conf.fragmentId"]
     assert {c["name"]: c["value"] for c in stage["configuration"]} == {
         "conf.fragmentInstanceId": "maskp_01",
         "conf.fragmentId": fragment.fragment_id,
     }
     ui = stage["uiInfo"]
-    for key in ("fragmentGroupStage", "fragmentId", "fragmentInstanceId", "fragmentName", "parameterNamePrefix"):
-        assert key in engine["uiInfo"] and key in ui
+    keys = ("fragmentGroupStage", "fragmentId", "fragmentInstanceId", "fragmentName", "parameterNamePrefix")
+    assert set(keys) <= set(engine["uiInfo"])
+    assert set(keys) <= set(ui)
     assert ui["pipelineCommitId"] == fragment.commit_id
     assert ui["parameterNamePrefix"] == "ORDERS_"
     assert stage["instanceName"] == "maskp_01_FragmentProcessor_01"
@@ -123,7 +128,12 @@ def test_both_flows_preview_with_their_own_parameter_values() -> None:
         [{"ssn": "xxxxxxxxxx", "source": "unknown"}],
     ]
     stages = list(preview(orders, records=[{"ssn": "1"}]))
-    assert stages == ["DevRawDataSource_01", "maskp_01_FieldMasker_01", "maskp_01_ExpressionEvaluator_01", "Trash_01"]
+    assert stages == [
+        "DevRawDataSource_01",
+        "maskp_01_FieldMasker_01",
+        "maskp_01_ExpressionEvaluator_01",
+        "Trash_01",
+    ]
 
 
 def test_expanded_flow_inlines_the_fragment_stages_where_the_fragment_stage_was() -> None:
@@ -147,7 +157,8 @@ def test_expanded_flow_inlines_the_fragment_stages_where_the_fragment_stage_was(
 def test_diagrams_draw_a_fragment_as_one_box_or_open(tmp_path: Path) -> None:
     orders = user("orders", mask_pii(), "ORDERS_")
     collapsed, opened = orders.to_dot(), orders.to_dot(expand_fragments=True)
-    assert "maskp_01_FragmentProcessor_01 [" in collapsed and "peripheries=2" in collapsed
+    assert "maskp_01_FragmentProcessor_01 [" in collapsed
+    assert "peripheries=2" in collapsed
     assert "FieldMasker" not in collapsed
     assert "subgraph cluster_fragment_maskp_01" in opened
     assert "maskp_01_FieldMasker_01 -> maskp_01_ExpressionEvaluator_01" in opened
@@ -241,8 +252,9 @@ def test_an_unconnected_fragment_lane_is_an_error_naming_fragment_flow_and_fix()
     with pytest.raises(FlowValidationError) as raised:
         flow.validate().raise_for_errors()
     text = str(raised.value)
-    assert "Flow 'orders'" in text and "fragment 'mask pii'" in text
-    assert "FRAGMENT_LANE_UNCONNECTED" in text and "goes nowhere" in text and "Connect it" in text
+    assert text.startswith("Flow 'orders': has 1 validation error:")
+    assert "FRAGMENT_LANE_UNCONNECTED maskp_01_FragmentProcessor_01: uses fragment 'mask pii'" in text
+    assert "goes nowhere (Connect it: continue the path with .to(...)" in text
     unfed = Flow("unfed")
     unfed.add_fragment(mask_pii())
     assert any("whose input is not connected" in str(issue) for issue in unfed.validate().errors)
