@@ -182,7 +182,11 @@ def repr_mimebundle(
 
 
 def render_file(
-    source: str | Path, output: str | Path | None = None, format: str | None = None
+    source: str | Path,
+    output: str | Path | None = None,
+    format: str | None = None,
+    *,
+    expand_fragments: bool = False,
 ) -> list[Path]:
     """Draw every flow in a ``.json`` or ``.py`` file; returns the paths written.
 
@@ -191,6 +195,7 @@ def render_file(
     Without ``output`` the drawings go beside ``source`` (``orders.json`` -> ``orders.svg``;
     several flows -> ``orders.<flow name>.svg``). ``output`` is a file for one flow, else a
     folder (created if missing). The format is ``format``, else the output's suffix, else svg.
+    ``expand_fragments`` draws each fragment's stages instead of its one fragment stage.
 
     >>> import tempfile, pathlib
     >>> from flowbuilder import Flow
@@ -223,7 +228,10 @@ def render_file(
     else:
         kind = format_for(out, format) if format is not None or out.suffix else "svg"
         targets = [out if out.suffix else out.with_suffix(f".{kind}")]
-    return [render(flow, target, format=kind) for flow, target in zip(flows, targets, strict=True)]
+    return [
+        render(flow, target, format=kind, expand_fragments=expand_fragments)
+        for flow, target in zip(flows, targets, strict=True)
+    ]
 
 
 def _file_names(source: Path, flows: list[Flow], *, prefix: bool) -> list[str]:
