@@ -219,15 +219,21 @@ def fragment_stage_name(fragment: Fragment) -> str:
 
 
 def _instance_id(flow: Flow, fragment: Fragment) -> str:
-    """The first free ``<title stem>_NN`` whose prefixed stage names the flow does not hold."""
+    """The next free ``<title stem>_NN`` (not an instance id of the flow, and none of whose
+    prefixed stage names the flow holds)."""
     stem = re.sub(r"[\W_]", "", fragment.name)[:5] or "Fragm"
-    taken = {use.instance_id for use in fragment_uses(flow).values()}
-    taken.update(str(s.ui_info.get("fragmentInstanceId")) for s in flow.stages if s.ui_info.get("fragmentId"))
+    taken = {
+        str(data["stage"].ui_info.get("fragmentInstanceId"))
+        for _, data in flow._graph.nodes(data=True)
+        if data["stage"].ui_info.get("fragmentGroupStage")
+    }
     inner = [*(s.instance_name for s in fragment.stages), fragment_stage_name(fragment)]
-    number = 1
+    hint = f"\0fragment {stem}"  # where the last search for this stem ended: adding n uses is O(n)
+    number = flow._name_hints.get(hint, 1)
     while True:
         candidate = f"{stem}_{number:02d}"
         if candidate not in taken and not any(f"{candidate}_{name}" in flow._graph for name in inner):
+            flow._name_hints[hint] = number + 1
             return candidate
         number += 1
 

@@ -158,13 +158,14 @@ def to_dict(flow: Flow) -> dict[str, Any]:
 def _to_dict(flow: Flow) -> dict[str, Any]:
     positions = auto_arrange(flow)
     embedded: list[dict[str, Any]] = []
+    compiled: dict[int, dict[str, Any]] = {}  # each fragment compiled once, however often used
     stages = []
     for node, data in flow._graph.nodes(data=True):
         use = data.get("fragment")
         if use is None:
             stages.append(_stage_dict(flow, data["stage"], positions.get(node)))
         else:
-            stages.append(_embedding(flow, data["stage"], use, positions.get(node), embedded))
+            stages.append(_embedding(flow, data["stage"], use, positions.get(node), embedded, compiled))
     special: dict[str, dict[str, Any] | None] = {}
     for slot, role in SPECIAL_SLOTS.items():
         stage = flow.special_stages.get(role)
@@ -235,13 +236,18 @@ def _embedding(
     use: Any,
     position: tuple[int, int] | None,
     embedded: list[dict[str, Any]],
+    compiled: dict[int, dict[str, Any]],
 ) -> dict[str, Any]:
     """A fragment stage's dict; its fragment's definition, embedded for that use, is appended
     to ``embedded``."""
     from ._fragments import commit_id, embedded_definition
 
-    definition = to_dict(use.fragment)
-    result = _stage_dict(flow, stage, position, commit_id(definition))
+    key = id(use.fragment)
+    if key not in compiled:
+        definition = to_dict(use.fragment)
+        compiled[key] = {"definition": definition, "commit": commit_id(definition)}
+    definition = compiled[key]["definition"]
+    result = _stage_dict(flow, stage, position, compiled[key]["commit"])
     inner = embedded_definition(use, definition, result["inputLanes"], flow.name)
     embedded.append(inner)
     return result
