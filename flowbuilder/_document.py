@@ -344,7 +344,7 @@ def mask_secrets(
 ) -> dict[str, Any]:
     """A copy of a pipeline definition with every secret value replaced by ``replacement``
     (``""`` blanks them): the configs and services of every stage (special slots included) and
-    the flow's own configs.
+    the flow's own configs, and the same in each fragment definition the flow embeds.
 
     >>> from flowbuilder import Flow
     >>> flow = Flow("db").source("JDBC Query Consumer", password="s3cr3t").to("Trash").flow
@@ -354,6 +354,23 @@ def mask_secrets(
     """
     result: dict[str, Any] = copy.deepcopy(dict(definition))
     known: dict[tuple[Any, ...], _StageConfigs] = {}
+    resolve_flow = _flow_resolver(catalog, engines)
+    pending = [result]
+    while pending:  # the definition, then each fragment definition embedded in it, at any depth
+        current = pending.pop()
+        _mask_document(current, catalog, known, resolve_flow, replacement)
+        embedded = current.get("fragments")
+        pending.extend(f for f in (embedded if isinstance(embedded, list) else []) if isinstance(f, dict))
+    return result
+
+
+def _mask_document(
+    result: dict[str, Any],
+    catalog: Definitions,
+    known: dict[tuple[Any, ...], _StageConfigs],
+    resolve_flow: Callable[[str], Any],
+    replacement: str,
+) -> None:
     for raw, _ in document_stages(result):
         if not isinstance(raw, dict):
             continue
@@ -371,7 +388,4 @@ def mask_secrets(
                 resolve = configs.resolver(str(service.get("service")))
                 service["configuration"] = mask_entries(service["configuration"], resolve, replacement)
     if "configuration" in result:
-        result["configuration"] = mask_entries(
-            result["configuration"], _flow_resolver(catalog, engines), replacement
-        )
-    return result
+        result["configuration"] = mask_entries(result["configuration"], resolve_flow, replacement)

@@ -334,3 +334,16 @@ def test_fragments_refuse_what_the_engine_refuses() -> None:
     flow = user("orders", mask_pii(), "O_")
     with pytest.raises(LaneError, match="cannot be duplicated"):
         flow.duplicate_stage("maskp_01_FragmentProcessor_01")
+
+
+def test_secrets_inside_an_embedded_fragment_are_masked_like_the_flows_own() -> None:
+    from flowbuilder._document import mask_secrets
+
+    fragment = Fragment("lookup")
+    fragment.input("JDBC Lookup", password="s3cr3t-in-fragment")
+    flow = Flow("orders").source("Dev Raw Data Source").to(fragment).to("Trash").flow
+    text = json.dumps(flow.to_dict())
+    assert "s3cr3t-in-fragment" in text  # the engine needs it in the file itself
+    masked = json.dumps(mask_secrets(flow.to_dict(), flow.catalog))
+    assert "s3cr3t-in-fragment" not in masked
+    assert "s3cr3t-in-fragment" not in json.dumps(mask_secrets(fragment.to_dict(), fragment.catalog))
