@@ -406,11 +406,11 @@ _COVERED_BY_FRAGMENT_STAGE = frozenset({"INPUT_MISSING", "OUTPUT_UNCONNECTED", "
 def _check_expanded(flow: Flow, out: _Collector) -> None:
     """The flow's fragments as the engine runs them: the expanded flow's issues on their stages."""
     from .compile import expand
-    from .errors import FragmentError
+    from .errors import FlowbuilderError
 
     try:
         expanded = expand(flow)
-    except FragmentError as error:
+    except FlowbuilderError as error:  # no definition, a cycle, or an embedded one unreadable
         out.add("FRAGMENT_UNRESOLVED", error.message, hint=error.hint)
         return
     inner: dict[str, str] = {}

@@ -217,11 +217,13 @@ def expand(flow: Flow) -> Flow:
 
 def _splice(definition: Mapping[str, Any], flow_name: str, within: tuple[str, ...]) -> list[Any]:
     embedded: dict[str, Mapping[str, Any]] = {}
-    for item in definition.get("fragments") or []:
+    fragments = definition.get("fragments")
+    for item in fragments if isinstance(fragments, list) else []:
         if isinstance(item, Mapping) and isinstance(item.get("fragmentInstanceId"), str):
             embedded.setdefault(item["fragmentInstanceId"], item)
     stages: list[Any] = []
-    for stage in definition.get("stages") or []:
+    listed = definition.get("stages")
+    for stage in listed if isinstance(listed, list) else []:
         ui_info = stage.get("uiInfo") if isinstance(stage, Mapping) else None
         if not isinstance(ui_info, Mapping) or not ui_info.get("fragmentGroupStage"):
             stages.append(stage)
@@ -248,7 +250,15 @@ def _splice(definition: Mapping[str, Any], flow_name: str, within: tuple[str, ..
                 hint="Fragments cannot contain fragments; replace the inner use by its stages.",
             )
         lead = f"{instance}_"
-        stages.extend(_run_lanes(s, lead) for s in _splice(found, flow_name, (*within, fragment_id)))
+        inner = _splice(found, flow_name, (*within, fragment_id))
+        if not inner:
+            raise FragmentError(
+                f"has no stages in the definition embedded for {instance}",
+                flow=flow_name,
+                fragment=name,
+                hint="Add the fragment to the flow again (flow.add_fragment).",
+            )
+        stages.extend(_run_lanes(s, lead) for s in inner)
     return stages
 
 
