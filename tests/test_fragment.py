@@ -347,3 +347,21 @@ def test_secrets_inside_an_embedded_fragment_are_masked_like_the_flows_own() -> 
     masked = json.dumps(mask_secrets(flow.to_dict(), flow.catalog))
     assert "s3cr3t-in-fragment" not in masked
     assert "s3cr3t-in-fragment" not in json.dumps(mask_secrets(fragment.to_dict(), fragment.catalog))
+
+
+def test_a_fragment_added_to_a_read_flow_joins_the_fragments_it_embedded() -> None:
+    flow = from_file(USER_EXPORT)
+    before = json.loads(USER_EXPORT.read_text(encoding="utf-8"))["pipelineConfig"]["fragments"]
+    trash = flow.stage("Snowflake_1")
+    flow.remove_stage(trash)
+    upstream = flow.stage("FieldOrder_1")
+    added = flow.add_fragment(mask_pii(), parameter_name_prefix="SF_")
+    upstream >> added
+    added >> flow.add_stage("Trash")
+    definition = flow.to_dict()
+    assert [f["fragmentInstanceId"] for f in definition["fragments"]] == ["Splun_1", "maskp_01"]
+    assert definition["fragments"][0] == before[0]
+    assert flow.validate().errors == []
+    names = [s.instance_name for s in flow.expanded().stages]
+    assert "maskp_01_FieldMasker_01" in names
+    assert "Splun_1_HTTPClient_1" in names
