@@ -365,3 +365,25 @@ def test_a_fragment_added_to_a_read_flow_joins_the_fragments_it_embedded() -> No
     names = [s.instance_name for s in flow.expanded().stages]
     assert "maskp_01_FieldMasker_01" in names
     assert "Splun_1_HTTPClient_1" in names
+
+
+def test_a_fragment_with_two_outputs_routes_by_its_prefixed_parameter() -> None:
+    route = Fragment("route big")
+    route.parameters["LIMIT"] = 100
+    selector = route.input("Stream Selector")
+    selector.when("${record:value('/total') > LIMIT}").to("Dev Identity")
+    selector.otherwise().to(
+        "Expression Evaluator", field_expressions=[{"fieldToSet": "/small", "expression": "${true}"}]
+    )
+    assert route.output_lanes == ("DevIdentity_01OutputLane1", "ExpressionEvaluator_01OutputLane1")
+    flow = Flow("orders")
+    path = flow.source("Dev Raw Data Source").to(route, parameter_name_prefix="R_")
+    path.output(0).to("Trash")
+    path.output(1).to("Trash")
+    flow.parameters["R_LIMIT"] = 10
+    assert flow.validate().issues == []
+    (condition, default) = flow.to_dict()["fragments"][0]["stages"][0]["configuration"][0]["value"]
+    assert condition["predicate"] == "${record:value('/total') > R_LIMIT}"
+    result = preview(flow, records=[{"total": 5}, {"total": 50}])
+    assert [r.value for r in result["Trash_01"].input] == [{"total": 50}]
+    assert [r.value for r in result["Trash_02"].input] == [{"total": 5, "small": True}]
