@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def load_json(data: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, location: s
         raise _too_large(len(data), max_bytes, "bytes" if isinstance(data, bytes) else "characters", location)
     try:
         with paused_gc():  # parsed JSON holds no cycles; collections while building it cost 4x the parse
-            document = json.loads(data)
+            document = json.loads(data, object_hook=_sharing_strings())
     except json.JSONDecodeError as error:
         where = f"{location}:{error.lineno}:{error.colno}" if location else f"line {error.lineno}"
         raise FlowFormatError(f"not valid JSON: {error.msg}", location=where) from None
@@ -91,6 +91,27 @@ def load_json(data: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, location: s
         raise FlowFormatError(f"not valid JSON: {error}", location=location) from None
     check_document(document, location)
     return document
+
+
+def _sharing_strings() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An object hook that makes equal string values one object, as the parser already does for
+    keys. Flow documents repeat the same values thousands of times (config types, groups, modes,
+    lane names in the definitions an export embeds): sharing them takes a tenth off what a real
+    export costs in memory, for a few percent more parsing time."""
+    seen: dict[str, str] = {}
+    share = seen.setdefault
+
+    def hook(value: dict[str, Any]) -> dict[str, Any]:
+        for key, item in value.items():
+            if type(item) is str:
+                value[key] = share(item, item)
+            elif type(item) is list:  # lists of choices, labels, lanes
+                for index, element in enumerate(item):
+                    if type(element) is str:
+                        item[index] = share(element, element)
+        return value
+
+    return hook
 
 
 def check_document(document: object, location: str | None = None, *, max_depth: int = MAX_JSON_DEPTH) -> None:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 
 __all__ = [
+    "a",
     "did_you_mean",
     "file_names",
     "has_control_characters",
@@ -193,3 +194,12 @@ def did_you_mean(word: str, choices: Iterable[str], *, n: int = 1) -> str | None
     if not matches:
         return None
     return "Did you mean " + " or ".join(repr(lowered[m]) for m in matches) + "?"
+
+
+def a(word: str) -> str:
+    """``word`` after its indefinite article, for messages: "an origin", "a destination".
+
+    >>> a("origin"), a("executor"), a("processor")
+    ('an origin', 'an executor', 'a processor')
+    """
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

@@ -13,7 +13,7 @@ from typing_extensions import Self
 from ._document import ROLES
 from ._gc import pausing
 from ._lanes import incoming, outgoing, predecessors
-from ._names import did_you_mean, instance_base
+from ._names import a, did_you_mean, instance_base
 from ._numbers import count
 from ._wiring import WiringIndex
 from .catalog import Catalog, ConfigRef, StageDefinition
@@ -577,7 +577,7 @@ class Flow:
             )
         if not lanes:
             raise LaneError(
-                f"has no output lanes (it is a {stage.type})",
+                f"has no output lanes (it is {a(stage.type)})",
                 flow=self.name,
                 stage=stage.instance_name,
                 hint="Connect its events with >= or connect_event_to() if it produces events.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._gc import pausing
+from ._names import a
 from .errors import LaneError
 from .stage import Stage, Stages
 
@@ -150,7 +151,7 @@ class Path:
             )
         if not source.output_lanes:
             raise LaneError(
-                f"has no output lanes (it is a {source.type})",
+                f"has no output lanes (it is {a(source.type)})",
                 flow=self.flow.name,
                 stage=source.instance_name,
                 hint="Continue from its events with .events() if it produces events.",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._gc import paused_gc
 from ._lanes import incoming, outgoing, topological_order
+from ._names import a
 from .catalog import ConfigDefinition, StageDefinition, java_string
 from .configuration import check_value
 from .errors import ConfigError, FlowValidationError
@@ -472,14 +473,14 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
     if kind in ("TARGET", "EXECUTOR") and stage._output_lanes:
         out.add(
             "TARGET_WITH_OUTPUTS",
-            f"is a {stage.type} but has output lanes",
+            f"is {a(stage.type)} but has output lanes",
             stage=name,
             hint="Destinations and executors end a path.",
         )
     if kind in ("PROCESSOR", "TARGET", "EXECUTOR") and not has_inputs and not fragment:
         out.add(
             "INPUT_MISSING",
-            f"is a {stage.type} with no input",
+            f"is {a(stage.type)} with no input",
             stage=name,
             hint="Connect a stage to it, e.g. upstream >> this.",
         )
@@ -551,8 +552,17 @@ def _check_stage(flow: Flow, stage: Stage, out: _Collector, fragment: bool) -> N
                 hint="Put a Dev Identity (or any processor) on one of the lanes.",
             )
     if definition is not None and _configs_checked(stage, definition, out):
+        checked = len(out.issues)
         _check_services(stage, definition, out)
         _check_configs(definition, stage._configs, stage._services, name, out)
+        if out.imported and definition.source and definition.is_third_party:
+            # The catalog's build of a third-party stage, not necessarily the one that wrote it.
+            _as_warnings(
+                out,
+                checked,
+                f"checked against {definition.library} v{definition.version} as the catalog has it; "
+                "another build of that version may differ",
+            )
     elif definition is not None:
         _check_required_across_versions(definition, stage, out)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from flowbuilder import Flow, FlowValidationError, Fragment
+from flowbuilder.catalog import engine_definitions
 from flowbuilder.compile import add_stage_json, from_file, from_json
 from flowbuilder.validate import RULES, validate
 from tests.conftest import CORPUS_FILES
@@ -503,3 +504,34 @@ def test_a_choice_an_older_engine_offered_is_a_warning_naming_the_versions(
     assert (issue.code, issue.severity) == ("CONFIG_VALUE", severity)
     if said is not None:
         assert issue.message.endswith(f"({said})")
+
+
+def _simulated(timestamp_mode: str) -> tuple[Flow, dict[str, Any]]:
+    """A flow with a Dev Simulator, and its document with ``timestamp_mode`` set to a value."""
+    flow = Flow("simulated")
+    flow.add_stage("Dev Simulator")
+    document = flow.to_dict()
+    for entry in document["stages"][0]["configuration"]:
+        if entry["name"] == "eventTimeConfig.timestampMode":
+            entry["value"] = timestamp_mode
+    return flow, document
+
+
+def test_a_third_party_stage_is_checked_as_the_catalogs_build_and_says_so_on_import() -> None:
+    # Third-party libraries (here dev-simulator) ship builds that differ under one version
+    # number: an export's value the catalog's build does not offer may be its build's own.
+    _flow, document = _simulated("SOMETIME")
+    [issue] = [i for i in from_json(document).validate().issues if i.config == "timestamp_mode"]
+    assert (issue.code, issue.severity) == ("CONFIG_VALUE", "warning")
+    assert issue.message.endswith(
+        "(checked against dev-simulator v2 as the catalog has it; another build of that version may differ)"
+    )
+
+
+def test_a_third_party_stage_whose_definitions_the_export_embeds_is_checked_exactly() -> None:
+    flow, pipeline = _simulated("SOMETIME")
+    engine = engine_definitions(flow.catalog, "data_collector")
+    stages = [s for s in engine["stages"] if s["name"] == flow.stages[0].stage_name]
+    document = {"pipelineConfig": pipeline, "libraryDefinitions": {**engine, "stages": stages}}
+    [issue] = [i for i in from_json(document).validate().issues if i.config == "timestamp_mode"]
+    assert (issue.code, issue.severity) == ("CONFIG_VALUE", "error")

@@ -65,10 +65,12 @@ class Catalog:
         parent: Catalog | None = None,
         libraries: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        # Definitions are kept as JSON text until first used: a parsed catalog is ~100,000 objects
-        # the garbage collector would walk on every full collection of a large flow's lifetime.
-        # Each entry: (label, engine, JSON text), so lookups by label need not parse anything.
-        self._raw: dict[tuple[str, str], tuple[str, str, str]] = {}
+        # The bundled definitions are kept as JSON text until first used: parsed, they are
+        # ~100,000 objects the garbage collector would walk on every full collection of a large
+        # flow's lifetime. Definitions given as mappings (an export's embedded ones) are kept as
+        # given: their strings are the document's own, which the flow keeps anyway. Each entry:
+        # (label, engine, JSON text or mapping), so lookups by label need not parse anything.
+        self._raw: dict[tuple[str, str], tuple[str, str, str | Mapping[str, Any]]] = {}
         self._extra_libraries = {name: list(found) for name, found in (libraries or {}).items()}
         for stage in stages:
             if isinstance(stage, Mapping):
@@ -76,10 +78,10 @@ class Catalog:
                 if key in self._raw:  # the same stage listed again for another stage library
                     self._extra_libraries.setdefault(key[0], []).append(str(stage.get("library") or ""))
                     continue
-                packed = (
+                packed: tuple[str, str, str | Mapping[str, Any]] = (
                     str(stage.get("label") or stage["name"]),
                     str(stage.get("engine") or engine_of_library(str(stage.get("library") or ""))),
-                    json.dumps(stage, separators=(",", ":")),
+                    stage,
                 )
             else:
                 name, version, label, engine, text = stage
@@ -207,7 +209,8 @@ class Catalog:
         built = self._built.get(key)
         if built is None:
             with self._lock:
-                raw = json.loads(self._raw[key][2])
+                kept = self._raw[key][2]
+                raw = json.loads(kept) if isinstance(kept, str) else dict(kept)
                 extra = self._extra_libraries.get(name, ())
                 raw["libraries"] = list(
                     dict.fromkeys([raw.get("library") or "", *raw.get("libraries", []), *extra])

@@ -302,6 +302,17 @@ class StageDefinition:
         return f"{self.library}::{self.name}::{self.version}"
 
     @property
+    def is_third_party(self) -> bool:
+        """True for a stage of a library StreamSets does not ship: its builds may differ under one
+        version number, so a definition holds for the build it was read from only.
+
+        >>> from flowbuilder.catalog import Catalog
+        >>> Catalog.default().get(label="Dev Simulator").is_third_party
+        True
+        """
+        return not self.library.startswith("streamsets-")
+
+    @property
     def has_predicates(self) -> bool:
         """True for stages whose outputs are driven by predicates (Stream Selector)."""
         return self.output_streams_driven_by_config == "lanePredicates"

@@ -115,6 +115,10 @@ def render_report(data: Mapping[str, Any]) -> str:
         f"Stage versions in both sources: **{len(comparison)}**; identical on every compared fact: "
         f"**{len(same)}**; with differences: **{len(differ)}**.",
         "",
+        "Stage versions that real flows use and neither source holds are listed, with the flows",
+        "that use them and why they are missing, in",
+        "[validation of the corpus](validation-corpus.md#stage-versions-the-catalog-lacks).",
+        "",
         "## Identical",
         "",
         ", ".join(f"{c['label']} v{c['version']}" for c in same) or "none",

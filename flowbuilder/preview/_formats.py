@@ -1,4 +1,11 @@
-"""Data formats an origin's raw data is parsed from: JSON, TEXT and DELIMITED, as the engine parses them."""
+"""Data formats an origin's raw data is parsed from: JSON, TEXT and DELIMITED, as the engine parses them.
+
+A record the parser cannot read goes to error the way the engine's parser service sends it
+(datacollector's ``ServicesUtil.parseAll``): with ``SERVICE_ERROR_001`` and the parser's own
+error in the message. A recoverable error (a delimited row with more columns than the header)
+costs that record only; any other (JSON that is not valid) sends the whole message, as bytes,
+to error and ends the message: the records parsed before it go on, those after it are lost.
+"""
 
 from __future__ import annotations
 
@@ -11,22 +18,29 @@ from typing import Any, NamedTuple
 from ..errors import PreviewError
 from ._fields import Field
 
-__all__ = ["SUPPORTED_FORMATS", "Unparsed", "parse"]
+__all__ = ["PARSE_ERROR", "SUPPORTED_FORMATS", "Unparsed", "parse"]
 
 #: Data formats the preview runner parses.
 SUPPORTED_FORMATS = ("DELIMITED", "JSON", "TEXT")
+
+#: The code the engine's parser service gives a record it cannot parse (``ServiceErrors``).
+PARSE_ERROR = "SERVICE_ERROR_001"
 
 Config = Callable[[str], Any]
 
 
 class Unparsed(NamedTuple):
-    """A record the data format could not parse as configured. The engine's parsers raise a
-    recoverable error for it: the origin sends that record to error (as its ``on_record_error``
-    says) with ``code``, and the records after it go on."""
+    """A record the data format could not parse as configured: the origin sends it to error (as
+    its ``on_record_error`` says) with ``code``."""
 
     root: Field
     code: str
     message: str
+
+    @classmethod
+    def of(cls, root: Field, message_id: str, cause: str) -> Unparsed:
+        """The engine's error for ``cause`` met while parsing the message ``message_id``."""
+        return cls(root, PARSE_ERROR, f"Cannot parse record from message '{message_id}': {cause}")
 
 
 _DELIMITERS = {
@@ -41,19 +55,28 @@ _DELIMITERS = {
 
 
 def parse(
-    text: str, data_format: str | None, config: Config, unescape: Callable[[str], str]
+    text: str,
+    data_format: str | None,
+    config: Config,
+    unescape: Callable[[str], str],
+    message_id: str = "rawData",
 ) -> list[Field | Unparsed]:
     """The root fields ``text`` parses into, one per record (:class:`Unparsed` for one that fails).
 
     ``config(raw_name)`` reads the data-format configs (``dataFormatConfig.jsonContent``...);
-    ``unescape`` turns Java escapes (``\\n``) into characters.
+    ``unescape`` turns Java escapes (``\\n``) into characters; ``message_id`` names the message
+    in error messages, as the engine names it (the config the text came from).
+
+    >>> [type(r).__name__ for r in parse('{"a": 1} {"a": } {"a": 3}', "JSON", dict().get, str)]
+    ['Field', 'Unparsed']
     """
     if data_format == "JSON":
-        return _json(text, str(config("dataFormatConfig.jsonContent") or "MULTIPLE_OBJECTS"))
+        content = str(config("dataFormatConfig.jsonContent") or "MULTIPLE_OBJECTS")
+        return _json(text, content, message_id)
     if data_format == "TEXT":
         return _text(text, config, unescape)
     if data_format == "DELIMITED":
-        return _delimited(text, config)
+        return _delimited(text, config, message_id)
     raise PreviewError(
         f"data format {data_format!r} cannot be parsed by the preview runner",
         config="data_format",
@@ -61,41 +84,44 @@ def parse(
     )
 
 
-def _json_error(error: json.JSONDecodeError, text: str) -> PreviewError:
-    return PreviewError(
-        f"is not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
-        config="raw_data",
-        hint="Write one JSON object per record (objects may follow each other), or an array with "
-        "json_content='ARRAY_OBJECTS'.",
-    )
-
-
-def _json(text: str, content: str) -> list[Field | Unparsed]:
+def _json(text: str, content: str, message_id: str) -> list[Field | Unparsed]:
+    # The engine's JSON reader streams: objects (or array elements) already read are records
+    # even when a later one is not valid JSON; that one ends the message.
     decoder = json.JSONDecoder(object_pairs_hook=dict)
-    if content == "ARRAY_OBJECTS":
-        try:
-            value = decoder.decode(text)
-        except json.JSONDecodeError as error:
-            raise _json_error(error, text) from None
-        if not isinstance(value, list):
-            raise PreviewError(
-                "must hold a JSON array when json_content is ARRAY_OBJECTS",
-                config="raw_data",
-                hint="Wrap the objects in [...] or set json_content='MULTIPLE_OBJECTS'.",
-            )
-        return [Field.from_python(item) for item in value]
     fields: list[Field | Unparsed] = []
-    position = 0
-    while True:
-        while position < len(text) and text[position].isspace():
-            position += 1
-        if position >= len(text):
-            return fields
-        try:
+    position = _skip_space(text, 0)
+    array = content == "ARRAY_OBJECTS"
+    try:
+        if array:
+            if not text.startswith("[", position):
+                raise ValueError(f"expected a JSON array at line 1, column {position + 1}")
+            position = _skip_space(text, position + 1)
+            if text.startswith("]", position):
+                return fields
+        while position < len(text):
             value, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise _json_error(error, text) from None
-        fields.append(Field.from_python(value))
+            fields.append(Field.from_python(value))
+            position = _skip_space(text, position)
+            if array:
+                if text.startswith("]", position):
+                    return fields
+                if not text.startswith(",", position):
+                    raise ValueError(f"expected ',' or ']' at offset {position}")
+                position = _skip_space(text, position + 1)
+        if array:
+            raise ValueError("the array is not closed with ']'")
+    except json.JSONDecodeError as error:
+        cause = f"{error.msg} at line {error.lineno}, column {error.colno}"
+        fields.append(Unparsed.of(Field("BYTE_ARRAY", text.encode()), message_id, cause))
+    except ValueError as error:
+        fields.append(Unparsed.of(Field("BYTE_ARRAY", text.encode()), message_id, str(error)))
+    return fields
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
 
 
 def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Field | Unparsed]:
@@ -111,7 +137,7 @@ def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Fie
     return [Field("LIST_MAP", {"text": Field("STRING", line)}) for line in lines]
 
 
-def _delimited(text: str, config: Config) -> list[Field | Unparsed]:
+def _delimited(text: str, config: Config, message_id: str) -> list[Field | Unparsed]:
     file_format = str(config("dataFormatConfig.csvFileFormat") or "CSV")
     options: dict[str, Any] = {
         "delimiter": _DELIMITERS.get(file_format),
@@ -159,15 +185,17 @@ def _delimited(text: str, config: Config) -> list[Field | Unparsed]:
         ]
         if header is not None and len(row) > len(header) and not allow_extra:
             # datacollector-tests test_dev_raw_data_source_origin.py::test_allow_extra_columns:
-            # that row goes to error with DELIMITED_PARSER_01, the rows after it are output.
-            fields.append(
-                Unparsed(
-                    Field("LIST_MAP", dict(zip(names, cells, strict=True))),
-                    "DELIMITED_PARSER_01",
-                    f"cannot parse record {number}: it has {len(row)} columns but the header has "
-                    f"{len(header)} (allow_extra_columns is off)",
-                )
+            # that row goes to error (its columns and the header, as the engine's
+            # DelimitedCharDataParser keeps them), the rows after it are output.
+            kept = {
+                "columns": Field("LIST", [Field("STRING", cell) for cell in row]),
+                "headers": Field("LIST", [Field("STRING", name) for name in header]),
+            }
+            cause = (
+                f"DELIMITED_PARSER_01 - record {number} has {len(row)} columns but the header "
+                f"has {len(header)} (allow_extra_columns is off)"
             )
+            fields.append(Unparsed.of(Field("MAP", kept), message_id, cause))
             continue
         if as_list:
             columns = [

@@ -266,7 +266,9 @@ class _RawData(StageRun):
             return []
         unescape = FUNCTIONS["str:unescapeJava"].body
         try:
-            return _formats.parse(text, data_format, self.ctx.config, lambda s: str(unescape(None, s)))
+            return _formats.parse(
+                text, data_format, self.ctx.config, lambda s: str(unescape(None, s)), config
+            )
         except PreviewError as error:
             raise self.ctx.fail(error.message, config=error.config and config, hint=error.hint) from None
 

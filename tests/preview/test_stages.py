@@ -91,11 +91,52 @@ def test_raw_data_delimited_custom_delimiter() -> None:
     assert records == [{"0": "a", "1": "b"}]
 
 
-def test_invalid_raw_json_fails_naming_the_stage_and_config() -> None:
+@pytest.mark.parametrize(
+    ("content", "raw_data"),
+    [
+        ("MULTIPLE_OBJECTS", '{"a": 1} {"a": } {"a": 3}'),
+        ("ARRAY_OBJECTS", '[{"a": 1}, {"a": }, {"a": 3}]'),
+    ],
+)
+def test_json_that_is_not_valid_sends_the_message_to_error_and_keeps_the_records_before_it(
+    content: str, raw_data: str
+) -> None:
+    # datacollector's ServicesUtil.parseAll, as datacollector-tests
+    # pipeline/test_microservice_pipeline.py::test_rest_service_to_error expects of a message
+    # whose second object is not valid JSON: one output record, one error record.
+    flow = (
+        Flow("bad")
+        .source("Dev Raw Data Source", data_format="JSON", json_content=content, raw_data=raw_data)
+        .to("Trash")
+        .flow
+    )
+    result = preview(flow)
+    assert values(result["Trash_01"].input) == [{"a": 1}]
+    [error] = result.error_records
+    assert error.error_code == "SERVICE_ERROR_001"
+    assert (error.error_message or "").startswith(
+        "SERVICE_ERROR_001 - Cannot parse record from message 'rawData': Expecting value at line 1"
+    )
+    assert error.value == raw_data.encode()
+    assert error.field_type() == "BYTE_ARRAY"
+
+
+def test_json_that_is_not_valid_stops_the_preview_when_the_origin_says_stop() -> None:
     flow = Flow("bad").source("Dev Raw Data Source", data_format="JSON", raw_data='{"a": ').to("Trash").flow
-    with pytest.raises(PreviewError) as raised:
+    flow.stages[0].configuration["on_record_error"] = "STOP_PIPELINE"
+    with pytest.raises(PreviewError, match="SERVICE_ERROR_001 - Cannot parse record from message 'rawData'"):
         preview(flow)
-    assert "stage DevRawDataSource_01: config 'raw_data' is not valid JSON at line 1" in str(raised.value)
+
+
+def test_an_array_expected_but_not_given_is_an_unparsed_message() -> None:
+    flow = (
+        Flow("bad")
+        .source("Dev Raw Data Source", data_format="JSON", json_content="ARRAY_OBJECTS", raw_data='{"a": 1}')
+        .to("Trash")
+        .flow
+    )
+    [error] = preview(flow).error_records
+    assert "expected a JSON array at line 1, column 1" in (error.error_message or "")
 
 
 def test_an_unsupported_raw_data_format_is_named() -> None:
@@ -785,7 +826,13 @@ def test_a_delimited_row_with_extra_columns_goes_to_error_or_gets_extra_fields(
         assert output == [{"column1": "Field21", "column2": "Field22", "column3": "Field23"}]
         [error] = result.error_records
         assert "DELIMITED_PARSER_01" in (error.error_message or "")
+        assert error.error_code == "SERVICE_ERROR_001"
         assert error.error_stage == "DevRawDataSource_01"
+        # DelimitedCharDataParser keeps the row's columns and the header in the error record.
+        assert error.value == {
+            "columns": ["Field11", "Field12", "Field13", "Field14", "Field15"],
+            "headers": ["column1", "column2", "column3"],
+        }
 
 
 @pytest.mark.parametrize(("on_record_error", "errors"), [("DISCARD", 0), ("TO_ERROR", 1)])

@@ -264,22 +264,23 @@ def _json_containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]
 JSON_VALUES = st.recursive(JSON_SCALARS, _json_containers, max_leaves=20)
 
 
+def json_paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path (keys and indexes) of every value in ``node``, ``path`` first, depth first."""
+    paths = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            paths.extend(json_paths(value, (*path, key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            paths.extend(json_paths(value, (*path, index)))
+    return paths
+
+
 def mutated_json(document: Any) -> st.SearchStrategy[Any]:
     """``document`` with one to three values replaced by random JSON or keys dropped; half the
     changes hit config values, which the importer keeps, so that most results still read as flows
     and reach validation, compilation and drawing."""
-    paths: list[tuple[Any, ...]] = []
-
-    def walk(node: Any, path: tuple[Any, ...]) -> None:
-        paths.append(path)
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, (*path, key))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                walk(value, (*path, index))
-
-    walk(document, ())
+    paths = json_paths(document)
     values = [path for path in paths if path and path[-1] == "value"] or paths
     text = json.dumps(document)
 

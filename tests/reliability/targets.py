@@ -33,7 +33,7 @@ from flowbuilder.compile import to_python
 from flowbuilder.compile._python import _secrets
 from flowbuilder.preview import FUNCTIONS, evaluate, preview
 from flowbuilder.server import FlowsApp
-from tests.reliability.strategies import JSON_VALUES, TEXT, Draw, mutated_json
+from tests.reliability.strategies import JSON_VALUES, TEXT, Draw, json_paths, mutated_json
 
 CORPUS = Path(__file__).parent.parent / "corpus" / "pipelines"
 
@@ -454,18 +454,7 @@ def mutated_definitions(document: dict[str, Any]) -> st.SearchStrategy[Any]:
     """``document`` with one to five parts of its ``libraryDefinitions`` dropped, emptied or
     replaced by a value of the wrong type; most changes hit the keys the definitions reader
     interprets, so the result reaches it rather than failing at the first JSON check."""
-    paths: list[tuple[Any, ...]] = []
-
-    def walk(node: Any, path: tuple[Any, ...]) -> None:
-        paths.append(path)
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, (*path, key))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                walk(value, (*path, index))
-
-    walk(document["libraryDefinitions"], ("libraryDefinitions",))
+    paths = json_paths(document["libraryDefinitions"], ("libraryDefinitions",))
     aimed = [path for path in paths if path and path[-1] in _DEFINITION_KEYS] or paths
     text = json.dumps(document)
 

@@ -162,7 +162,9 @@ def test_reading_the_largest_real_flows_costs_a_small_multiple_of_their_size(pat
     Flow.from_json(text)  # load the catalog and caches first: a one-time cost, not the document's
     raised, peak = _peak_bytes(lambda: Flow.from_json(text))
     assert raised is None
-    assert peak < 7 * len(text), f"{peak / len(text):.1f}x"  # json.loads alone: 4.6x
+    # json.loads alone: 4.6x; equal strings shared while parsing and definitions kept as the
+    # document holds them: 3.0-3.2x.
+    assert peak < 5 * len(text), f"{peak / len(text):.1f}x"
 
 
 def test_the_size_limit_is_documented_and_callers_can_raise_it(tmp_path: Path) -> None:
