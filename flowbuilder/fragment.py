@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._document import ROLES
 from ._lanes import incoming, outgoing
-from .catalog import Catalog
+from .catalog import Catalog, StageDefinition
 from .errors import FragmentError, LaneError
 from .flow import Flow
 from .stage import Stage
@@ -41,7 +41,14 @@ from .stage import Stage
 if TYPE_CHECKING:
     from .path import Path
 
-__all__ = ["FRAGMENT_STAGES", "Fragment", "FragmentUse", "add_fragment", "fragment_uses"]
+__all__ = [
+    "FRAGMENT_STAGES",
+    "Fragment",
+    "FragmentUse",
+    "add_fragment",
+    "fragment_stage_definition",
+    "fragment_uses",
+]
 
 #: The engine's fragment stage for each kind of fragment (all in the basic stage library).
 FRAGMENT_STAGES = {
@@ -208,6 +215,24 @@ def _stage_configuration(fragment: Flow) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def fragment_stage_definition(fragment: Fragment, flow: str | None = None) -> StageDefinition:
+    """The engine's fragment stage for ``fragment`` (Fragment Origin, Processor or Destination).
+
+    The bundled catalog has them for Data Collector only: a fragment of another engine is a
+    FragmentError rather than a Data Collector stage in a flow that cannot run it.
+    """
+    definition = fragment.catalog.get(name=FRAGMENT_STAGES[fragment.kind], engine=fragment.engine, flow=flow)
+    if definition.engine != fragment.engine:
+        raise FragmentError(
+            f"is a {fragment.engine} fragment; the catalog has fragment stages for {definition.engine} only",
+            flow=flow,
+            fragment=fragment.name,
+            hint="Build fragments for Data Collector flows, or load your engine's definitions "
+            "with Catalog.load(path).",
+        )
+    return definition
+
+
 def fragment_stage_name(fragment: Fragment) -> str:
     """The instance name of the fragment's own fragment stage (``FragmentProcessor_01``)."""
     named = _stage_configuration(fragment).get("instanceName")
@@ -304,18 +329,19 @@ def add_fragment(
             hint="Pass e.g. parameter_name_prefix='ORDERS_'.",
         )
     _check_parameters(flow, fragment, prefix, instance_id)
-    definition = flow.catalog.get(name=FRAGMENT_STAGES[kind], engine=flow.engine, flow=flow.name)
+    definition = fragment_stage_definition(fragment, flow.name)
     outputs = fragment.output_lanes
     number = int(instance_id.rpartition("_")[2])
     stage = Stage.from_definition(
         definition, f"{instance_id}_{fragment_stage_name(fragment)}", f"{fragment.name} {number}"
     )
     stage._output_lanes[:] = [f"{instance_id}_{lane}" for lane in outputs]
-    for entry in stage._configs:
-        if entry["name"] == "conf.fragmentId":
-            entry["value"] = fragment.fragment_id
-        elif entry["name"] == "conf.fragmentInstanceId":
-            entry["value"] = instance_id
+    # In flows the engine writes fragmentId first (corpus 033, 038, 076), whatever the definition's order.
+    values = {"conf.fragmentId": fragment.fragment_id, "conf.fragmentInstanceId": instance_id}
+    stage._configs[:] = [
+        *({"name": name, "value": value} for name, value in values.items()),
+        *(entry for entry in stage._configs if entry["name"] not in values),
+    ]
     stage.ui_info.update(
         {
             "icon": "fragment.png",

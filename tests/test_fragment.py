@@ -73,11 +73,11 @@ def test_a_fragment_stage_has_the_engines_shape() -> None:
     engine = fragment_stage(json.loads(USER_EXPORT.read_text(encoding="utf-8"))["pipelineConfig"])
     assert stage["stageName"] == "com_streamsets_pipeline_stage_processor_fragment_FragmentProcessor"
     assert (stage["library"], stage["stageVersion"]) == (engine["library"], engine["stageVersion"])
-    assert [c["name"] for c in stage["configuration"]] == ["conf.fragmentInstanceId", "conf.fragmentId"]
-    assert {c["name"]: c["value"] for c in stage["configuration"]} == {
-        "conf.fragmentInstanceId": "maskp_01",
-        "conf.fragmentId": fragment.fragment_id,
-    }
+    assert [c["name"] for c in stage["configuration"]] == [c["name"] for c in engine["configuration"]]
+    assert stage["configuration"] == [
+        {"name": "conf.fragmentId", "value": fragment.fragment_id},
+        {"name": "conf.fragmentInstanceId", "value": "maskp_01"},
+    ]
     ui = stage["uiInfo"]
     keys = ("fragmentGroupStage", "fragmentId", "fragmentInstanceId", "fragmentName", "parameterNamePrefix")
     assert set(keys) <= set(engine["uiInfo"])
@@ -387,3 +387,12 @@ def test_a_fragment_with_two_outputs_routes_by_its_prefixed_parameter() -> None:
     result = preview(flow, records=[{"total": 5}, {"total": 50}])
     assert [r.value for r in result["Trash_01"].input] == [{"total": 50}]
     assert [r.value for r in result["Trash_02"].input] == [{"total": 5, "small": True}]
+
+
+def test_a_fragment_of_an_engine_without_fragment_stages_in_the_catalog_says_so() -> None:
+    fragment = Fragment("spark", engine="transformer")
+    fragment.input("Filter")
+    with pytest.raises(FragmentError, match="the catalog has fragment stages for data_collector only"):
+        Flow("x", engine="transformer").add_fragment(fragment)
+    with pytest.raises(FragmentError, match="is a transformer fragment"):
+        fragment.to_dict()

@@ -60,10 +60,10 @@ _TOKEN = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[A-Za-z_]\w*(?::[A-
 def fragment_document(fragment: Fragment, values: Mapping[str, Any]) -> dict[str, Any]:
     """An authored fragment's definition (what ``pipelineFragmentConfig`` holds), from the
     values the pipeline compiler made for it."""
-    from ..fragment import FRAGMENT_STAGES, fragment_stage_name
+    from ..fragment import fragment_stage_definition, fragment_stage_name
 
     fragment_id = fragment.fragment_id
-    definition = fragment.catalog.get(name=FRAGMENT_STAGES[fragment.kind], engine=fragment.engine)
+    definition = fragment_stage_definition(fragment)
     ui_info: dict[str, Any] = {
         "label": f"{definition.label} 1",
         "description": "",
