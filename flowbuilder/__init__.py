@@ -16,6 +16,7 @@ from .errors import (
     FlowbuilderError,
     FlowFormatError,
     FlowValidationError,
+    FragmentError,
     LaneError,
     NotFoundError,
     PreviewError,
@@ -23,6 +24,7 @@ from .errors import (
     UnknownConfigError,
 )
 from .flow import Flow, Parameters
+from .fragment import Fragment
 from .path import Path, merge
 from .preview import preview
 from .project import Environment, Project, StreamsetsFlow
@@ -42,6 +44,8 @@ __all__ = [
     "FlowFormatError",
     "FlowValidationError",
     "FlowbuilderError",
+    "Fragment",
+    "FragmentError",
     "LaneError",
     "NotFoundError",
     "Parameters",

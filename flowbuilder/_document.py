@@ -39,8 +39,11 @@ __all__ = [
     "SECRET_MASK",
     "SPECIAL_SLOTS",
     "Definitions",
+    "FragmentRef",
     "Role",
     "document_stages",
+    "fragment_ids",
+    "fragment_refs",
     "is_secret_name",
     "mask_entries",
     "mask_secrets",
@@ -129,6 +132,54 @@ def document_stages(definition: Mapping[str, Any]) -> Iterator[tuple[object, str
                 yield raw, role.name
         elif value is not None:
             yield value, role.name
+
+
+# -- fragments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FragmentRef:
+    """A fragment a pipeline definition uses, as its fragment stage's ``uiInfo`` says."""
+
+    fragment_id: str
+    commit_id: str | None
+    name: str
+    instance_id: str
+    stage: str
+
+
+def fragment_refs(definition: Mapping[str, Any]) -> list[FragmentRef]:
+    """The fragment stages of a pipeline definition (``uiInfo.fragmentGroupStage``), in order.
+
+    >>> stage = {"instanceName": "m_01_FragmentProcessor_01", "uiInfo": {"fragmentGroupStage": True,
+    ...          "fragmentId": "mask1", "fragmentInstanceId": "m_01", "pipelineCommitId": "c1"}}
+    >>> fragment_refs({"stages": [stage]})[0].commit_id
+    'c1'
+    """
+    refs = []
+    stages = definition.get("stages")
+    for raw in stages if isinstance(stages, list) else []:
+        ui_info = raw.get("uiInfo") if isinstance(raw, Mapping) else None
+        if not isinstance(ui_info, Mapping) or not ui_info.get("fragmentGroupStage"):
+            continue
+        fragment_id = str(ui_info.get("fragmentId") or "")
+        commit = ui_info.get("pipelineCommitId")
+        refs.append(
+            FragmentRef(
+                fragment_id,
+                str(commit) if commit else None,
+                str(ui_info.get("fragmentName") or fragment_id),
+                str(ui_info.get("fragmentInstanceId") or ""),
+                str(raw.get("instanceName") or ""),
+            )
+        )
+    return refs
+
+
+def fragment_ids(definition: Mapping[str, Any]) -> list[str]:
+    """The ids of the fragments a definition uses, each once, in order: what a stored flow
+    records as ``fragment_ids``."""
+    return list(dict.fromkeys(ref.fragment_id for ref in fragment_refs(definition) if ref.fragment_id))
 
 
 # -- secrets ------------------------------------------------------------------------------------
@@ -293,7 +344,7 @@ def mask_secrets(
 ) -> dict[str, Any]:
     """A copy of a pipeline definition with every secret value replaced by ``replacement``
     (``""`` blanks them): the configs and services of every stage (special slots included) and
-    the flow's own configs.
+    the flow's own configs, and the same in each fragment definition the flow embeds.
 
     >>> from flowbuilder import Flow
     >>> flow = Flow("db").source("JDBC Query Consumer", password="s3cr3t").to("Trash").flow
@@ -303,6 +354,23 @@ def mask_secrets(
     """
     result: dict[str, Any] = copy.deepcopy(dict(definition))
     known: dict[tuple[Any, ...], _StageConfigs] = {}
+    resolve_flow = _flow_resolver(catalog, engines)
+    pending = [result]
+    while pending:  # the definition, then each fragment definition embedded in it, at any depth
+        current = pending.pop()
+        _mask_document(current, catalog, known, resolve_flow, replacement)
+        embedded = current.get("fragments")
+        pending.extend(f for f in (embedded if isinstance(embedded, list) else []) if isinstance(f, dict))
+    return result
+
+
+def _mask_document(
+    result: dict[str, Any],
+    catalog: Definitions,
+    known: dict[tuple[Any, ...], _StageConfigs],
+    resolve_flow: Callable[[str], Any],
+    replacement: str,
+) -> None:
     for raw, _ in document_stages(result):
         if not isinstance(raw, dict):
             continue
@@ -320,7 +388,4 @@ def mask_secrets(
                 resolve = configs.resolver(str(service.get("service")))
                 service["configuration"] = mask_entries(service["configuration"], resolve, replacement)
     if "configuration" in result:
-        result["configuration"] = mask_entries(
-            result["configuration"], _flow_resolver(catalog, engines), replacement
-        )
-    return result
+        result["configuration"] = mask_entries(result["configuration"], resolve_flow, replacement)

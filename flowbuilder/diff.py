@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ._document import ROLES, document_stages, is_secret_name
+from ._document import ROLES, document_stages, fragment_refs, is_secret_name
 from .catalog import Catalog, ConfigDefinition, ConfigRef, StageDefinition
 from .errors import StageNotFoundError
 
@@ -360,7 +360,7 @@ def diff_definitions(
     if is_managed(new_doc) and not is_managed(old_doc):
         details.append(f"adopt: not stored by flowbuilder before; gets the {MANAGED_LABEL!r} label")
     if (old_doc.get("fragments") or []) != (new_doc.get("fragments") or []):
-        details.append("fragments changed")
+        details.extend(_fragment_changes(old_doc, new_doc))
     old_stages, new_stages = _stages(old_doc, catalog), _stages(new_doc, catalog)
     added = tuple(_describe(stage) for key, stage in new_stages.items() if key not in old_stages)
     removed = tuple(_describe(stage) for key, stage in old_stages.items() if key not in new_stages)
@@ -388,6 +388,23 @@ def diff_definitions(
         flow_configs=flow_configs,
         details=tuple(details),
     )
+
+
+def _fragment_changes(old_doc: Mapping[str, Any], new_doc: Mapping[str, Any]) -> list[str]:
+    """What changed in the fragments a flow embeds, one line per fragment use."""
+    old = {ref.instance_id: ref for ref in fragment_refs(old_doc)}
+    new = {ref.instance_id: ref for ref in fragment_refs(new_doc)}
+    lines = []
+    for instance, ref in new.items():
+        before = old.get(instance)
+        if before is None:
+            lines.append(f"fragment {ref.name} ({instance}) added, version {ref.commit_id}")
+        elif before.commit_id != ref.commit_id:
+            lines.append(f"fragment {ref.name} ({instance}): version {before.commit_id} -> {ref.commit_id}")
+    lines += [
+        f"fragment {ref.name} ({instance}) removed" for instance, ref in old.items() if instance not in new
+    ]
+    return lines or ["fragments changed"]
 
 
 def _describe(stage: _Stage) -> str:

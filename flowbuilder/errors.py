@@ -8,6 +8,7 @@ and how to fix it::
      ├── ConfigError                 a config value of the wrong type or outside its allowed values
      │    └── UnknownConfigError     a config name no definition declares (also KeyError, AttributeError)
      ├── LaneError                   a connection that cannot be made (no such output, no events, ...)
+     ├── FragmentError               a fragment that cannot be used, expanded or found
      ├── FlowValidationError         ``ValidationResult.raise_for_errors()``
      ├── FlowFormatError             unreadable flow JSON
      ├── BackendError                a project backend failed
@@ -36,6 +37,7 @@ __all__ = [
     "FlowFormatError",
     "FlowValidationError",
     "FlowbuilderError",
+    "FragmentError",
     "LaneError",
     "NotFoundError",
     "PreviewError",
@@ -115,6 +117,33 @@ class UnknownConfigError(ConfigError, KeyError, AttributeError):
 
 class LaneError(FlowbuilderError):
     """A connection between stages that cannot be made."""
+
+
+class FragmentError(FlowbuilderError):
+    """A fragment that cannot be used in a flow, expanded, or found in a project.
+
+    ``fragment`` names the fragment (its title) and is part of the message.
+
+    >>> print(FragmentError("uses itself", flow="mask", fragment="mask", hint="Remove the use."))
+    Flow 'mask', fragment 'mask': uses itself. Remove the use.
+    """
+
+    def __init__(self, message: str, *, fragment: str | None = None, **where: str | None) -> None:
+        self.fragment = fragment
+        super().__init__(message, **where)
+
+    def _render(self) -> str:
+        where = [part for part in (self.location,) if part]
+        if self.flow is not None:
+            where.append(f"Flow {self.flow!r}")
+        fragment = getattr(self, "fragment", None)  # unset while the base class initialises
+        if fragment is not None:
+            where.append(f"fragment {fragment!r}" if where else f"Fragment {fragment!r}")
+        if self.stage is not None:
+            where.append(f"stage {self.stage}")
+        text = (", ".join(where) + ": " if where else "") + self.message
+        text = text if text.endswith((".", "?", "!", ":")) or "\n" in text else text + "."
+        return f"{text} {self.hint}" if self.hint else text
 
 
 class FlowValidationError(FlowbuilderError):

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from .compile import ImportedDocument
+    from .fragment import Fragment
     from .path import Path
     from .validate import ValidationResult
 
@@ -152,14 +153,15 @@ class Flow:
     @pausing
     def source(
         self,
-        stage: str | Stage | None = None,
+        stage: str | Stage | Fragment | None = None,
         *,
         name: str | None = None,
         library: str | None = None,
         type: str | None = None,
         **config: Any,
     ) -> Path:
-        """Add an origin (by label, ``name=``/``library=``, or an existing Stage); returns a Path.
+        """Add an origin (by label, ``name=``/``library=``, an existing Stage, or an origin
+        Fragment); returns a Path.
 
         >>> path = Flow("demo").source("Dev Raw Data Source", raw_data="{}")
         >>> path.stage
@@ -172,13 +174,25 @@ class Flow:
 
     def _resolve_target(
         self,
-        stage: str | Stage | None,
+        stage: str | Stage | Fragment | None,
         name: str | None,
         library: str | None,
         type: str | None,
         position: str,
         config: dict[str, Any],
     ) -> Stage:
+        if stage is not None and not isinstance(stage, (str, Stage)):
+            from .fragment import add_fragment
+
+            prefix = config.get("parameter_name_prefix")
+            others = sorted(set(config) - {"parameter_name_prefix"})
+            if others:
+                raise ConfigError(
+                    f"a fragment takes no stage configs; got {', '.join(others)}",
+                    flow=self.name,
+                    hint="Set configs on the fragment's stages, or use its parameters.",
+                )
+            return add_fragment(self, stage, prefix, position=position)
         if isinstance(stage, Stage):
             if stage._flow is not self:
                 raise LaneError(
@@ -237,6 +251,41 @@ class Flow:
             flow=self.name,
         )
         return self._add(definition, instance_name)
+
+    @pausing
+    def add_fragment(self, fragment: Fragment, parameter_name_prefix: str | None = None) -> Stage:
+        """Add one use of ``fragment`` as an unconnected fragment stage; returns the stage.
+
+        The fragment's parameters join the flow's, each with ``parameter_name_prefix`` in front
+        (default: the use's ``fragmentInstanceId`` and ``_``, as the engine does).
+
+        >>> from flowbuilder import Fragment
+        >>> fragment = Fragment("clean")
+        >>> fragment.parameters["DIR"] = "/tmp"
+        >>> _ = fragment.input("Trash")
+        >>> flow = Flow("demo")
+        >>> flow.add_fragment(fragment), dict(flow.parameters)
+        (clean_01_FragmentDestination_01(label='clean 1'), {'clean_01_DIR': '/tmp'})
+        """
+        from .fragment import add_fragment
+
+        return add_fragment(self, fragment, parameter_name_prefix)
+
+    def expanded(self) -> Flow:
+        """A new flow with every fragment stage replaced by the fragment's own stages (prefixed
+        by its ``fragmentInstanceId``), the way the engine runs it; a flow without fragments
+        gives an equal copy.
+
+        >>> from flowbuilder import Fragment
+        >>> fragment = Fragment("clean")
+        >>> _ = fragment.input("Expression Evaluator")
+        >>> flow = Flow("demo").source("Dev Raw Data Source").to(fragment).to("Trash").flow
+        >>> [stage.instance_name for stage in flow.expanded().stages]
+        ['DevRawDataSource_01', 'clean_01_ExpressionEvaluator_01', 'Trash_01']
+        """
+        from .compile import expand
+
+        return expand(self)
 
     def _add(self, definition: StageDefinition, instance_name: str | None = None) -> Stage:
         base = _base(definition.label)
@@ -299,6 +348,13 @@ class Flow:
     def duplicate_stage(self, stage: Stage | str) -> Stage:
         """A copy of ``stage`` with a new instance name, the same configs and no lanes."""
         original = self._own(stage)
+        if self._graph.nodes[original._node].get("fragment") is not None:
+            raise LaneError(
+                "is a fragment stage and cannot be duplicated",
+                flow=self.name,
+                stage=original.instance_name,
+                hint="Use the fragment again with flow.add_fragment(fragment).",
+            )
         if original.definition is None:
             raise LaneError(
                 "is opaque (not in the catalog) and cannot be duplicated",
@@ -699,17 +755,18 @@ class Flow:
 
         return to_json(self, indent=indent)
 
-    def to_dot(self) -> str:
-        """The flow as Graphviz DOT text (see ``flowbuilder.render.to_dot``).
+    def to_dot(self, *, expand_fragments: bool = False) -> str:
+        """The flow as Graphviz DOT text (see ``flowbuilder.render.to_dot``); fragments drawn
+        as one node each, or opened with ``expand_fragments=True``.
 
         >>> Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_dot().splitlines()[0]
         'digraph demo {'
         """
         from .render import to_dot
 
-        return to_dot(self)
+        return to_dot(self, expand_fragments=expand_fragments)
 
-    def to_mermaid(self) -> str:
+    def to_mermaid(self, *, expand_fragments: bool = False) -> str:
         """The flow as a Mermaid ``flowchart LR`` (see ``flowbuilder.render.to_mermaid``).
 
         >>> Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_mermaid().splitlines()[3]
@@ -717,10 +774,13 @@ class Flow:
         """
         from .render import to_mermaid
 
-        return to_mermaid(self)
+        return to_mermaid(self, expand_fragments=expand_fragments)
 
-    def render(self, path: str | FilePath, format: str | None = None) -> FilePath:
-        """Draw the flow to a file with Graphviz (svg, png, pdf or dot, from the suffix).
+    def render(
+        self, path: str | FilePath, format: str | None = None, *, expand_fragments: bool = False
+    ) -> FilePath:
+        """Draw the flow to a file with Graphviz (svg, png, pdf or dot, from the suffix);
+        ``expand_fragments=True`` draws each fragment's stages instead of one node.
 
         >>> import tempfile, pathlib
         >>> flow = Flow("demo").source("Dev Raw Data Source").to("Trash").flow
@@ -729,7 +789,7 @@ class Flow:
         """
         from .render import render
 
-        return render(self, path, format=format)
+        return render(self, path, format=format, expand_fragments=expand_fragments)
 
     def _repr_svg_(self) -> str | None:
         from .render import repr_svg

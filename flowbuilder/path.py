@@ -11,6 +11,7 @@ from .stage import Stage, Stages
 
 if TYPE_CHECKING:
     from .flow import Flow
+    from .fragment import Fragment
 
 __all__ = ["Path", "merge"]
 
@@ -117,7 +118,7 @@ class Path:
     @pausing
     def to(
         self,
-        *stages: str | Stage,
+        *stages: str | Stage | Fragment,
         name: str | None = None,
         library: str | None = None,
         type: str | None = None,
@@ -126,9 +127,10 @@ class Path:
         """Connect the tail(s) to new stages (labels) or existing ones; ``to(a, b)`` fans out.
 
         Keyword arguments other than ``name``, ``library`` and ``type`` set configs of each new
-        stage by Python name.
+        stage by Python name. A :class:`~flowbuilder.fragment.Fragment` adds a use of it
+        (``parameter_name_prefix=`` sets its parameters' prefix).
         """
-        targets: list[str | Stage | None] = list(stages) or [None]
+        targets: list[str | Stage | Fragment | None] = list(stages) or [None]
         created = [self.flow._resolve_target(target, name, library, type, "to", config) for target in targets]
         for source_name, kind, output in self._tails:
             source = self.flow.stage(source_name)

@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ._document import fragment_ids, fragment_refs
 from ._names import printable
 from .diff import (
     MANAGED_LABEL,
@@ -55,7 +56,7 @@ from .diff import (
     pipeline_labels,
 )
 from .discovery import FlowSource
-from .errors import BackendError, ConflictError, FlowbuilderError
+from .errors import BackendError, ConflictError, FlowbuilderError, FragmentError
 from .flow import Flow
 from .project import Environment, Project
 
@@ -227,6 +228,7 @@ def plan(
     for asset in project.flows._assets():  # the stored documents, every page, each once
         stored.setdefault(str(_metadata(asset).get("name") or ""), []).append(asset)
     changes = [_change(flow, source, stored.get(flow.name, []), project, validate) for flow, source in given]
+    changes = _with_fragments(changes, project)
     left_alone: list[str] = []
     if prune:
         for name in sorted(set(stored) - set(wanted)):
@@ -317,6 +319,62 @@ def _change(
         stored_entity=dict(stored_entity) if isinstance(stored_entity, Mapping) else {},
     )
     return _checked(change, validate)
+
+
+def _with_fragments(changes: list[Change], project: Project) -> list[Change]:
+    """Fragments in a plan: each fragment change names the flows of the plan that use it, and a
+    flow that would be written using a fragment version that neither the plan nor the project
+    holds is ``invalid``."""
+    planned: dict[str, Change] = {}
+    for change in changes:
+        definition = change.definition or {}
+        if isinstance(definition.get("fragmentId"), str):
+            planned[definition["fragmentId"]] = change
+    users: dict[str, list[str]] = {}
+    result = []
+    for change in changes:
+        refs = fragment_refs(change.definition or {})
+        for ref in refs:
+            users.setdefault(ref.fragment_id, []).append(change.name)
+        missing = [] if not change.writes else _missing(refs, planned, project)
+        if missing:
+            change = Change(
+                "invalid",
+                change.name,
+                change.source,
+                change.flow,
+                flow_id=change.flow_id,
+                reason="\n".join(missing),
+            )
+        result.append(change)
+    for index, change in enumerate(result):
+        fragment_id = (change.definition or {}).get("fragmentId")
+        names = sorted(set(users.get(str(fragment_id), [])))
+        if names and change.action in ("create", "update"):
+            text = f"fragment used by {len(names)} flow{_s(names)} of the plan: {', '.join(names)}"
+            result[index] = replace(change, reason="\n".join(filter(None, [change.reason, text])))
+    return result
+
+
+def _missing(refs: list[Any], planned: Mapping[str, Change], project: Project) -> list[str]:
+    reasons = []
+    for ref in refs:
+        change = planned.get(ref.fragment_id)
+        if (
+            change is not None
+            and change.action not in ("invalid", "conflict")
+            and getattr(change.flow, "commit_id", None) == ref.commit_id
+        ):
+            continue  # the plan stores that version
+        try:
+            project.fragments.get(fragment_id=ref.fragment_id, name=ref.name, commit_id=ref.commit_id)
+        except FragmentError:
+            reasons.append(
+                f"stage {ref.stage}: fragment {ref.name!r} version {ref.commit_id} is missing: neither "
+                "the files nor the project hold it; add the file that defines the fragment to the "
+                "plan, or apply it first"
+            )
+    return reasons
 
 
 def _checked(change: Change, validate: bool) -> Change:
@@ -481,6 +539,7 @@ def _perform(change: Change, project: Project, environment: Environment | None) 
             "engine_version": environment.engine_version
             if environment
             else flow.catalog.engine_version(engine_type),
+            "fragment_ids": fragment_ids(change.definition),
             "pipeline_definition": dict(change.definition),
         }
         try:  # if_name_free: two applies at once never create one name twice
@@ -502,7 +561,7 @@ def _perform(change: Change, project: Project, environment: Environment | None) 
             "description": flow.description or "",
             "environment_id": str(entity.get("environment_id") or ""),
             "engine_version": str(entity.get("engine_version") or ""),
-            "fragment_ids": list(entity.get("fragment_ids") or []),
+            "fragment_ids": fragment_ids(change.definition),  # the fragments its stages use
             "connection_ids": list(entity.get("connection_ids") or []),
             "pipeline_definition": dict(change.definition),
         },

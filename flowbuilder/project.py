@@ -28,18 +28,20 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
+from ._document import fragment_ids, fragment_refs
 from ._json import as_mapping
 from .backends import IAM_URL, Backend, LocalBackend, MemoryBackend
 from .catalog import ENGINES, Catalog
-from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, NotFoundError
+from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, FragmentError, NotFoundError
 from .flow import Flow
+from .fragment import Fragment
 
 if TYPE_CHECKING:
     import requests
 
     from .backends import RetryPolicy, Transport
 
-__all__ = ["Environment", "Environments", "Flows", "Project", "StreamsetsFlow"]
+__all__ = ["Environment", "Environments", "Flows", "Fragments", "Project", "StreamsetsFlow"]
 
 _log = logging.getLogger("flowbuilder.project")
 
@@ -387,6 +389,91 @@ class Flows:
         return found[0]
 
 
+class Fragments:
+    """A project's fragments: its stored flows whose definition is a fragment (has a
+    ``fragmentId``), read as :class:`~flowbuilder.fragment.Fragment` objects.
+
+    Store one with ``project.create_flow(name=fragment.name, flow=fragment)`` (or ``apply``).
+
+    >>> project = Project.memory()
+    >>> mask = Fragment("mask")
+    >>> _ = mask.input("Trash")
+    >>> _ = project.create_flow(name="mask", flow=mask)
+    >>> found = project.fragments.get(fragment_id=mask.fragment_id)
+    >>> found, found.commit_id == mask.commit_id
+    (Fragment(name='mask', stages=1), True)
+    """
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    def _read(self, name: str | None = None) -> Iterator[Fragment]:
+        backend = self._project.backend
+        for asset in self._project.flows._assets(name):
+            try:
+                document = backend.get_flow(str(_parts(asset)[0].get("asset_id")))
+            except NotFoundError:
+                continue  # deleted since it was listed
+            definition = document.get("pipeline_definition")
+            if isinstance(definition, Mapping) and "fragmentId" in definition:
+                _, entity = _parts(as_mapping(document.get("flow")))
+                engine = str(entity.get("engine_type") or "data_collector")
+                engine = engine if engine in ENGINES else "data_collector"
+                catalog = self._project._catalog_for(engine, str(entity.get("engine_version") or ""))
+                yield Fragment.from_json(document, catalog=catalog)
+
+    def __iter__(self) -> Iterator[Fragment]:
+        return self._read()
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def get(
+        self, *, fragment_id: str | None = None, name: str | None = None, commit_id: str | None = None
+    ) -> Fragment:
+        """The stored fragment with that id and/or name; with ``commit_id``, only at that version.
+
+        A fragment the project does not hold, or holds at another version only, raises
+        FragmentError naming the versions it has and how to store the one wanted.
+        """
+        if fragment_id is None and name is None:
+            raise FlowbuilderError("fragments.get() needs a filter", hint="Pass fragment_id=... or name=...")
+        found = [f for f in self._read(name) if fragment_id in (None, f.fragment_id)]
+        if not found and name is not None and fragment_id is not None:
+            found = [f for f in self._read() if f.fragment_id == fragment_id]  # stored under another name
+        label = name or fragment_id
+        if not found:
+            raise FragmentError(
+                f"is not in the project (id {fragment_id})" if fragment_id else "is not in the project",
+                fragment=label,
+                hint="Store it with project.create_flow(name=fragment.name, flow=fragment), or apply "
+                "the folder that defines it.",
+            )
+        if commit_id is None:
+            return found[0]
+        for fragment in found:
+            if fragment.commit_id == commit_id:
+                return fragment
+        held = ", ".join(sorted({f.commit_id for f in found}))
+        raise FragmentError(
+            f"version {commit_id} is missing: the project holds version {held}",
+            fragment=label,
+            hint="Store that version of the fragment (project.update_flow / apply), or add the "
+            "stored fragment to the flow again so that it uses the version the project has.",
+        )
+
+    def check(self, flow: Flow) -> None:
+        """Raise FragmentError (naming the flow and the fragment) unless the project holds every
+        fragment ``flow`` uses, at the version it uses."""
+        for ref in fragment_refs(flow.to_dict()):
+            try:
+                self.get(fragment_id=ref.fragment_id, name=ref.name, commit_id=ref.commit_id)
+            except FragmentError as error:
+                error.flow = flow.name
+                error.args = (error._render(),)
+                raise
+
+
 # -- the project -----------------------------------------------------------------------------------
 
 
@@ -490,6 +577,11 @@ class Project:
         return Flows(self)
 
     @property
+    def fragments(self) -> Fragments:
+        """The project's fragments (stored flows that are fragments)."""
+        return Fragments(self)
+
+    @property
     def environments(self) -> Environments:
         """The project's environments (see :class:`Environments`)."""
         return Environments(self)
@@ -569,7 +661,8 @@ class Project:
             else Catalog.default().engine_version(engine),
         }
         if flow is not None:
-            fields["pipeline_definition"] = flow.to_dict()
+            fields["pipeline_definition"] = definition = flow.to_dict()
+            fields["fragment_ids"] = fragment_ids(definition)
         created = StreamsetsFlow._from_document(self.backend.create_flow(fields), self)
         _log.info("created flow %r (%s)", created.name, created.flow_id)
         return created
@@ -581,14 +674,15 @@ class Project:
         keeps revisions); the flow object is left as it was, changes included.
         """
         stored = self._own(flow, "update_flow")
+        definition = stored.to_dict()
         fields = {
             "name": stored.name,
             "connection_ids": list(stored.connection_ids),
             "description": stored.description or "",
             "environment_id": stored.environment_id,
             "engine_version": stored.engine_version,
-            "fragment_ids": list(stored.fragment_ids),
-            "pipeline_definition": stored.to_dict(),
+            "fragment_ids": fragment_ids(definition),  # the fragments its stages use, now
+            "pipeline_definition": definition,
         }
         document = self.backend.update_flow(stored.flow_id, fields, revision=stored.revision)
         asset = document.get("flow")

@@ -31,6 +31,7 @@ FLOORS = {
     "flowbuilder.stage": 3,
     "flowbuilder.flow": 3,
     "flowbuilder.path": 3,
+    "flowbuilder.fragment": 3,
     "flowbuilder.validate": 4,
     "flowbuilder.diff": 4,
     "flowbuilder.compile": 4,

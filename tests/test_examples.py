@@ -272,3 +272,20 @@ def test_imported_example_reads_as_dsl_before_the_engine_details() -> None:
     readable = text[: text.index("\nrestore_details(")]
     assert 'flow.add_stage(\n    "Geo IP"' in readable
     assert "field_remover_1 >> elasticsearch_1" in readable
+
+
+# -- a fragment in two flows ---------------------------------------------------------------------
+
+
+def test_pii_fragment_is_used_by_two_flows_each_with_its_prefix_and_stored_with_its_users(
+    tmp_path: Path,
+) -> None:
+    done = _run_main(EXAMPLES / "pii_fragment.py", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "orders uses: True"
+    example = _load("pii_fragment")
+    assert dict(example["orders"].parameters) == {"ORDERS_SOURCE": "orders-db"}
+    assert dict(example["customers"].parameters) == {"CUSTOMERS_SOURCE": "crm"}
+    with Project.local(tmp_path / ".flowbuilder") as project:
+        assert project.fragments.get(name="mask pii").commit_id == example["mask"].commit_id
+        assert sorted(f.name for f in project.flows) == ["customers", "mask pii", "orders"]

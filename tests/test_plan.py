@@ -306,3 +306,94 @@ def test_a_create_raced_by_a_different_flow_of_that_name_is_still_a_conflict(pro
     [failure] = apply(planned, project).failures
     assert "created in the project since the plan" in str(failure.error)
     assert len(project.flows.get_all(name="b")) == 1
+
+
+# -- fragments: a folder with a fragment and its users ---------------------------------------------
+
+_PII = """
+from flowbuilder import Flow, Fragment
+
+mask = Fragment("mask pii")
+mask.parameters["SOURCE"] = "unknown"
+mask.input("Field Masker", field_mask_configs=[{{"fields": ["/ssn"], "maskType": "{mask_type}"}}]).to(
+    "Expression Evaluator", field_expressions=[{{"fieldToSet": "/source", "expression": "${{SOURCE}}"}}]
+)
+orders = Flow("orders").source("Dev Raw Data Source").to(mask, parameter_name_prefix="O_").to("Trash").flow
+customers = Flow("customers").source("Dev Raw Data Source").to(mask, parameter_name_prefix="C_")
+customers = customers.to("Trash").flow
+"""
+_PLAIN = (
+    'from flowbuilder import Flow\nplain = Flow("plain").source("Dev Raw Data Source").to("Trash").flow\n'
+)
+
+
+def _folder(tmp_path: Path, mask_type: str = "FIXED_LENGTH") -> list[FlowSource]:
+    from flowbuilder.discovery import discover
+
+    (tmp_path / "pii").mkdir(exist_ok=True)
+    (tmp_path / "pii" / "pii.py").write_text(_PII.format(mask_type=mask_type), encoding="utf-8")
+    (tmp_path / "pii" / "plain.py").write_text(_PLAIN, encoding="utf-8")
+    found = discover([tmp_path / "pii"])
+    assert found.errors == []
+    return found.flows
+
+
+def test_a_folder_with_a_fragment_and_its_users_applies_and_records_the_fragment(
+    project: Project, tmp_path: Path
+) -> None:
+    first = plan(_folder(tmp_path), project)
+    assert [(c.action, c.name) for c in first.changes] == [
+        ("create", "mask pii"),
+        ("create", "orders"),
+        ("create", "customers"),
+        ("create", "plain"),
+    ]
+    assert first.changes[0].lines()[1] == "    fragment used by 2 flows of the plan: customers, orders"
+    assert apply(first, project)
+    fragment = project.fragments.get(name="mask pii")
+    assert {f.name: f.fragment_ids for f in project.flows} == {
+        "mask pii": [],
+        "orders": [fragment.fragment_id],
+        "customers": [fragment.fragment_id],
+        "plain": [],
+    }
+    assert not plan(_folder(tmp_path), project).has_changes
+
+
+def test_changing_the_fragment_plans_an_update_of_every_flow_that_uses_it(
+    project: Project, tmp_path: Path
+) -> None:
+    assert apply(plan(_folder(tmp_path), project), project)
+    old = project.fragments.get(name="mask pii").commit_id
+    changed = plan(_folder(tmp_path, mask_type="VARIABLE_LENGTH"), project)
+    assert [(c.action, c.name) for c in changed.changes] == [
+        ("update", "mask pii"),
+        ("update", "orders"),
+        ("update", "customers"),
+        ("unchanged", "plain"),
+    ]
+    new = changed.changes[0].flow.commit_id  # type: ignore[union-attr]
+    assert changed.changes[1].diff.details == (f"fragment mask pii (maskp_01): version {old} -> {new}",)
+    assert apply(changed, project)
+    assert project.fragments.get(name="mask pii").commit_id == new
+    assert not plan(_folder(tmp_path, mask_type="VARIABLE_LENGTH"), project).has_changes
+
+
+def test_a_user_of_a_fragment_version_nobody_holds_is_invalid_not_applied(
+    project: Project, tmp_path: Path
+) -> None:
+    assert apply(plan(_folder(tmp_path), project), project)
+    users = [s for s in _folder(tmp_path, mask_type="VARIABLE_LENGTH") if s.flow.name != "mask pii"]
+    planned = plan(users, project)
+    assert [(c.action, c.name) for c in planned.changes] == [
+        ("invalid", "orders"),
+        ("invalid", "customers"),
+        ("unchanged", "plain"),
+    ]
+    reason = planned.changes[0].reason
+    assert reason.startswith("stage maskp_01_FragmentProcessor_01: fragment 'mask pii' version ")
+    assert reason.endswith(
+        "is missing: neither the files nor the project hold it; add the file that "
+        "defines the fragment to the plan, or apply it first"
+    )
+    assert not apply(planned, project)

@@ -13,8 +13,15 @@ from typing import Any
 import pytest
 import requests
 
-from flowbuilder import Catalog, Flow
-from flowbuilder.errors import BackendError, ConfigError, ConflictError, FlowbuilderError, NotFoundError
+from flowbuilder import Catalog, Flow, Fragment
+from flowbuilder.errors import (
+    BackendError,
+    ConfigError,
+    ConflictError,
+    FlowbuilderError,
+    FragmentError,
+    NotFoundError,
+)
 from flowbuilder.project import Environment, Project, StreamsetsFlow
 
 REPR = re.compile(
@@ -319,3 +326,64 @@ def test_local_store_keeps_flows_across_reopening(tmp_path: Path) -> None:
     with Project.local(tmp_path / "store") as reopened:
         assert reopened.project_id == project_id
         assert reopened.flows.get(flow_id=flow.flow_id).to_dict() == flow.to_dict()
+
+
+# -- fragments: stored like flows in every backend, users record them --------------------------------
+
+
+def _mask() -> Fragment:
+    fragment = Fragment("mask pii")
+    fragment.parameters["SOURCE"] = "unknown"
+    fragment.input("Field Masker", field_mask_configs=[{"fields": ["/ssn"], "maskType": "FIXED_LENGTH"}])
+    return fragment
+
+
+def _fragment_round_trip(project: Project, tmp_path: Path) -> None:
+    fragment = _mask()
+    stored = project.create_flow(name=fragment.name, flow=fragment)
+    assert stored.to_dict() == fragment.to_dict()
+    found = project.fragments.get(fragment_id=fragment.fragment_id)
+    assert isinstance(found, Fragment)
+    assert (found.name, found.commit_id, found.kind) == ("mask pii", fragment.commit_id, "processor")
+    user = Flow("orders").source("Dev Raw Data Source").to(found, parameter_name_prefix="O_").to("Trash").flow
+    kept = project.create_flow(name="orders", flow=user)
+    assert kept.fragment_ids == [fragment.fragment_id]
+    assert project.flows.get(name="orders").to_dict() == user.to_dict()
+    project.fragments.check(project.flows.get(name="orders"))
+    kept.remove_stage("maskp_01_FragmentProcessor_01")
+    kept.stage("DevRawDataSource_01") >> kept.stage("Trash_01")
+    project.update_flow(kept)
+    assert project.flows.get(name="orders").fragment_ids == []
+    archive = project.export_flows([stored], destination=tmp_path / "fragments.zip")
+    (again,) = Project.memory().import_flows(archive)
+    assert again.to_dict() == fragment.to_dict()
+
+
+def test_fragments_are_stored_found_and_used_in_memory_and_local_stores(
+    project: Project, tmp_path: Path
+) -> None:
+    _fragment_round_trip(project, tmp_path)
+
+
+def test_fragments_are_stored_found_and_used_over_http_against_flowbuilder_serve(tmp_path: Path) -> None:
+    from flowbuilder.server import ServerProcess
+
+    with ServerProcess(tmp_path / "served") as server:
+        _fragment_round_trip(server.connect(), tmp_path)
+
+
+def test_a_missing_fragment_or_version_names_the_flow_the_fragment_and_the_fix(project: Project) -> None:
+    fragment = _mask()
+    user = Flow("orders").source("Dev Raw Data Source").to(fragment).to("Trash").flow
+    with pytest.raises(FragmentError) as absent:
+        project.fragments.check(user)
+    assert str(absent.value).startswith("Flow 'orders', fragment 'mask pii': is not in the project")
+    project.create_flow(name="mask pii", flow=fragment)
+    project.fragments.check(user)
+    fragment.parameters["SOURCE"] = "changed"
+    newer = Flow("orders").source("Dev Raw Data Source").to(fragment).to("Trash").flow
+    with pytest.raises(FragmentError) as missing:
+        project.fragments.check(newer)
+    text = str(missing.value)
+    assert text.startswith(f"Flow 'orders', fragment 'mask pii': version {fragment.commit_id} is missing")
+    assert "Store that version of the fragment" in text

@@ -369,3 +369,29 @@ def _sdk_only(request: dict[str, Any]) -> bool:
         or "/streamsets_environments/" in path
         or path.endswith("/definitions")
     )
+
+
+def test_ibms_sdk_reads_a_flow_using_a_fragment_with_its_fragment_ids_and_updates_it(
+    sdk: Any, ours: Project
+) -> None:
+    from flowbuilder import Fragment
+
+    mask = Fragment("mask pii")
+    mask.input("Field Masker", field_mask_configs=[{"fields": ["/ssn"], "maskType": "FIXED_LENGTH"}])
+    ours.create_flow(name="mask pii", flow=mask)
+    user = Flow("pii user").source("Dev Raw Data Source").to(mask).to("Trash").flow
+    made = ours.create_flow(name="pii user", flow=user)
+
+    theirs = sdk.flows.get(flow_id=made.flow_id)
+    assert theirs.fragment_ids == [mask.fragment_id]
+    assert theirs.stages.get(instance_name="maskp_01_FragmentProcessor_01") is not None
+    theirs.description = "touched by IBM's SDK"
+    assert repr(sdk.update_flow(theirs)) == "<Response [200]>"
+    back = ours.flows.get(flow_id=made.flow_id)
+    assert back.fragment_ids == [mask.fragment_id]
+    assert back.to_dict()["fragments"] == user.to_dict()["fragments"]
+    assert [s.instance_name for s in back.expanded().stages] == [
+        "DevRawDataSource_01",
+        "maskp_01_FieldMasker_01",
+        "Trash_01",
+    ]

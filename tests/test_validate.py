@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from flowbuilder import Flow, FlowValidationError
+from flowbuilder import Flow, FlowValidationError, Fragment
 from flowbuilder.catalog import engine_definitions
 from flowbuilder.compile import add_stage_json, from_file, from_json
 from flowbuilder.validate import RULES, validate
@@ -230,6 +230,33 @@ def lifecycle(count: int, label: str) -> Callable[[Document], None]:
     return edit
 
 
+def _two_inputs() -> Flow:
+    fragment = Fragment("two ins")
+    fragment.add_stage("Trash"), fragment.add_stage("Trash")
+    return fragment
+
+
+def _origin_and_input() -> Flow:
+    fragment = Fragment("both")
+    fragment.source("Dev Raw Data Source").to("Trash")
+    fragment.add_stage("Trash")
+    return fragment
+
+
+def _fragment_output_unconnected() -> Flow:
+    fragment = Fragment("pass")
+    fragment.input("Dev Identity")
+    return Flow("x").source("Dev Raw Data Source").to(fragment).flow
+
+
+def _fragment_not_embedded() -> Flow:
+    fragment = Fragment("pass")
+    fragment.input("Dev Identity")
+    document = Flow("x").source("Dev Raw Data Source").to(fragment).to("Trash").flow.to_dict()
+    document["fragments"] = []
+    return from_json(document)
+
+
 CASES: list[tuple[str, Callable[[], Flow], set[str]]] = [
     ("FLOW_EMPTY", lambda: Flow("x"), set()),
     ("FLOW_NO_ORIGIN", no_origin, {"INPUT_MISSING"}),
@@ -273,6 +300,10 @@ CASES: list[tuple[str, Callable[[], Flow], set[str]]] = [
     ("SPECIAL_STAGE_LANES", lambda: imported(special_lanes), set()),
     ("LIFECYCLE_STAGE_INVALID", lambda: imported(lifecycle(1, "Trash")), set()),
     ("LIFECYCLE_STAGES_MULTIPLE", lambda: imported(lifecycle(2, "Shell")), set()),
+    ("FRAGMENT_INPUTS_MULTIPLE", _two_inputs, set()),
+    ("FRAGMENT_ORIGIN_AND_INPUT", _origin_and_input, set()),
+    ("FRAGMENT_LANE_UNCONNECTED", _fragment_output_unconnected, set()),
+    ("FRAGMENT_UNRESOLVED", _fragment_not_embedded, set()),
 ]
 WARNING_CASES: list[tuple[str, Callable[[], Flow]]] = [
     ("STAGE_VERSION_UNKNOWN", lambda: imported(lambda d: stage(d, "Trash_01").update(stageVersion="0"))),

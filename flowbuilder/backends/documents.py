@@ -123,9 +123,17 @@ def check_create(body: object, where: str = "create flow") -> dict[str, Any]:
     for field in ("description", "environment_id", "engine_type", "engine_version"):
         fields[field] = _check_text(body.get(field), field, where)
     fields["engine_type"] = fields["engine_type"] or "data_collector"
+    if body.get("fragment_ids") is not None:  # what a flow made with its definition uses
+        fields["fragment_ids"] = _check_ids(body["fragment_ids"], "fragment_ids", where)
     if "pipeline_definition" in body:
         fields["pipeline_definition"] = _check_definition(body["pipeline_definition"], where)
     return fields
+
+
+def _check_ids(value: object, field: str, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(f"{where}: {field!r} must be a list of strings")
+    return list(value)
 
 
 def check_update(body: object, where: str = "update flow") -> dict[str, Any]:
@@ -140,10 +148,7 @@ def check_update(body: object, where: str = "update flow") -> dict[str, Any]:
             fields[field] = _check_text(body[field], field, where)
     for field in _LIST_FIELDS:
         if field in body:
-            value = body[field] if body[field] is not None else []
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise _bad(f"{where}: {field!r} must be a list of strings")
-            fields[field] = list(value)
+            fields[field] = _check_ids(body[field] if body[field] is not None else [], field, where)
     if "pipeline_definition" in body:
         fields["pipeline_definition"] = _check_definition(body["pipeline_definition"], where)
     return fields

@@ -444,7 +444,7 @@ class HttpBackend:
             "description": body["description"],
             "environment_id": body["environment_id"],
             "engine_version": body["engine_version"],
-            "fragment_ids": [],
+            "fragment_ids": list(fields.get("fragment_ids") or []),
             "connection_ids": [],
             "pipeline_definition": definition,
         }

@@ -189,7 +189,15 @@ def import_(file: pathlib.Path, output: pathlib.Path | None) -> None:
     default=None,
     help="Output format. Default: the suffix of --output, else svg.",
 )
-def render(file: pathlib.Path, output: pathlib.Path | None, format_: str | None) -> None:
+@click.option(
+    "--expand-fragments",
+    is_flag=True,
+    default=False,
+    help="Draw each fragment's stages (in a box named after it) instead of one fragment stage.",
+)
+def render(
+    file: pathlib.Path, output: pathlib.Path | None, format_: str | None, expand_fragments: bool
+) -> None:
     """Draw the flows in FILE (.py or .json) as SVG, PNG, PDF or Graphviz DOT.
 
     A .py file is run and its module-level Flow objects (or what its flows() function
@@ -200,7 +208,7 @@ def render(file: pathlib.Path, output: pathlib.Path | None, format_: str | None)
 
     if file.suffix.lower() not in (".py", ".json"):
         raise click.BadParameter(f"{file} is not a .py or .json file.", param_hint="FILE")
-    for path in render_file(file, output, format_):
+    for path in render_file(file, output, format_, expand_fragments=expand_fragments):
         _echo(str(path))
 
 

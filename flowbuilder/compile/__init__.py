@@ -3,6 +3,8 @@
 Each reads the flow's graph; none keeps state of its own.
 """
 
+from ._fragments import commit_id as fragment_commit_id
+from ._fragments import expand
 from ._imported import ImportedDocument, ImportedStage
 from ._layout import auto_arrange
 from ._pipeline import to_dict, to_envelope, to_json
@@ -16,6 +18,8 @@ __all__ = [
     "ImportedStage",
     "add_stage_json",
     "auto_arrange",
+    "expand",
+    "fragment_commit_id",
     "from_file",
     "from_json",
     "restore_details",

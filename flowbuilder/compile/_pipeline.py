@@ -103,10 +103,15 @@ def _input_lanes(flow: Flow, stage: Stage) -> list[str]:
     return result
 
 
-def _stage_dict(flow: Flow, stage: Stage, position: tuple[int, int] | None) -> dict[str, Any]:
+def _stage_dict(
+    flow: Flow, stage: Stage, position: tuple[int, int] | None, commit: str | None = None
+) -> dict[str, Any]:
     imported = stage._imported
     keys = imported.keys if imported is not None else None
     ui_info = _copy(stage.ui_info)
+    if commit is not None:  # a fragment stage: which version of the fragment it embeds
+        ui_info["pipelineId"] = stage.ui_info.get("fragmentId")
+        ui_info["pipelineCommitId"] = commit
     if position is not None and keys is None and ui_info.get("xPos") is None:
         ui_info["xPos"], ui_info["yPos"] = position
     values: dict[str, Any] = {
@@ -154,9 +159,15 @@ def to_dict(flow: Flow) -> dict[str, Any]:
 
 def _to_dict(flow: Flow) -> dict[str, Any]:
     positions = auto_arrange(flow)
-    stages = [
-        _stage_dict(flow, data["stage"], positions.get(node)) for node, data in flow._graph.nodes(data=True)
-    ]
+    embedded: list[dict[str, Any]] = []
+    compiled: dict[int, dict[str, Any]] = {}  # each fragment compiled once, however often used
+    stages = []
+    for node, data in flow._graph.nodes(data=True):
+        use = data.get("fragment")
+        if use is None:
+            stages.append(_stage_dict(flow, data["stage"], positions.get(node)))
+        else:
+            stages.append(_embedding(flow, data["stage"], use, positions.get(node), embedded, compiled))
     special: dict[str, dict[str, Any] | None] = {}
     for slot, role in SPECIAL_SLOTS.items():
         stage = flow.special_stages.get(role)
@@ -174,7 +185,10 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         **lifecycle,
     }
     if flow._imported is not None:
-        return _imported(flow._imported, flow.name, modelled)
+        result = _imported(flow._imported, flow.name, modelled)
+        if embedded:  # fragments added to a read flow join the ones it embedded
+            result["fragments"] = [*(_copy(result.get("fragments")) or []), *embedded]
+        return result
     pid = pipeline_id(flow)
     uid = str(uuid.uuid5(_NAMESPACE, pid))
     values = {
@@ -184,7 +198,7 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         "title": flow.name,
         "uuid": uid,
         "uiInfo": {},
-        "fragments": [],
+        "fragments": embedded,
         "info": {
             "pipelineId": pid,
             "title": flow.name,
@@ -207,7 +221,38 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         "previewable": False,
         **modelled,
     }
+    if _is_fragment(flow):
+        from ._fragments import fragment_document
+
+        return fragment_document(flow, values)  # type: ignore[arg-type]
     return {key: values[key] for key in _TOP_LEVEL}
+
+
+def _is_fragment(flow: Flow) -> bool:
+    return hasattr(flow, "fragment_id")
+
+
+def _embedding(
+    flow: Flow,
+    stage: Stage,
+    use: Any,
+    position: tuple[int, int] | None,
+    embedded: list[dict[str, Any]],
+    compiled: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    """A fragment stage's dict; its fragment's definition, embedded for that use, is appended
+    to ``embedded``."""
+    from ._fragments import commit_id, embedded_definition
+
+    key = id(use.fragment)
+    if key not in compiled:
+        definition = to_dict(use.fragment)
+        compiled[key] = {"definition": definition, "commit": commit_id(definition)}
+    definition = compiled[key]["definition"]
+    result = _stage_dict(flow, stage, position, compiled[key]["commit"])
+    inner = embedded_definition(use, definition, result["inputLanes"], flow.name)
+    embedded.append(inner)
+    return result
 
 
 def _imported(imported: ImportedDocument, name: str, modelled: dict[str, Any]) -> dict[str, Any]:
@@ -247,8 +292,9 @@ def to_envelope(flow: Flow) -> dict[str, Any]:
     ``{"flow", "pipeline_definition"}``) with the compiled definition inside; an export
     envelope for authored flows."""
     imported = flow._imported or ImportedDocument(flow.name, (), {})
+    default_key = "pipelineFragmentConfig" if _is_fragment(flow) else "pipelineConfig"
     parts: dict[str, Any] = {
-        imported.envelope_key or "pipelineConfig": to_dict(flow),
+        imported.envelope_key or default_key: to_dict(flow),
         "pipelineRules": _copy(imported.rules),
         "libraryDefinitions": _copy(imported.library_definitions),
     }

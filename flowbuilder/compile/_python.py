@@ -816,6 +816,14 @@ def to_python(flow: Flow) -> str:
 
 def _generate(flow: Flow) -> tuple[str, dict[str, str]]:
     """The source :func:`to_python` writes, and the environment its secrets are read from."""
+    if flow._imported is None and (
+        hasattr(flow, "fragment_id") or any(use is not None for _, use in flow._graph.nodes(data="fragment"))
+    ):
+        # A fragment, or a flow using one, is written from its JSON: the DSL has no words yet for
+        # the fragment document nor for the definitions a flow embeds, restore_details keeps them.
+        from ._reader import from_json
+
+        flow = from_json(to_dict(flow), catalog=flow.catalog)
     writer = _Writer(flow)
     source = writer.write()
     original = to_dict(flow)

@@ -53,7 +53,9 @@ def preview(
     data; without them the origin's data is used (Dev Raw Data Source). Records are cut into
     batches of ``batch_size``. ``parameters`` override the flow's parameters; ``clock``
     supplies ``time:now()`` (pass one for repeatable results); destinations write nothing
-    unless ``write_to_destinations`` (Local FS only); executors never run.
+    unless ``write_to_destinations`` (Local FS only); executors never run. A flow using
+    fragments runs expanded (``flow.expanded()``): results are keyed by the fragment's stages,
+    named ``<fragmentInstanceId>_<instance name>``.
 
     >>> from flowbuilder import Flow
     >>> path = Flow("demo").source("Dev Raw Data Source").to("Stream Selector")
@@ -71,6 +73,8 @@ def preview(
             flow=flow.name,
             hint="Preview the flow on its engine, or build it with Flow(..., engine='data_collector').",
         )
+    if any(stage.ui_info.get("fragmentGroupStage") for stage in flow.stages):
+        flow = flow.expanded()  # fragments run as the engine runs them: their stages inlined
     values = {str(k): v for k, v in flow.parameters.items()}
     values.update({str(k): v for k, v in (parameters or {}).items()})
     order = _order(flow)

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 
-def to_graphviz(flow: Flow, *, legend: bool = True) -> graphviz.Digraph:
+def to_graphviz(flow: Flow, *, legend: bool = True, expand_fragments: bool = False) -> graphviz.Digraph:
     """The flow as a ``graphviz.Digraph``, left to right, with a legend unless ``legend=False``.
 
     >>> from flowbuilder import Flow
@@ -66,11 +66,14 @@ def to_graphviz(flow: Flow, *, legend: bool = True) -> graphviz.Digraph:
     >>> "rankdir=LR" in graph.source, "DevRawDataSource_01 -> Trash_01" in graph.source
     (True, True)
     """
-    return to_digraph(scene(flow), legend=legend)
+    return to_digraph(scene(flow, expand_fragments=expand_fragments), legend=legend)
 
 
-def to_dot(flow: Flow, *, legend: bool = True) -> str:
+def to_dot(flow: Flow, *, legend: bool = True, expand_fragments: bool = False) -> str:
     """The flow as Graphviz DOT text; deterministic, so it diffs well and can be committed.
+
+    A fragment stage is one node drawn with a double outline; with ``expand_fragments`` the
+    fragment's stages are drawn instead, in a cluster named after the fragment.
 
     >>> from flowbuilder import Flow
     >>> flow = Flow("orders").source("Dev Raw Data Source").to("Trash").flow
@@ -80,11 +83,11 @@ def to_dot(flow: Flow, *, legend: bool = True) -> str:
     >>> [line.split(" [")[0].strip() for line in text.splitlines() if "->" in line]
     ['DevRawDataSource_01 -> Trash_01']
     """
-    source: str = to_graphviz(flow, legend=legend).source
+    source: str = to_graphviz(flow, legend=legend, expand_fragments=expand_fragments).source
     return source
 
 
-def to_mermaid(flow: Flow) -> str:
+def to_mermaid(flow: Flow, *, expand_fragments: bool = False) -> str:
     """The flow as a Mermaid ``flowchart LR`` (for Markdown that GitHub renders), ending in a newline.
 
     Node ids are safe identifiers (``s_`` and the instance name); labels escape Mermaid's
@@ -96,10 +99,12 @@ def to_mermaid(flow: Flow) -> str:
     >>> [line.strip() for line in to_mermaid(selector.flow).splitlines() if "-->|" in line]
     ['s_StreamSelector_01 -->|"${record#58;value(\\'/a\\') #gt; 1}"| s_Trash_01']
     """
-    return to_mermaid_text(scene(flow))
+    return to_mermaid_text(scene(flow, expand_fragments=expand_fragments))
 
 
-def render(flow: Flow, path: str | Path, format: str | None = None) -> Path:
+def render(
+    flow: Flow, path: str | Path, format: str | None = None, *, expand_fragments: bool = False
+) -> Path:
     """Draw the flow to ``path`` with Graphviz's ``dot``; returns the path written.
 
     The format is ``format`` if given (``svg``, ``png``, ``pdf`` or ``dot``), else the suffix of
@@ -116,7 +121,7 @@ def render(flow: Flow, path: str | Path, format: str | None = None) -> Path:
     """
     target = Path(path)
     kind = format_for(target, format, flow=flow.name)
-    text = to_dot(flow)
+    text = to_dot(flow, expand_fragments=expand_fragments)
     data = text.encode("utf-8") if kind == "dot" else run_dot(text, kind, flow=flow.name, target=str(target))
     try:
         target.write_bytes(data)
@@ -177,7 +182,11 @@ def repr_mimebundle(
 
 
 def render_file(
-    source: str | Path, output: str | Path | None = None, format: str | None = None
+    source: str | Path,
+    output: str | Path | None = None,
+    format: str | None = None,
+    *,
+    expand_fragments: bool = False,
 ) -> list[Path]:
     """Draw every flow in a ``.json`` or ``.py`` file; returns the paths written.
 
@@ -186,6 +195,7 @@ def render_file(
     Without ``output`` the drawings go beside ``source`` (``orders.json`` -> ``orders.svg``;
     several flows -> ``orders.<flow name>.svg``). ``output`` is a file for one flow, else a
     folder (created if missing). The format is ``format``, else the output's suffix, else svg.
+    ``expand_fragments`` draws each fragment's stages instead of its one fragment stage.
 
     >>> import tempfile, pathlib
     >>> from flowbuilder import Flow
@@ -218,7 +228,10 @@ def render_file(
     else:
         kind = format_for(out, format) if format is not None or out.suffix else "svg"
         targets = [out if out.suffix else out.with_suffix(f".{kind}")]
-    return [render(flow, target, format=kind) for flow, target in zip(flows, targets, strict=True)]
+    return [
+        render(flow, target, format=kind, expand_fragments=expand_fragments)
+        for flow, target in zip(flows, targets, strict=True)
+    ]
 
 
 def _file_names(source: Path, flows: list[Flow], *, prefix: bool) -> list[str]:

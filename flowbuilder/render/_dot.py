@@ -51,8 +51,25 @@ def to_digraph(scene: Scene, *, legend: bool = True) -> graphviz.Digraph:
     )
     graph.attr("node", fontname=_FONT, fontsize="11", style="filled", margin="0.15,0.06")
     graph.attr("edge", fontname=_FONT, fontsize="10", arrowsize="0.8")
+    groups: dict[tuple[str, str], list[Node]] = {}
     for node in scene.nodes:
-        _add_node(graph, node)
+        if node.group is None:
+            _add_node(graph, node)
+        else:
+            groups.setdefault(node.group, []).append(node)
+    for (instance, name), members in groups.items():
+        with graph.subgraph(name=_id(f"cluster_fragment_{instance}")) as cluster:
+            cluster.attr(
+                label=_text(f"fragment {name} ({instance})"),
+                style="rounded",
+                color="#00838f",
+                fontcolor="#00838f",
+                fontsize="11",
+                tooltip=_tooltip(f"fragment {name}, instance {instance}"),
+                **{"class": "fragment"},
+            )
+            for node in members:
+                _add_node(cluster, node)
     if scene.settings:
         with graph.subgraph(name="cluster_flow_settings") as cluster:
             cluster.attr(
@@ -79,6 +96,7 @@ def _add_node(graph: graphviz.Digraph, node: Node) -> None:
     classes = [
         "stage",
         node.type,
+        *(["fragment"] if node.fragment is not None else []),
         *([f"settings {node.role}"] if node.role else []),
         *(["invalid"] if node.invalid else []),
     ]
@@ -91,6 +109,7 @@ def _add_node(graph: graphviz.Digraph, node: Node) -> None:
         color=INVALID_COLOUR if node.invalid else line,
         penwidth="3" if node.invalid else "1.2",
         tooltip=_tooltip(node.tooltip),
+        **({"peripheries": "2"} if node.fragment is not None else {}),  # a fragment: a box of boxes
         **{"class": " ".join(classes)},
     )
 

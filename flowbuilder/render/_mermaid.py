@@ -37,7 +37,17 @@ def to_mermaid_text(scene: Scene) -> str:
             candidate, number = f"{base}_{number}", number + 1
         ids[node.key] = candidate
     lines = ["---", f"title: {mermaid_title(scene.name)}", "---", "flowchart LR"]
-    lines += [f"    {_node(ids[node.key], node)}" for node in scene.nodes]
+    groups: dict[tuple[str, str], list[Node]] = {}
+    for node in scene.nodes:
+        if node.group is None:
+            lines.append(f"    {_node(ids[node.key], node)}")
+        else:
+            groups.setdefault(node.group, []).append(node)
+    for (instance, name), grouped in groups.items():
+        title = mermaid_text(f"fragment {name}")
+        lines.append(f'    subgraph fragment_{_NOT_ID.sub("_", instance)}["{title}"]')
+        lines += [f"        {_node(ids[node.key], node)}" for node in grouped]
+        lines.append("    end")
     if scene.settings:
         lines.append('    subgraph flow_settings["Flow settings"]')
         lines += [f"        {_node(ids[node.key], node)}" for node in scene.settings]
@@ -65,6 +75,6 @@ def to_mermaid_text(scene: Scene) -> str:
 
 
 def _node(node_id: str, node: Node) -> str:
-    opening, closing = _SHAPES[node.type]
+    opening, closing = ("[[", "]]") if node.fragment is not None else _SHAPES[node.type]
     text = f"{mermaid_text(node.label)}<br/><small>{mermaid_text(node.instance_name)}</small>"
     return f'{node_id}{opening}"{text}"{closing}'

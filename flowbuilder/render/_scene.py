@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,10 @@ class Node:
     details: tuple[str, ...]
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The fragment a collapsed fragment stage stands for (its name), else None.
+    fragment: str | None = None
+    #: For a stage of an expanded fragment: (fragment instance id, fragment name), else None.
+    group: tuple[str, str] | None = None
 
     @property
     def invalid(self) -> bool:
@@ -107,8 +111,17 @@ class Scene:
         return "\n".join([*lines, *_issue_lines(self.errors, self.warnings)])
 
 
-def scene(flow: Flow) -> Scene:
-    """Read ``flow`` (and its validation) into a Scene."""
+def scene(flow: Flow, *, expand_fragments: bool = False) -> Scene:
+    """Read ``flow`` (and its validation) into a Scene; with ``expand_fragments``, each fragment
+    stage is replaced by the fragment's stages, grouped (else it is one node)."""
+    names: dict[str, str] = {}
+    for used in flow.stages:
+        if used.ui_info.get("fragmentGroupStage"):
+            names[str(used.ui_info.get("fragmentInstanceId"))] = str(
+                used.ui_info.get("fragmentName") or used.ui_info.get("fragmentId") or used.label
+            )
+    if expand_fragments and names:
+        flow = flow.expanded()
     issues: dict[str, list[Issue]] = {}
     flow_issues: list[Issue] = []
     for issue in flow.validate().issues:
@@ -120,7 +133,13 @@ def scene(flow: Flow) -> Scene:
     nodes: list[Node] = []
     for key, data in graph.nodes(data=True):
         stage: Stage = data["stage"]
-        nodes.append(_node(key, stage, None, issues.pop(stage.instance_name, [])))
+        node = _node(key, stage, None, issues.pop(stage.instance_name, []))
+        instance = stage.ui_info.get("fragmentInstanceId")
+        if stage.ui_info.get("fragmentGroupStage"):
+            node = replace(node, fragment=names.get(str(instance), stage.label))
+        elif isinstance(instance, str) and instance in names:
+            node = replace(node, group=(instance, names[instance]))
+        nodes.append(node)
     keys = [node.key for node in nodes]
     taken = set(keys)
     settings: list[Node] = []
@@ -169,6 +188,12 @@ def _node(key: str, stage: Stage, role: str | None, issues: list[Issue]) -> Node
     kind = stage.type if stage.type in STAGE_TYPES else "other"
     what = _ROLES[role][1] if role is not None else kind
     details = [stage.label, f"{stage.instance_name} · {what}"]
+    if stage.ui_info.get("fragmentGroupStage"):
+        ui = stage.ui_info
+        details.append(
+            f"fragment: {ui.get('fragmentName') or ui.get('fragmentId')} (instance "
+            f"{ui.get('fragmentInstanceId')}, parameter prefix {ui.get('parameterNamePrefix')!r})"
+        )
     if stage.definition is not None:
         details.append(f"stage: {stage.definition.label} ({stage.stage_name}, version {stage.version})")
         details.append(f"library: {stage.library}")

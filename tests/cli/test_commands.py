@@ -443,3 +443,28 @@ def test_flows_list_never_sends_control_characters_of_stored_names_to_the_termin
     listed = run("flows", "list", "--format", "json").output
     assert listed.isascii()
     assert hostile in [row["name"] for row in json.loads(listed)]
+
+
+# -- fragments in plan and apply --------------------------------------------------------------------
+
+PII = """
+from flowbuilder import Flow, Fragment
+
+mask = Fragment("mask pii")
+mask.input("Field Masker", field_mask_configs=[{{"fields": ["/ssn"], "maskType": "{mask}"}}])
+orders = Flow("orders").source("Dev Raw Data Source").to(mask).to("Trash").flow
+customers = Flow("customers").source("Dev Raw Data Source").to(mask).to("Trash").flow
+"""
+
+
+def test_plan_and_apply_show_a_fragment_and_the_flows_it_touches(tmp_path: Path) -> None:
+    write(tmp_path / "pii.py", PII.format(mask="FIXED_LENGTH"))
+    first = run("plan", "pii.py")
+    assert first.exit_code == 0, first.output
+    assert "fragment used by 2 flows of the plan: customers, orders" in first.output
+    assert run("apply", "--yes", "pii.py").exit_code == 0
+    write(tmp_path / "pii.py", PII.format(mask="VARIABLE_LENGTH"))
+    second = run("plan", "pii.py")
+    assert second.exit_code == 0, second.output
+    assert second.output.count("    fragment mask pii (maskp_01): version ") == 2
+    assert "0 to create, 3 to update, 0 to delete, 0 unchanged." in second.output

@@ -153,3 +153,24 @@ def test_the_installed_command_reports_exit_codes(tmp_path: Path) -> None:
     usage = subprocess.run([*command, str(tmp_path / "nope.py")], capture_output=True, text=True, check=False)
     assert usage.returncode == 2
     assert "does not exist" in usage.stderr
+
+
+@pytest.mark.needs_dot
+def test_render_draws_a_fragment_as_one_stage_or_open_with_expand_fragments(tmp_path: Path) -> None:
+    """A real export using a fragment (the corpus's 038): one fragment stage, or its six stages."""
+    corpus = Path(__file__).resolve().parents[1] / "corpus" / "pipelines"
+    source = corpus / "038_db-query-to-splunk-search-part-2-complex.json"
+    collapsed, opened = tmp_path / "collapsed.svg", tmp_path / "opened.svg"
+    assert run(str(source), "-o", str(collapsed)).exit_code == 0
+    assert run(str(source), "-o", str(opened), "--expand-fragments").exit_code == 0
+    assert "Splun_1_FragmentOrigin_1" in svg_titles(collapsed)
+    inner = sorted(title for title in svg_titles(opened) if title.startswith("Splun_1_"))
+    assert inner == [
+        "Splun_1_ExpressionEvaluator_1",
+        "Splun_1_FieldRemover_1",
+        "Splun_1_HTTPClient_1",
+        "Splun_1_HTTPClient_2",
+        "Splun_1_StreamSelector_1",
+        "Splun_1_Trash_2",
+    ]
+    assert len(svg_titles(opened)) == len(svg_titles(collapsed)) + 5
