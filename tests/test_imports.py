@@ -13,7 +13,15 @@ import sys
 
 import pytest
 
-HEAVY = ("networkx", "requests", "rich", "waitress", "flowbuilder.server", "flowbuilder.backends.http")
+HEAVY = (
+    "networkx",
+    "requests",
+    "rich",
+    "waitress",
+    "flowbuilder.server",
+    "flowbuilder.backends.http",
+    "flowbuilder.preview._runner",
+)
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -46,8 +54,9 @@ def test_the_cli_help_loads_none_of_the_heavy_libraries() -> None:
         ("flowbuilder.Project.connect('https://example.com', project_id='p', token='t')", "requests"),
         (
             "flowbuilder.preview(flowbuilder.Flow('x').source('Dev Raw Data Source').to('Trash').flow)",
-            "networkx",
+            "flowbuilder.preview._runner",
         ),
+        ("from flowbuilder.preview import evaluate", "flowbuilder.preview._el"),
     ],
 )
 def test_each_library_loads_when_its_part_is_used(use: str, loads: str) -> None:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..flow import Flow
     from ..stage import Stage
 
-__all__ = ["preview"]
+__all__ = ["run"]
 
 _MODES = ("DISCARD", "TO_ERROR", "STOP_PIPELINE")
 
@@ -38,7 +38,7 @@ def _system_clock() -> dt.datetime:
     return dt.datetime.now(_java.UTC)
 
 
-def preview(
+def run(
     flow: Flow,
     records: Iterable[Any] | None = None,
     *,
@@ -47,24 +47,7 @@ def preview(
     clock: Callable[[], dt.datetime] | None = None,
     write_to_destinations: bool = False,
 ) -> PreviewResult:
-    """Run ``flow`` in-process and return what every stage received, produced and rejected.
-
-    ``records`` (dicts, lists, scalars or :class:`Record` objects) replace the origin's own
-    data; without them the origin's data is used (Dev Raw Data Source). Records are cut into
-    batches of ``batch_size``. ``parameters`` override the flow's parameters; ``clock``
-    supplies ``time:now()`` (pass one for repeatable results); destinations write nothing
-    unless ``write_to_destinations`` (Local FS only); executors never run. A flow using
-    fragments runs expanded (``flow.expanded()``): results are keyed by the fragment's stages,
-    named ``<fragmentInstanceId>_<instance name>``.
-
-    >>> from flowbuilder import Flow
-    >>> path = Flow("demo").source("Dev Raw Data Source").to("Stream Selector")
-    >>> _ = path.when("${record:value('/a') > 1}").to("Trash")
-    >>> flow = path.otherwise().to("Trash").flow
-    >>> result = preview(flow, records=[{"a": 1}, {"a": 5}])
-    >>> [r.value for r in result["Trash_01"].input], [r.value for r in result["Trash_02"].input]
-    ([{'a': 5}], [{'a': 1}])
-    """
+    """The runner behind :func:`flowbuilder.preview.preview` (which documents it)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise PreviewError(f"batch_size must be a positive integer; got {batch_size!r}", flow=flow.name)
     if flow.engine != "data_collector":
