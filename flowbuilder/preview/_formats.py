@@ -1,10 +1,12 @@
-"""Data formats an origin's raw data is parsed from: JSON, TEXT and DELIMITED, as the engine parses them.
+"""Data formats an origin's raw data is parsed from: JSON, TEXT, DELIMITED, XML and LOG, as the
+engine parses them (XML in :mod:`._xml`, LOG in :mod:`._logs`).
 
 A record the parser cannot read goes to error the way the engine's parser service sends it
 (datacollector's ``ServicesUtil.parseAll``): with ``SERVICE_ERROR_001`` and the parser's own
 error in the message. A recoverable error (a delimited row with more columns than the header)
-costs that record only; any other (JSON that is not valid) sends the whole message, as bytes,
-to error and ends the message: the records parsed before it go on, those after it are lost.
+costs that record only; any other (JSON or XML that is not valid, a log line its format does
+not match) sends the whole message, as bytes, to error and ends the message: the records parsed
+before it go on, those after it are lost.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..errors import PreviewError
+from . import _logs, _xml
 from ._fields import Field
 
 __all__ = ["PARSE_ERROR", "SUPPORTED_FORMATS", "Unparsed", "parse"]
 
 #: Data formats the preview runner parses.
-SUPPORTED_FORMATS = ("DELIMITED", "JSON", "TEXT")
+SUPPORTED_FORMATS = ("DELIMITED", "JSON", "LOG", "TEXT", "XML")
 
 #: The code the engine's parser service gives a record it cannot parse (``ServiceErrors``).
 PARSE_ERROR = "SERVICE_ERROR_001"
@@ -77,6 +80,10 @@ def parse(
         return _text(text, config, unescape)
     if data_format == "DELIMITED":
         return _delimited(text, config, message_id)
+    if data_format == "XML":
+        return _xml_records(text, config, message_id)
+    if data_format == "LOG":
+        return _log_records(text, config, message_id)
     raise PreviewError(
         f"data format {data_format!r} cannot be parsed by the preview runner",
         config="data_format",
@@ -211,3 +218,41 @@ def _delimited(text: str, config: Config, message_id: str) -> list[Field | Unpar
         else:
             fields.append(Field("LIST_MAP", dict(zip(names, cells, strict=True))))
     return fields
+
+
+def _ended_by(records: list[Field], cause: str | None, text: str, message_id: str) -> list[Field | Unparsed]:
+    """The records read, then the whole message as bytes if an error ended it."""
+    fields: list[Field | Unparsed] = list(records)
+    if cause is not None:
+        fields.append(Unparsed.of(Field("BYTE_ARRAY", text.encode()), message_id, cause))
+    return fields
+
+
+def _xml_records(text: str, config: Config, message_id: str) -> list[Field | Unparsed]:
+    namespaces = config("dataFormatConfig.xPathNamespaceContext") or {}
+    if isinstance(namespaces, list):  # the export's form: [{"key": prefix, "value": uri}...]
+        namespaces = {str(item.get("key")): str(item.get("value")) for item in namespaces}
+    maximum = config("dataFormatConfig.xmlMaxObjectLen")
+    preserve = config("dataFormatConfig.preserveRootElement")
+    options = _xml.XmlOptions(
+        record_element=str(config("dataFormatConfig.xmlRecordElement") or ""),
+        namespaces=dict(namespaces),
+        max_object_len=4096 if maximum is None else int(maximum),
+        field_attributes=bool(config("dataFormatConfig.outputFieldAttributes")),
+        preserve_root=True if preserve is None else bool(preserve),
+    )
+    records, error = _xml.parse_xml(text, options)
+    return _ended_by(records, None if error is None else str(error), text, message_id)
+
+
+def _log_records(text: str, config: Config, message_id: str) -> list[Field | Unparsed]:
+    options = _logs.options_from(config)
+    try:
+        records, cause = _logs.parse_log(text, options)
+    except _logs.LogConfigError as error:
+        raise PreviewError(
+            str(error),
+            config=error.config or None,
+            hint=f"Log formats the preview parses: {', '.join(_logs.LOG_MODES)}.",
+        ) from None
+    return _ended_by(records, cause, text, message_id)

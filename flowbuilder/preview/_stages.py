@@ -270,7 +270,8 @@ class _RawData(StageRun):
                 text, data_format, self.ctx.config, lambda s: str(unescape(None, s)), config
             )
         except PreviewError as error:
-            raise self.ctx.fail(error.message, config=error.config and config, hint=error.hint) from None
+            where = error.config if (error.config or "").startswith("dataFormatConfig.") else config
+            raise self.ctx.fail(error.message, config=error.config and where, hint=error.hint) from None
 
 
 # -- destinations and executors ----------------------------------------------------------------
