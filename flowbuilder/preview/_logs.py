@@ -146,7 +146,7 @@ def _regex_parser(options: LogOptions) -> LineParser:
                 f"field Path to group mapping specifies group {group}.",
                 "dataFormatConfig.fieldPathsToGroupName",
             )
-    paths = java_hash_order([], groups)
+    paths = java_hash_order(groups, [])
     name = f"Regular Expression - {options.regex}"
 
     def parse(line: str) -> dict[str, Field]:
@@ -155,7 +155,7 @@ def _regex_parser(options: LogOptions) -> LineParser:
             raise _NoMatch(f"LOG_PARSER_03 - Log line '{line}' does not conform to '{name}'")
         # RegexParser fills a HashMap in the order of the group map, a HashMap too.
         fields = {path: Field("STRING", found.group(_python_group(compiled, groups[path]))) for path in paths}
-        return {path: fields[path] for path in java_hash_order([], fields)}
+        return {path: fields[path] for path in java_hash_order(fields, [])}
 
     return parse
 

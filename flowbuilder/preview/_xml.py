@@ -100,6 +100,8 @@ def parse_xml(text: str, options: XmlOptions) -> tuple[list[Field], XmlError | N
             record = parser.read()
         except _Malformed as error:
             return records, XmlError(f"XML_PARSER_03 - Can't parse XML: {error}")
+        except RecursionError:  # the engine's recursive parse would overflow its stack too
+            return records, XmlError("XML_PARSER_03 - Can't parse XML: elements nested too deeply")
         except XmlError as error:
             return records, error
         if record is None:
@@ -224,8 +226,9 @@ class _Matcher:
     def __init__(self, step: str, namespaces: Mapping[str, str], ignore_namespaces: bool) -> None:
         self.namespaces = namespaces
         self.ignore_namespaces = ignore_namespaces
-        prefix, _, local = step.rpartition(":") if ":" in step[1:] else ("", "", step)
-        self.prefix = prefix or None
+        colon = step.find(":")  # the engine splits at the first colon, even one in a predicate
+        self.prefix = step[:colon] if colon > 0 else None
+        local = step[colon + 1 :] if colon > 0 else step
         self.index = 0
         self.attribute: tuple[str, str] | None = None
         qualifier = local.rfind("[")

@@ -695,3 +695,10 @@ def test_grok_without_atomic_groups_matches_the_same() -> None:
         "COMBINED_LOG_FORMAT"
     ]
     assert "(?>" not in rewritten.regex.pattern
+
+
+def test_xml_nested_too_deeply_is_an_error_not_a_crash() -> None:
+    raw = "<a>" * 20000 + "</a>" * 20000
+    result = _preview("XML", raw)
+    [error] = result.error_records
+    assert "XML_PARSER_03 - Can't parse XML: elements nested too deeply" in (error.error_message or "")
