@@ -39,7 +39,15 @@ __all__ = [
 ]
 
 #: The log formats the preview reads.
-LOG_MODES = ("COMMON_LOG_FORMAT", "COMBINED_LOG_FORMAT", "APACHE_ERROR_LOG_FORMAT", "GROK", "LOG4J", "REGEX")
+LOG_MODES = (
+    "COMMON_LOG_FORMAT",
+    "COMBINED_LOG_FORMAT",
+    "APACHE_ERROR_LOG_FORMAT",
+    "APACHE_CUSTOM_LOG_FORMAT",
+    "GROK",
+    "LOG4J",
+    "REGEX",
+)
 
 
 class LogConfigError(ValueError):
@@ -57,6 +65,7 @@ class LogOptions:
     mode: str = "COMMON_LOG_FORMAT"  # logMode
     max_line_len: int = 1024  # logMaxObjectLen
     retain_original_line: bool = False  # retainOriginalLine
+    custom_log_format: str = '%h %l %u %t "%r" %>s %b'  # customLogFormat
     regex: str = ""  # regex
     field_groups: tuple[tuple[str, int], ...] = ()  # fieldPathsToGroupName
     grok_pattern: str = "%{COMMONAPACHELOG}"  # grokPattern
@@ -99,6 +108,19 @@ def _line_parser(options: LogOptions) -> tuple[LineParser, int]:
             (_grok.APACHE_ERROR_LOG,),
         ),
     }
+    if mode == "APACHE_CUSTOM_LOG_FORMAT":
+        where = "dataFormatConfig.customLogFormat"
+        if not options.custom_log_format:
+            raise LogConfigError("LOG_PARSER_05 - Custom Log Format field cannot be empty", where)
+        try:
+            expression = apache_to_grok(options.custom_log_format)
+        except LogConfigError as error:
+            raise LogConfigError(
+                f"LOG_PARSER_06 - Error parsing custom log format string {options.custom_log_format}, "
+                f"reason {error}",
+                where,
+            ) from None
+        return _grok_parser(expression, "Apache Access Log Format", _grok.BASE), stack
     if mode in named:
         expression, name, extra = named[mode]
         return _grok_parser(expression, name, _grok.BASE, *extra), stack
@@ -445,6 +467,124 @@ def log4j_to_grok(layout: str) -> str:
     return "^" + "".join(regex).strip()
 
 
+_APACHE = {
+    "a": "%{IP:remoteIpAddress}",
+    "A": "%{IP:localIpAddress}",
+    "B": "%{NUMBER:bytesSent}",
+    "b": "(?:%{NUMBER:bytesSent}|-)",
+    "C": "%{DATA:cookieContent}",
+    "D": "%{NUMBER:timeToServeMicroSecs}",
+    "e": "%{DATA:envContent}",
+    "f": "%{JAVAFILE:filename}",
+    "h": "%{IPORHOST:remoteHost}",
+    "H": "HTTP/%{NUMBER:httpversion}",
+    "k": "%{NUMBER:keepAlive}",
+    "l": "%{USER:logName}",
+    "m": "%{WORD:requestMethod}",
+    "n": "%{DATA:note}",
+    "o": "%{DATA:contents}",
+    "p": "%{NUMBER:canonicalPort}",
+    "P": "%{NUMBER:childPid}",
+    "q": "%{DATA:queryString}",
+    "r": "%{DATA:request}",
+    "R": "%{DATA:responseHandler}",
+    "s": "%{NUMBER:status}",
+    "T": "%{NUMBER:timeToServeRequest}",
+    "u": "%{USER:remoteUser}",
+    "U": "%{NOTSPACE:urlPath}",
+    "v": "%{HOST:canonicalServerName}",
+    "V": "%{HOST:canonicalServerName}",
+    "X": "%{WORD:connectionStatus}",
+    "I": "%{NUMBER:bytesReceived}",
+    "O": "%{NUMBER:bytesSent}",
+}
+_APACHE_RESETS = frozenset("CeinopPst")  # directives after which the engine forgets the argument
+_APACHE_ARGUMENTS = {"p": ("canonical", "local", "remote"), "P": ("pid", "tid", "hextid")}
+
+
+def apache_to_grok(layout: str) -> str:
+    """The grok expression the engine makes of an Apache ``LogFormat`` (``ApacheCustomLogHelper``).
+
+    An argument (``%{Referer}i``, ``%>s``) stays until a directive that uses it, as in the engine.
+
+    >>> print(apache_to_grok('%h %l %u [%t] "%r" %>s %b'))
+    ^%{IPORHOST:remoteHost} %{USER:logName} %{USER:remoteUser} \\[(?<requestTime>%{HTTPDATE})\\]
+    "%{DATA:request}" %{NUMBER:status} (?:%{NUMBER:bytesSent}|-)
+    """
+    percent, following = 0, 2  # the engine's states (its LITERAL state is never entered)
+    state = following
+    regex: list[str] = []
+    partial: list[str] = []
+    argument: str | None = None
+
+    def unsupported() -> LogConfigError:
+        return LogConfigError(f"LOG_PARSER_02 - Unsupported format {layout} encountered", "")
+
+    index = 0
+    while index < len(layout):
+        char = layout[index]
+        if char == " ":
+            regex.append("".join(partial) + " ")
+            partial.clear()
+        elif char == "%":
+            state = percent
+            index += 1
+            if index < len(layout) and layout[index] == "{":
+                end = layout.find("}", index + 1)
+                end = len(layout) if end < 0 else end
+                argument = layout[index + 1 : end]
+                index = end
+            elif index < len(layout) and layout[index] in "<>":
+                argument = layout[index]
+            if argument is None:
+                index -= 1
+        elif char in "-[]":
+            if state == percent:
+                raise unsupported()
+            if state == following:
+                partial.append(char if char == "-" else "\\" + char)
+        elif char in "!,0123456789":
+            if state == following:
+                partial.append(char)
+            elif state != percent:
+                raise unsupported()
+        elif char == ".":
+            if state != following:
+                raise unsupported()
+            partial.append("\\.")
+        elif char in _APACHE or char in "it":
+            if char in _APACHE_ARGUMENTS and argument is not None and argument not in _APACHE_ARGUMENTS[char]:
+                raise unsupported()
+            if char == "i":
+                pattern = {"Referer": "%{DATA:referer}", "User-agent": "%{DATA:userAgent}"}.get(
+                    argument or "", "%{DATA:headerContent}"
+                )
+            elif char == "t":
+                if argument:
+                    raise LogConfigError(
+                        f"the preview does not translate the strftime time format of %{{{argument}}}t", ""
+                    )
+                pattern = "(?<requestTime>%{HTTPDATE})"
+            else:
+                pattern = _APACHE[char]
+            if state == percent:
+                partial.append(pattern)
+                state = following
+            elif state == following:
+                partial.append(char)
+            else:
+                state = -1
+            if char in _APACHE_RESETS:
+                argument = None
+        else:
+            if state == percent:
+                raise unsupported()
+            partial.append(char)
+        index += 1
+    regex.append("".join(partial))
+    return "^" + "".join(regex).strip()
+
+
 def options_from(config: Callable[[str], Any]) -> LogOptions:
     """The log options of a stage's data-format configs (``config(raw_name)``)."""
     groups = config("dataFormatConfig.fieldPathsToGroupName") or []
@@ -453,6 +593,7 @@ def options_from(config: Callable[[str], Any]) -> LogOptions:
         mode=str(config("dataFormatConfig.logMode") or defaults.mode),
         max_line_len=int(config("dataFormatConfig.logMaxObjectLen") or defaults.max_line_len),
         retain_original_line=bool(config("dataFormatConfig.retainOriginalLine")),
+        custom_log_format=str(config("dataFormatConfig.customLogFormat") or ""),
         regex=str(config("dataFormatConfig.regex") or ""),
         field_groups=tuple((str(g.get("fieldPath", "/")), int(g.get("group", 1))) for g in groups),
         grok_pattern=str(config("dataFormatConfig.grokPattern") or defaults.grok_pattern),

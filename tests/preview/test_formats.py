@@ -18,7 +18,7 @@ from flowbuilder import Flow
 from flowbuilder.errors import PreviewError
 from flowbuilder.preview import PreviewResult, preview
 from flowbuilder.preview._grok import BASE, compile_grok, java_regex
-from flowbuilder.preview._logs import java_hash_order, log4j_to_grok
+from flowbuilder.preview._logs import apache_to_grok, java_hash_order, log4j_to_grok
 
 
 def _preview(data_format: str, raw_data: str, **config: Any) -> PreviewResult:
@@ -429,6 +429,7 @@ LOG_LINES = {
     'HTTP/1.1" 500 17 ',
     "REGEX": "2019-04-30 08:23:53 AM [INFO] [streamsets.sdk.sdc_api] Pipeline Filewriterpipeline53",
 }
+LOG_LINES["APACHE_CUSTOM_LOG_FORMAT"] = LOG_LINES["GROK"]
 LOG_EXPECTED: dict[str, dict[str, Any]] = {
     "LOG4J": {
         "severity": "DEBUG",
@@ -482,6 +483,15 @@ LOG_EXPECTED: dict[str, dict[str, Any]] = {
         "rawrequest": None,
         "timestamp": "09/Jan/2015:9:12:06 +0000",
     },
+    "APACHE_CUSTOM_LOG_FORMAT": {
+        "remoteUser": "-",
+        "requestTime": "09/Jan/2015:9:12:06 +0000",
+        "request": "GET /inventoryServic/inventory/purchaseItem?userId=20253471&itemId=23434300 HTTP/1.1",
+        "logName": "-",
+        "remoteHost": "10.185.248.71",
+        "bytesSent": "17",
+        "status": "500",
+    },
     "REGEX": {
         "/time": "08:23:53",
         "/date": "2019-04-30",
@@ -508,7 +518,9 @@ REGEX_CONFIG = {
 def test_log_formats_amazon_s3_origin(log_format: str) -> None:
     # test_amazon_s3_origin.py::test_configurations_data_format_log (GROK reads the
     # APACHE_CUSTOM_LOG_FORMAT line with the default %{COMMONAPACHELOG} pattern, as there).
-    config = REGEX_CONFIG if log_format == "REGEX" else {}
+    config: dict[str, Any] = REGEX_CONFIG if log_format == "REGEX" else {}
+    if log_format == "APACHE_CUSTOM_LOG_FORMAT":
+        config = {"custom_log_format": '%h %l %u [%t] "%r" %>s %b'}
     [value] = _records("LOG", LOG_LINES[log_format], log_format=log_format, **config)
     assert value == LOG_EXPECTED[log_format]
     # The fields come in the engine's HashMap order, the order these expected dicts list them in.
@@ -652,6 +664,33 @@ def test_log4j_layouts_become_grok_as_the_engine_makes_them() -> None:
         r"%{DATA:ndc}? - %{GREEDYDATA:message}"
     )
     assert log4j_to_grok("%d{dd MMM yyyy} %m") == "^(?<timestamp>.{11}) %{GREEDYDATA:message}"
+
+
+def test_apache_log_formats_become_grok_as_the_engine_makes_them() -> None:
+    # TestApacheAccessLogHelper.testApacheFormatConversion
+    assert apache_to_grok('%h %l %u [%t] "%r" %>s %b %{Referer}i %{User-agent}i') == (
+        r"^%{IPORHOST:remoteHost} %{USER:logName} %{USER:remoteUser} \[(?<requestTime>%{HTTPDATE})\] "
+        r'"%{DATA:request}" %{NUMBER:status} (?:%{NUMBER:bytesSent}|-) %{DATA:referer} %{DATA:userAgent}'
+    )
+    assert apache_to_grok("%H %m [%t] %U") == (
+        r"^HTTP/%{NUMBER:httpversion} %{WORD:requestMethod} \[(?<requestTime>%{HTTPDATE})\] "
+        r"%{NOTSPACE:urlPath}"
+    )
+
+
+def test_apache_custom_log_format_ncsa_combined() -> None:
+    # TestApacheAccessLogHelper.testCustomPatternConversion2
+    line = (
+        '127.0.0.1 ss h [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326'
+        ' "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"'
+    )
+    layout = '%h %l %u [%t] "%r" %>s %b "%{Referer}i" "%{User-agent}i"'
+    [value] = _records("LOG", line, log_format="APACHE_CUSTOM_LOG_FORMAT", custom_log_format=layout)
+    assert value["remoteHost"] == "127.0.0.1"
+    assert value["requestTime"] == "10/Oct/2000:13:55:36 -0700"
+    assert value["request"] == "GET /apache_pb.gif HTTP/1.0"
+    assert value["referer"] == "http://www.example.com/start.html"
+    assert value["userAgent"] == "Mozilla/4.08 [en] (Win98; I ;Nav)"
 
 
 def test_log_config_errors_are_preview_errors() -> None:
