@@ -21,12 +21,13 @@ the first line is an error whatever the setting.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import _grok
 from ._fields import Field
+from ._hashmap import java_hash_order
 
 __all__ = [
     "LOG_MODES",
@@ -293,60 +294,6 @@ class _LineReader:
                     record.value[name] = Field("STRING", f"{'null' if old is None else old}\n{trace}")
         self.previous_fields, self.previous, self.previous_read = fields, self.current, read
         return record
-
-
-# -- the engine's HashMap order ------------------------------------------------------------
-
-
-def _java_hash(key: str) -> int:
-    h = 0
-    data = key.encode("utf-16-be", "surrogatepass")
-    for i in range(0, len(data), 2):
-        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
-    return h ^ (h >> 16)
-
-
-def java_hash_order(puts: Iterable[str], put_all: Iterable[str]) -> list[str]:
-    """The order a ``java.util.HashMap`` iterates keys put one by one (``puts``) then together
-    (``putAll``): by bucket of the final table, then in the order they came.
-
-    >>> java_hash_order([], ["b", "a", "c"])
-    ['a', 'b', 'c']
-    """
-    keys: list[str] = []
-    capacity = threshold = 0
-
-    def resize() -> None:
-        nonlocal capacity, threshold
-        if capacity:
-            capacity, threshold = capacity * 2, threshold * 2
-        else:
-            capacity = threshold or 16
-            threshold = int(capacity * 0.75)
-
-    def put(key: str) -> None:
-        if key in keys:
-            return
-        if not capacity:
-            resize()
-        keys.append(key)
-        if len(keys) > threshold:
-            resize()
-
-    for key in puts:
-        put(key)
-    together = list(put_all)
-    if together:
-        if not capacity:
-            wanted = int(len(together) / 0.75 + 1.0)
-            if wanted > threshold:
-                threshold = 1 << (wanted - 1).bit_length()
-        elif len(together) > threshold:
-            resize()
-        for key in together:
-            put(key)
-    mask = (capacity or 16) - 1
-    return sorted(keys, key=lambda key: _java_hash(key) & mask)
 
 
 # -- log4j layouts -----------------------------------------------------------------------

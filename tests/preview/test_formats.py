@@ -18,7 +18,8 @@ from flowbuilder import Flow
 from flowbuilder.errors import PreviewError
 from flowbuilder.preview import PreviewResult, preview
 from flowbuilder.preview._grok import BASE, compile_grok, java_regex
-from flowbuilder.preview._logs import apache_to_grok, java_hash_order, log4j_to_grok
+from flowbuilder.preview._hashmap import java_hash_order
+from flowbuilder.preview._logs import apache_to_grok, log4j_to_grok
 
 
 def _preview(data_format: str, raw_data: str, **config: Any) -> PreviewResult:
