@@ -33,7 +33,7 @@ __all__ = [
     "LOG_MODES",
     "LogConfigError",
     "LogOptions",
-    "java_hash_order",
+    "apache_to_grok",
     "log4j_to_grok",
     "options_from",
     "parse_log",
