@@ -255,4 +255,6 @@ def _log_records(text: str, config: Config, message_id: str) -> list[Field | Unp
             config=error.config or None,
             hint=f"Log formats the preview parses: {', '.join(_logs.LOG_MODES)}.",
         ) from None
+    except _logs.LogFailure as error:
+        raise PreviewError(str(error), config="raw_data") from None
     return _ended_by(records, cause, text, message_id)

@@ -25,7 +25,7 @@ class JavaHashMap:
     """The keys of a ``HashMap<String, ?>`` and the size of its table (values are kept elsewhere).
 
     >>> m = JavaHashMap()
-    >>> m.put_all(["b", "a"]); m.put("p"); m.keys()
+    >>> m.put_all(["b", "a"]); m.put("p"); m.order()
     ['p', 'a', 'b']
     """
 
@@ -70,7 +70,7 @@ class JavaHashMap:
         if key in self._keys:
             self._keys.remove(key)
 
-    def keys(self) -> list[str]:
+    def order(self) -> list[str]:
         """The keys in the order the map iterates them."""
         mask = (self._capacity or 16) - 1
         return sorted(self._keys, key=lambda key: _spread_hash(key) & mask)
@@ -86,4 +86,4 @@ def java_hash_order(puts: Iterable[str], put_all: Iterable[str]) -> list[str]:
     for key in puts:
         made.put(key)
     made.put_all(put_all)
-    return made.keys()
+    return made.order()

@@ -25,13 +25,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import _grok
+from . import _cef, _grok
 from ._fields import Field
 from ._hashmap import java_hash_order
 
 __all__ = [
     "LOG_MODES",
     "LogConfigError",
+    "LogFailure",
     "LogOptions",
     "apache_to_grok",
     "log4j_to_grok",
@@ -48,6 +49,8 @@ LOG_MODES = (
     "GROK",
     "LOG4J",
     "REGEX",
+    "CEF",
+    "LEEF",
 )
 
 
@@ -122,6 +125,8 @@ def _line_parser(options: LogOptions) -> tuple[LineParser, int]:
                 where,
             ) from None
         return _grok_parser(expression, "Apache Access Log Format", _grok.BASE), stack
+    if mode in ("CEF", "LEEF"):
+        return _extended_parser(mode), -1
     if mode in named:
         expression, name, extra = named[mode]
         return _grok_parser(expression, name, _grok.BASE, *extra), stack
@@ -149,6 +154,22 @@ def _grok_parser(expression: str, name: str, *dictionaries: str) -> LineParser:
         if groups is None:
             raise _NoMatch(f"LOG_PARSER_03 - Log line '{line}' does not conform to '{name}'")
         return {key: Field("STRING", value) for key, value in groups.items()}
+
+    return parse
+
+
+class LogFailure(Exception):
+    """Data on which the engine's parser throws a runtime exception: the pipeline fails."""
+
+
+def _extended_parser(kind: str) -> LineParser:
+    def parse(line: str) -> dict[str, Field]:
+        try:
+            return _cef.parse_extended(line, kind)
+        except _cef.ExtendedFormatError as error:
+            raise _NoMatch(str(error)) from None
+        except _cef.ExtendedFormatCrash as error:
+            raise LogFailure(f"the engine's {kind} parser fails on the line '{line}': {error}") from None
 
     return parse
 

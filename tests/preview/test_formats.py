@@ -431,6 +431,14 @@ LOG_LINES = {
     "REGEX": "2019-04-30 08:23:53 AM [INFO] [streamsets.sdk.sdc_api] Pipeline Filewriterpipeline53",
 }
 LOG_LINES["APACHE_CUSTOM_LOG_FORMAT"] = LOG_LINES["GROK"]
+LOG_LINES["CEF"] = (
+    "10.217.31.247 CEF:0|Citrix|NetScaler|NS10.0|APPFW|APPFW_STARTURL|6|src=10.217.253.78 "
+    "spt=53743 method=GET request=http://vpx247.example.net/FFC/login.html msg=Disallow Illegal URL."
+)
+LOG_LINES["LEEF"] = (
+    "LEEF: 2.0|Trend Micro|Deep Security Agent|<DSA version>|4000030|cat=Anti-Malware "
+    "name=HEU_AEGIS_CRYPT desc=HEU_AEGIS_CRYPT sev=6 cn1=241 msg=Realtime"
+)
 LOG_EXPECTED: dict[str, dict[str, Any]] = {
     "LOG4J": {
         "severity": "DEBUG",
@@ -493,6 +501,30 @@ LOG_EXPECTED: dict[str, dict[str, Any]] = {
         "bytesSent": "17",
         "status": "500",
     },
+    "CEF": {
+        "severity": "6",
+        "product": "NetScaler",
+        "extensions": {
+            "msg": "Disallow Illegal URL.",
+            "request": "http://vpx247.example.net/FFC/login.html",
+            "method": "GET",
+            "src": "10.217.253.78",
+            "spt": "53743",
+        },
+        "signature": "APPFW",
+        "vendor": "Citrix",
+        "cefVersion": 0,
+        "name": "APPFW_STARTURL",
+        "version": "NS10.0",
+    },
+    "LEEF": {
+        "eventId": "4000030",
+        "product": "Deep Security Agent",
+        "extensions": {"cat": "Realtime"},
+        "leefVersion": 2.0,
+        "vendor": "Trend Micro",
+        "version": "<DSA version>",
+    },
     "REGEX": {
         "/time": "08:23:53",
         "/date": "2019-04-30",
@@ -526,6 +558,8 @@ def test_log_formats_amazon_s3_origin(log_format: str) -> None:
     assert value == LOG_EXPECTED[log_format]
     # The fields come in the engine's HashMap order, the order these expected dicts list them in.
     assert list(value) == list(LOG_EXPECTED[log_format])
+    if log_format in ("CEF", "LEEF"):
+        assert list(value["extensions"]) == list(LOG_EXPECTED[log_format]["extensions"])
 
 
 def test_log_fields_are_strings_in_a_map() -> None:
@@ -694,6 +728,87 @@ def test_apache_custom_log_format_ncsa_combined() -> None:
     assert value["userAgent"] == "Mozilla/4.08 [en] (Win98; I ;Nav)"
 
 
+CEF_LINE = (
+    "CEF:0|security|threatmanager|1.0|100|detected a \\| in message|10|src=10.0.0.1 act=blocked a \\= and \\ "
+    "dst=1.1.1.1 fileName=C:\\Program Files\\test.txt port=test cs1=custom string value cs1Label=custom label"
+)
+CEF_LINE_2 = (
+    "CEF:0|Tone Computacion|M Axes|4.14|port_scan|Port Scan|6|externalId=49062 "
+    "cat=RECONNAISSANCE dvc=162.1.2.3 dvchost=162.1.2.3 shost=IP-162.2.2.3 src=162.2.2.3 "
+    "flexNumber1Label=threat flexNumber1=60 flexNumber2Label=certainty flexNumber2=80 "
+    "cs4Label=Tone Event URL cs4=https://162.1.2.3/detections/49062 cs5Label=triaged cs5=False "
+    "dst=162.3.2.3 dhost= proto=tcp dpt=80 "
+    "out=None in=None start=2573599048000 end="
+)
+
+
+def test_cef_escapes_and_labels() -> None:
+    # TestCEFParser.testParse and testParse_null_values
+    [value] = _records("LOG", CEF_LINE, log_format="CEF", retain_original_line=True)
+    assert value["originalLine"] == CEF_LINE
+    assert value["cefVersion"] == 0
+    assert value["name"] == "detected a \\| in message"
+    assert value["extensions"]["fileName"] == "C:\\Program Files\\test.txt"
+    assert "cs1Label" not in value["extensions"]
+    assert value["extensions"]["custom label"] == "custom string value"
+    [value] = _records("LOG", CEF_LINE_2, log_format="CEF")
+    assert (value["severity"], value["product"]) == ("6", "M Axes")
+    extensions = value["extensions"]
+    assert (extensions["triaged"], extensions["dst"], extensions["src"]) == (
+        "False",
+        "162.3.2.3",
+        "162.2.2.3",
+    )
+    assert (extensions["dhost"], extensions["proto"], extensions["dpt"]) == ("", "tcp", "80")
+    assert (extensions["out"], extensions["start"], extensions["end"]) == ("None", "2573599048000", "")
+
+
+LEEF_1 = (
+    "LEEF:1.0|Trend Micro|Deep Discovery Inspector|3.8.1175|SECURITY_RISK_DETECTION|"
+    "devTimeFormat=MMM dd yyyy HH:mm:ss z\t ptype=IDS\tdvc=10.201.156.143\tsev=6\tact=not blocked\tcnt=1"
+)
+LEEF_2_TAIL = (
+    "cat=Anti-Malware{0}name=HEU_AEGIS_CRYPT{0}desc=HEU_AEGIS_CRYPT{0}sev=6{0}cn1=241{0}cn1Label=Host{0}"
+    "ID dvc=10.0.0.1{0}filePath=C:\\\\Windows\\\\System32\\\\virus.exe{0}act=Terminate{0}msg=Realtime"
+)
+LEEF_HEAD = "LEEF:2.0|Trend Micro|Deep Security Agent|<DSA version>|4000030|"
+
+
+@pytest.mark.parametrize(
+    ("line", "version", "act"),
+    [
+        (LEEF_1, 1.0, "not blocked"),
+        (LEEF_HEAD + LEEF_2_TAIL.format("\t"), 2.0, "Terminate"),
+        (LEEF_HEAD + "^|" + LEEF_2_TAIL.format("^"), 2.0, "Terminate"),
+        (LEEF_HEAD + "x08|" + LEEF_2_TAIL.format("\b"), 2.0, "Terminate"),
+    ],
+)
+def test_leef_versions_and_delimiters(line: str, version: float, act: str) -> None:
+    # TestLEEFParser.testParse (LEEF 1.0, LEEF 2.0 with tab, caret and hex delimiters; lines shortened)
+    [value] = _records("LOG", line, log_format="LEEF", retain_original_line=True)
+    assert value["originalLine"] == line
+    assert value["leefVersion"] == version
+    assert value["extensions"]["act"] == act
+
+
+@pytest.mark.parametrize("log_format", ["CEF", "LEEF"])
+def test_cef_leef_line_without_header_ends_the_message(log_format: str) -> None:
+    # TestCEFParser/TestLEEFParser.testParseNonLogLine: LOG_PARSER_12
+    line = "127.0.0.1 ss h [10/Oct/2000:13:55:36 -0700] This is a log line that does not confirm to common"
+    line += " log format"
+    result = _preview("LOG", line, log_format=log_format)
+    [error] = result.error_records
+    assert f"LOG_PARSER_12 - Error parsing {log_format} record, expected 1 header fields, but found 0" in (
+        error.error_message or ""
+    )
+
+
+def test_cef_line_the_engine_crashes_on_fails_the_preview() -> None:
+    # CEFParser reads the version with Integer.parseInt: a NumberFormatException fails the pipeline.
+    with pytest.raises(PreviewError, match="NumberFormatException"):
+        _preview("LOG", "CEF:x|a|b|c|d|e|f|k=v", log_format="CEF")
+
+
 def test_log_config_errors_are_preview_errors() -> None:
     with pytest.raises(PreviewError, match="LOG_PARSER_08") as raised:
         _preview(
@@ -704,8 +819,6 @@ def test_log_config_errors_are_preview_errors() -> None:
             field_path_to_regex_group_mapping=[{"fieldPath": "/x", "group": 2}],
         )
     assert raised.value.config == "field_path_to_regex_group_mapping"
-    with pytest.raises(PreviewError, match="log format 'CEF' cannot be parsed"):
-        _preview("LOG", "a", log_format="CEF")
     with pytest.raises(PreviewError, match="LOG_PARSER_11"):
         _preview("LOG", "a", log_format="GROK", grok_pattern="%{NOPE:x}")
 
