@@ -14,14 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from ..errors import PreviewError
 from . import _logs, _xml
 from ._fields import Field
 
-__all__ = ["PARSE_ERROR", "SUPPORTED_FORMATS", "Unparsed", "parse"]
+__all__ = ["PARSE_ERROR", "SUPPORTED_FORMATS", "Parsed", "Unparsed", "parse"]
 
 #: Data formats the preview runner parses.
 SUPPORTED_FORMATS = ("DELIMITED", "JSON", "LOG", "TEXT", "XML")
@@ -30,6 +30,14 @@ SUPPORTED_FORMATS = ("DELIMITED", "JSON", "LOG", "TEXT", "XML")
 PARSE_ERROR = "SERVICE_ERROR_001"
 
 Config = Callable[[str], Any]
+
+
+class Parsed(NamedTuple):
+    """A record with header attributes from its data format (XML's ``xmlns:prefix`` with
+    ``include_field_xpaths``)."""
+
+    root: Field
+    header: dict[str, str]
 
 
 class Unparsed(NamedTuple):
@@ -63,7 +71,7 @@ def parse(
     config: Config,
     unescape: Callable[[str], str],
     message_id: str = "rawData",
-) -> list[Field | Unparsed]:
+) -> list[Field | Parsed | Unparsed]:
     """The root fields ``text`` parses into, one per record (:class:`Unparsed` for one that fails).
 
     ``config(raw_name)`` reads the data-format configs (``dataFormatConfig.jsonContent``...);
@@ -91,11 +99,11 @@ def parse(
     )
 
 
-def _json(text: str, content: str, message_id: str) -> list[Field | Unparsed]:
+def _json(text: str, content: str, message_id: str) -> list[Field | Parsed | Unparsed]:
     # The engine's JSON reader streams: objects (or array elements) already read are records
     # even when a later one is not valid JSON; that one ends the message.
     decoder = json.JSONDecoder(object_pairs_hook=dict)
-    fields: list[Field | Unparsed] = []
+    fields: list[Field | Parsed | Unparsed] = []
     position = _skip_space(text, 0)
     array = content == "ARRAY_OBJECTS"
     try:
@@ -131,7 +139,7 @@ def _skip_space(text: str, position: int) -> int:
     return position
 
 
-def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Field | Unparsed]:
+def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Field | Parsed | Unparsed]:
     if config("dataFormatConfig.useCustomDelimiter"):
         delimiter = unescape(str(config("dataFormatConfig.customDelimiter") or "\\n"))
         keep = bool(config("dataFormatConfig.includeCustomDelimiterInTheText"))
@@ -144,7 +152,7 @@ def _text(text: str, config: Config, unescape: Callable[[str], str]) -> list[Fie
     return [Field("LIST_MAP", {"text": Field("STRING", line)}) for line in lines]
 
 
-def _delimited(text: str, config: Config, message_id: str) -> list[Field | Unparsed]:
+def _delimited(text: str, config: Config, message_id: str) -> list[Field | Parsed | Unparsed]:
     file_format = str(config("dataFormatConfig.csvFileFormat") or "CSV")
     options: dict[str, Any] = {
         "delimiter": _DELIMITERS.get(file_format),
@@ -179,7 +187,7 @@ def _delimited(text: str, config: Config, message_id: str) -> list[Field | Unpar
     null_text = str(config("dataFormatConfig.nullConstant") or "\\N")
     allow_extra = bool(config("dataFormatConfig.csvAllowExtraColumns"))
     extra_prefix = str(config("dataFormatConfig.csvExtraColumnPrefix") or "_extra_")
-    fields: list[Field | Unparsed] = []
+    fields: list[Field | Parsed | Unparsed] = []
     for number, row in enumerate(rows, start=1):
         cells = [Field("STRING", None if nulls and cell == null_text else cell) for cell in row]
         names = [
@@ -220,15 +228,17 @@ def _delimited(text: str, config: Config, message_id: str) -> list[Field | Unpar
     return fields
 
 
-def _ended_by(records: list[Field], cause: str | None, text: str, message_id: str) -> list[Field | Unparsed]:
+def _ended_by(
+    records: Sequence[Field | Parsed], cause: str | None, text: str, message_id: str
+) -> list[Field | Parsed | Unparsed]:
     """The records read, then the whole message as bytes if an error ended it."""
-    fields: list[Field | Unparsed] = list(records)
+    fields: list[Field | Parsed | Unparsed] = list(records)
     if cause is not None:
         fields.append(Unparsed.of(Field("BYTE_ARRAY", text.encode()), message_id, cause))
     return fields
 
 
-def _xml_records(text: str, config: Config, message_id: str) -> list[Field | Unparsed]:
+def _xml_records(text: str, config: Config, message_id: str) -> list[Field | Parsed | Unparsed]:
     namespaces = config("dataFormatConfig.xPathNamespaceContext") or {}
     if isinstance(namespaces, list):  # the export's form: [{"key": prefix, "value": uri}...]
         namespaces = {str(item.get("key")): str(item.get("value")) for item in namespaces}
@@ -240,12 +250,14 @@ def _xml_records(text: str, config: Config, message_id: str) -> list[Field | Unp
         max_object_len=4096 if maximum is None else int(maximum),
         field_attributes=bool(config("dataFormatConfig.outputFieldAttributes")),
         preserve_root=True if preserve is None else bool(preserve),
+        include_xpath=bool(config("dataFormatConfig.includeFieldXpathAttributes")),
     )
     records, error = _xml.parse_xml(text, options)
-    return _ended_by(records, None if error is None else str(error), text, message_id)
+    made = [Parsed(r.root, r.header) if r.header else r.root for r in records]
+    return _ended_by(made, None if error is None else str(error), text, message_id)
 
 
-def _log_records(text: str, config: Config, message_id: str) -> list[Field | Unparsed]:
+def _log_records(text: str, config: Config, message_id: str) -> list[Field | Parsed | Unparsed]:
     options = _logs.options_from(config)
     try:
         records, cause = _logs.parse_log(text, options)

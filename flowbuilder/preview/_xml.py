@@ -26,12 +26,13 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from xml.parsers import expat
 
+from . import _paths
 from ._fields import Field
 
-__all__ = ["XmlError", "XmlOptions", "parse_xml"]
+__all__ = ["XmlError", "XmlOptions", "XmlRecord", "parse_xml"]
 
 _SEP = "\x01"  # joins uri, local name and prefix in expat's names: never a character of XML
 _XMLNS_URI = "http://www.w3.org/2000/xmlns/"
@@ -59,6 +60,14 @@ class XmlOptions:
     max_object_len: int = 4096
     field_attributes: bool = False
     preserve_root: bool = True
+    include_xpath: bool = False
+
+
+class XmlRecord(NamedTuple):
+    """A record's root field and its header attributes (``xmlns:prefix`` with include_xpath)."""
+
+    root: Field
+    header: dict[str, str]
 
 
 QName = tuple[str, str, str]  # (namespace uri, local name, prefix)
@@ -76,16 +85,16 @@ class _Event:
     error: str = ""
 
 
-def parse_xml(text: str, options: XmlOptions) -> tuple[list[Field], XmlError | None]:
+def parse_xml(text: str, options: XmlOptions) -> tuple[list[XmlRecord], XmlError | None]:
     """The records ``text`` holds, and the error that ended the message (None if none did).
 
     >>> records, error = parse_xml("<r><e>Hello</e><e>Bye</e></r>", XmlOptions("e", preserve_root=False))
-    >>> [r.to_python() for r in records], error
+    >>> [r.root.to_python() for r in records], error
     ([{'value': 'Hello'}, {'value': 'Bye'}], None)
     """
     events = _tokenize(text[1:] if text.startswith("\ufeff") else text)
     reader = _Reader(events, _Tracker(options.record_element or "*[1]", options.namespaces))
-    records: list[Field] = []
+    records: list[XmlRecord] = []
     try:
         parser = _Parser(reader, options)
     except _Malformed as error:  # XmlCharDataParser's constructor fails
@@ -106,7 +115,11 @@ def parse_xml(text: str, options: XmlOptions) -> tuple[list[Field], XmlError | N
             return records, error
         if record is None:
             return records, None
-        records.append(record)
+        header: dict[str, str] = {}
+        if options.include_xpath:  # XmlCharDataParser.setFieldXpathAttributes
+            _set_xpaths(record, parser.record_prefix, options.preserve_root)
+            header = {f"xmlns:{prefix}": uri for uri, prefix in parser.prefixes.items()}
+        records.append(XmlRecord(record, header))
 
 
 # -- reading the document into StAX-like events ---------------------------------------------
@@ -343,12 +356,14 @@ class _Parser:
         self.prefixes: dict[str, str] = {}
         self.generated = 1
         self.limit = 0
+        self.stack: list[str] = []  # names from the root to the element being read
+        self.record_prefix = ""  # the engine's lastParsedFieldXpathPrefix after a record
         while reader.has_next() and reader.peek().kind not in ("enddoc", "start"):
             reader.next()
         if not reader.has_next() or reader.peek().kind != "start":
             raise _Malformed("the document has no root element")
         if options.record_element:
-            self._name(reader.next().name)  # the root is consumed, its name tracked
+            self.stack.append(self._name(reader.next().name))  # the root is consumed, its name tracked
 
     def read(self) -> Field | None:
         reader = self.reader
@@ -358,10 +373,14 @@ class _Parser:
             while reader.has_next() and reader.tracker.last != "match":
                 event = reader.next()
                 if event.kind == "start":
-                    self._name(event.name)
+                    self.stack.append(self._name(event.name))
+                elif event.kind == "end":
+                    self.stack.pop()
             if reader.has_next() and reader.tracker.match is not None:
                 start = reader.tracker.match
                 record = self._element(start)
+                self.record_prefix = "/" + "/".join(self.stack)
+                self.stack.pop()
                 if self.options.preserve_root:
                     name = f"{start.name[2]}:{start.name[1]}" if start.name[2] else start.name[1]
                     record = Field("MAP", {name: record})
@@ -442,3 +461,67 @@ class _Parser:
     def _add(self, contents: dict[str, list[Field]], name: str, child: Field) -> None:
         self._check_length()
         contents.setdefault(name, []).append(child)
+
+
+# -- include_field_xpaths: XmlCharDataParser.setFieldXpathAttributes ----------------------------
+
+_VALUE_PATH = re.compile(r"'?(\S+\[\d+\])?'?/value")
+_ATTRIBUTE_PATH = re.compile(r"'?(\S+\[\d+\])?'?/'attr\|(\S+)'")
+_INDEX_PATH = re.compile(r"((.*)/\S+)(\[\d+\]).*")
+_QUOTES = re.compile(r"'?([^']*)'?(\[\d+\])?")
+
+
+def _leaves(field: Field, path: str) -> list[tuple[str, Field]]:
+    if field.type == "LIST":
+        return [leaf for i, item in enumerate(field.value) for leaf in _leaves(item, f"{path}[{i}]")]
+    if field.is_map:
+        return [
+            leaf
+            for key, item in field.value.items()
+            for leaf in _leaves(item, path + _paths.escape_name(key))
+        ]
+    return [(path, field)]
+
+
+def _lookup(root: Field, path: str) -> Field | None:
+    """The field at an unquoted path (``/a/b[0]``), as the engine's ``record.get`` reads it here."""
+    field: Field | None = root
+    for step in path.split("/")[1:]:
+        name, _, rest = step.partition("[")
+        if field is None or not field.is_map or name not in field.value:
+            return None
+        field = field.value[name]
+        for index in re.findall(r"(\d+)\]", "[" + rest if rest else ""):
+            if field is None or field.type != "LIST" or int(index) >= len(field.value):
+                return None
+            field = field.value[int(index)]
+    return field
+
+
+def _set_xpaths(root: Field, prefix: str, preserve_root: bool) -> None:
+    """Give each ``value`` and ``attr|`` leaf the ``xpath`` attribute the engine gives it: the
+    engine matches escaped field paths with regexes, and so does this."""
+    if preserve_root and prefix:
+        parts = prefix.split("/")
+        prefix = "/".join(parts[:-1]) if len(parts) > 2 else ""
+    for path, leaf in _leaves(root, ""):
+        if (found := _VALUE_PATH.fullmatch(path)) is not None:
+            xpath = _xpath(root, _QUOTES.sub(r"\1\2", found.group(1) or ""))
+        elif (found := _ATTRIBUTE_PATH.fullmatch(path)) is not None:
+            xpath = _xpath(root, _QUOTES.sub(r"\1\2", found.group(1) or "")) + "/@" + found.group(2)
+        else:
+            continue
+        leaf.attributes = {**(leaf.attributes or {}), "xpath": prefix + xpath}
+
+
+def _xpath(root: Field, path: str) -> str:
+    """``path`` without the index of each list that has one item (``toXpath``)."""
+    xpath = path
+    found = _INDEX_PATH.fullmatch(path)
+    while found is not None:
+        current, index = found.group(1), found.group(3)
+        target = _lookup(root, current)
+        if target is not None and target.type == "LIST" and len(target.value) == 1:
+            xpath = xpath.replace(current + index, current)
+        found = _INDEX_PATH.fullmatch(found.group(2))
+    return xpath

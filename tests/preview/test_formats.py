@@ -855,3 +855,110 @@ def test_xml_nested_too_deeply_is_an_error_not_a_crash() -> None:
     result = _preview("XML", raw)
     [error] = result.error_records
     assert "XML_PARSER_03 - Can't parse XML: elements nested too deeply" in (error.error_message or "")
+
+
+# -- XML include_field_xpaths ----------------------------------------------------------------------
+
+
+def _xpaths(record: Any) -> dict[str, str]:
+    fields = {path: record.field(path) for path in record.paths}
+    return {
+        path: f.attributes["xpath"] for path, f in fields.items() if f and "xpath" in (f.attributes or {})
+    }
+
+
+@pytest.mark.parametrize("include_field_xpaths", [True, False])
+def test_xml_include_field_xpaths_directory_origin(include_field_xpaths: bool) -> None:
+    # test_directory_origin.py::test_directory_origin_configuration_include_field_xpaths
+    raw = """<?xml version="1.0" encoding="UTF-8"?>
+                        <bookstore xmlns:prc="http://books.com/price">
+                            <b:book xmlns:b="http://books.com/book">
+                                <title lang="en">Harry Potter</title>
+                                <prc:price>29.99</prc:price>
+                            </b:book>
+                            <b:book xmlns:b="http://books.com/book">
+                                <title lang="en_us">Learning XML</title>
+                                <prc:price>39.95</prc:price>
+                            </b:book>
+                        </bookstore>"""
+    result = _preview("XML", raw, delimiter_element="/*[1]/*", include_field_xpaths=include_field_xpaths)
+    records = result["Trash_01"].input
+    rows = [{r["/b:book/title[0]/value"]: r["/b:book/'prc:price'[0]/value"]} for r in records]
+    assert rows == [{"Harry Potter": "29.99"}, {"Learning XML": "39.95"}]
+    header = records[0].attributes
+    if include_field_xpaths:
+        assert header["xmlns:b"] == "http://books.com/book"
+        assert header["xmlns:prc"] == "http://books.com/price"
+        assert _xpaths(records[0]) == {
+            "/'b:book'/title[0]/'attr|lang'": "/bookstore/b:book/title/@lang",
+            "/'b:book'/title[0]/value": "/bookstore/b:book/title",
+            "/'b:book'/'prc:price'[0]/value": "/bookstore/b:book/prc:price",
+        }
+    else:
+        assert "xmlns:b" not in header
+        assert "xmlns:prc" not in header
+        assert _xpaths(records[0]) == {}
+
+
+def test_xml_xpaths_of_a_record_element_with_text_and_attributes() -> None:
+    # TestXmlCharDataParser.testXpathWithDelimiterElementNonNested
+    raw = """<root>
+  <something attr1="attrVal1-1" attr2="attrVal2-1">1</something>
+  <something attr1="attrVal1-2" attr2="attrVal2-2">2</something>
+</root>"""
+    result = _preview(
+        "XML", raw, delimiter_element="something", include_field_xpaths=True, preserve_root_element=False
+    )
+    for record in result["Trash_01"].input:
+        assert _xpaths(record) == {
+            "/'attr|attr1'": "/root/something/@attr1",
+            "/'attr|attr2'": "/root/something/@attr2",
+            "/value": "/root/something",
+        }
+
+
+def test_xml_xpaths_keep_the_index_of_a_list_of_several() -> None:
+    # TestXmlCharDataParser.testXpathWithoutDelimiterElement: two books keep [0] and [1].
+    result = _preview(
+        "XML", BOOKS, include_field_xpaths=True, preserve_root_element=False, output_field_attributes=True
+    )
+    [record] = result["Trash_01"].input
+    assert _xpaths(record) == {
+        "/book[0]/title[0]/value": "/bookstore/book[0]/title",
+        "/book[0]/price[0]/value": "/bookstore/book[0]/price",
+        "/book[1]/title[0]/value": "/bookstore/book[1]/title",
+        "/book[1]/price[0]/value": "/bookstore/book[1]/price",
+    }
+
+
+def test_xml_xpaths_and_namespace_headers_of_namespaced_records() -> None:
+    # TestXmlCharDataParser.testXpathWithDelimiterElementNamespaced (assertNamespacedBookRecordHeaders)
+    raw = (
+        '<bookstore xmlns="http://namespace1.com" xmlns:books="http://namespace2.com">\n'
+        "  <books:book>\n"
+        '    <title xmlns="http://namespace3.com" lang="en">Harry Potter</title>\n'
+        '    <price xmlns="http://namespace3.com">29.99</price>\n'
+        "  </books:book>\n"
+        "</bookstore>"
+    )
+    result = _preview(
+        "XML",
+        raw,
+        delimiter_element="/bs:bookstore/b:book",
+        namespaces=[
+            {"key": "bs", "value": "http://namespace1.com"},
+            {"key": "b", "value": "http://namespace2.com"},
+        ],
+        include_field_xpaths=True,
+        output_field_attributes=True,
+        preserve_root_element=False,
+    )
+    [record] = result["Trash_01"].input
+    header = record.attributes
+    assert header["xmlns:ns1"] == "http://namespace1.com"
+    assert header["xmlns:books"] == "http://namespace2.com"
+    assert header["xmlns:ns2"] == "http://namespace3.com"
+    # The engine also tracks the namespace declarations' own namespace (their QName's URI).
+    assert header["xmlns:xmlns"] == "http://www.w3.org/2000/xmlns/"
+    assert _xpaths(record)["/'ns2:title'[0]/value"] == "/ns1:bookstore/books:book/ns2:title"
+    assert _xpaths(record)["/'ns2:price'[0]/value"] == "/ns1:bookstore/books:book/ns2:price"
