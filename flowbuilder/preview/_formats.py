@@ -244,8 +244,19 @@ def _xml_records(text: str, config: Config, message_id: str) -> list[Field | Par
         namespaces = {str(item.get("key")): str(item.get("value")) for item in namespaces}
     maximum = config("dataFormatConfig.xmlMaxObjectLen")
     preserve = config("dataFormatConfig.preserveRootElement")
+    element = str(config("dataFormatConfig.xmlRecordElement") or "")
+    if element and (why := _xml.xpath_error(element)) is not None:  # the engine's validation
+        raise PreviewError(
+            f"DATA_FORMAT_03 - Invalid XML element name or XPath expression '{element}': {why}",
+            config="dataFormatConfig.xmlRecordElement",
+        )
+    if maximum is not None and int(maximum) < 1:
+        raise PreviewError(
+            "DATA_FORMAT_01 - Max data object length cannot be less than 1",
+            config="dataFormatConfig.xmlMaxObjectLen",
+        )
     options = _xml.XmlOptions(
-        record_element=str(config("dataFormatConfig.xmlRecordElement") or ""),
+        record_element=element,
         namespaces=dict(namespaces),
         max_object_len=4096 if maximum is None else int(maximum),
         field_attributes=bool(config("dataFormatConfig.outputFieldAttributes")),

@@ -32,7 +32,7 @@ from xml.parsers import expat
 from . import _paths
 from ._fields import Field
 
-__all__ = ["XmlError", "XmlOptions", "XmlRecord", "parse_xml"]
+__all__ = ["XmlError", "XmlOptions", "XmlRecord", "parse_xml", "xpath_error"]
 
 _SEP = "\x01"  # joins uri, local name and prefix in expat's names: never a character of XML
 _XMLNS_URI = "http://www.w3.org/2000/xmlns/"
@@ -120,6 +120,43 @@ def parse_xml(text: str, options: XmlOptions) -> tuple[list[XmlRecord], XmlError
             _set_xpaths(record, parser.record_prefix, options.preserve_root)
             header = {f"xmlns:{prefix}": uri for uri, prefix in parser.prefixes.items()}
         records.append(XmlRecord(record, header))
+
+
+_PREDICATE = re.compile(r"\[(?:(?:[0-9]+)|(?:@([^=]+)='[^']*'))\]")
+
+
+def xpath_error(expression: str) -> str | None:
+    """Why the engine rejects a record delimiter when it validates the stage (None if it does not),
+    as ``XPathValidatorUtil`` says it.
+
+    >>> xpath_error("msg"), xpath_error("/root/a:data/msg"), xpath_error("a/b"), xpath_error("//b")
+    (None, None, 'XPath expression must start with /', 'descendent-or-self (//) is not allowed')
+    """
+    if not expression:
+        return "expression cannot be empty"
+    if not expression.startswith("/"):
+        if "/" in expression:
+            return "XPath expression must start with /"
+        return None if _XML_NAME.match(expression) else f"invalid element name: {expression}"
+    empty_seen = False
+    for step in expression.split("/"):
+        if not step:
+            if empty_seen:
+                return "descendent-or-self (//) is not allowed"
+            empty_seen = True
+            continue
+        name = step
+        start = step.find("[")
+        if start > 0:
+            name, predicate = step[:start], step[start:]
+            matched = _PREDICATE.fullmatch(predicate)
+            if matched is None:
+                return f"invalid predicate: {predicate}"
+            if matched.group(1) and not _XML_NAME.match(matched.group(1)):
+                return f"attribute name is not valid: {matched.group(1)}"
+        if name != "*" and not _XML_NAME.match(name):
+            return f"invalid element name: {name}"
+    return None
 
 
 # -- reading the document into StAX-like events ---------------------------------------------

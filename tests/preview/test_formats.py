@@ -178,7 +178,8 @@ def test_xml_xpath_with_positions_and_an_attribute() -> None:
     # TestStreamingXmlParser.testComplexInput and testPositionPredicate
     # (TestStreamingXmlParser-complex-records.xml, shortened): a step's position counts the
     # matching elements of the whole document; [@theone='yes'] picks the element by its attribute.
-    delimiter = "root[1]/toplevel[3]/blargh[@theone='yes']/record"
+    # (with the leading '/' the stage's validation asks for: XPathValidatorUtil)
+    delimiter = "/root[1]/toplevel[3]/blargh[@theone='yes']/record"
     values = _xml(COMPLEX_XML, delimiter_element=delimiter, preserve_root_element=False)
     assert values == [{}, {"value": "r1"}, {"attr|a": "A"}, {"name": [{"value": "a"}]}]
     fifth = _xml(COMPLEX_XML, delimiter_element=delimiter + "[4]", preserve_root_element=False)
@@ -962,3 +963,20 @@ def test_xml_xpaths_and_namespace_headers_of_namespaced_records() -> None:
     assert header["xmlns:xmlns"] == "http://www.w3.org/2000/xmlns/"
     assert _xpaths(record)["/'ns2:title'[0]/value"] == "/ns1:bookstore/books:book/ns2:title"
     assert _xpaths(record)["/'ns2:price'[0]/value"] == "/ns1:bookstore/books:book/ns2:price"
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "why"),
+    [
+        ("a/b", "XPath expression must start with /"),
+        ("/a//b", "descendent-or-self (//) is not allowed"),
+        ("/a/b[x]", "invalid predicate: [x]"),
+        ("1abc", "invalid element name: 1abc"),
+    ],
+)
+def test_xml_invalid_delimiter_is_the_engines_config_issue(delimiter: str, why: str) -> None:
+    # DataParserFormatConfig.validateXml / XPathValidatorUtil (TestXPathValidatorUtil): DATA_FORMAT_03
+    with pytest.raises(PreviewError, match="DATA_FORMAT_03") as raised:
+        _preview("XML", "<a/>", delimiter_element=delimiter)
+    assert why in raised.value.message
+    assert raised.value.config == "delimiter_element"
