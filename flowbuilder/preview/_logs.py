@@ -89,6 +89,16 @@ LineParser = Callable[[str], dict[str, Field]]
 def _line_parser(options: LogOptions) -> tuple[LineParser, int]:
     """The function that parses one line, and how many unmatched lines may follow a record
     (-1: none, an unmatched line is an error), as ``LogDataParserFactory`` builds them."""
+    if options.max_line_len == 0 or options.max_line_len < -1:  # LogDataFormatValidator
+        raise LogConfigError(
+            "LOG_PARSER_04 - Max data object length can be -1 or greater than 0",
+            "dataFormatConfig.logMaxObjectLen",
+        )
+    if options.max_stack_trace_lines < 0:
+        raise LogConfigError(
+            "LOG_PARSER_10 - Max stack trace lines field cannot be less than 0",
+            "dataFormatConfig.maxStackTraceLines",
+        )
     stack = {"ERROR": -1, "IGNORE": 0}.get(options.on_parse_error, options.max_stack_trace_lines)
     mode = options.mode
     if mode == "REGEX":
@@ -553,13 +563,17 @@ def apache_to_grok(layout: str) -> str:
     return "^" + "".join(regex).strip()
 
 
+def _number(value: Any, default: int) -> int:
+    return default if value is None or value == "" else int(value)
+
+
 def options_from(config: Callable[[str], Any]) -> LogOptions:
     """The log options of a stage's data-format configs (``config(raw_name)``)."""
     groups = config("dataFormatConfig.fieldPathsToGroupName") or []
     defaults = LogOptions()
     return LogOptions(
         mode=str(config("dataFormatConfig.logMode") or defaults.mode),
-        max_line_len=int(config("dataFormatConfig.logMaxObjectLen") or defaults.max_line_len),
+        max_line_len=_number(config("dataFormatConfig.logMaxObjectLen"), defaults.max_line_len),
         retain_original_line=bool(config("dataFormatConfig.retainOriginalLine")),
         custom_log_format=str(config("dataFormatConfig.customLogFormat") or ""),
         regex=str(config("dataFormatConfig.regex") or ""),
@@ -568,7 +582,7 @@ def options_from(config: Callable[[str], Any]) -> LogOptions:
         grok_definition=str(config("dataFormatConfig.grokPatternDefinition") or ""),
         log4j_format=str(config("dataFormatConfig.log4jCustomLogFormat") or defaults.log4j_format),
         on_parse_error=str(config("dataFormatConfig.onParseError") or "ERROR"),
-        max_stack_trace_lines=int(
-            config("dataFormatConfig.maxStackTraceLines") or defaults.max_stack_trace_lines
+        max_stack_trace_lines=_number(
+            config("dataFormatConfig.maxStackTraceLines"), defaults.max_stack_trace_lines
         ),
     )

@@ -19,7 +19,7 @@ from flowbuilder.errors import PreviewError
 from flowbuilder.preview import PreviewResult, preview
 from flowbuilder.preview._grok import BASE, compile_grok, java_regex
 from flowbuilder.preview._hashmap import java_hash_order
-from flowbuilder.preview._logs import apache_to_grok, log4j_to_grok
+from flowbuilder.preview._logs import LogConfigError, LogOptions, apache_to_grok, log4j_to_grok, parse_log
 
 
 def _preview(data_format: str, raw_data: str, **config: Any) -> PreviewResult:
@@ -820,6 +820,10 @@ def test_log_config_errors_are_preview_errors() -> None:
             field_path_to_regex_group_mapping=[{"fieldPath": "/x", "group": 2}],
         )
     assert raised.value.config == "field_path_to_regex_group_mapping"
+    with pytest.raises(LogConfigError, match="LOG_PARSER_04"):  # the builder already refuses 0
+        parse_log("a", LogOptions(max_line_len=0))
+    with pytest.raises(LogConfigError, match="LOG_PARSER_10"):
+        parse_log("a", LogOptions(mode="LOG4J", max_stack_trace_lines=-1))
     with pytest.raises(PreviewError, match="LOG_PARSER_11"):
         _preview("LOG", "a", log_format="GROK", grok_pattern="%{NOPE:x}")
 
