@@ -6,10 +6,10 @@ line longer than ``logMaxObjectLen`` (only its first characters are parsed). The
 come in the order of the engine's ``HashMap``, which the preview reproduces.
 
 Formats: COMMON_LOG_FORMAT, COMBINED_LOG_FORMAT, APACHE_ERROR_LOG_FORMAT and GROK (grok
-patterns, see :mod:`._grok`), LOG4J (the layout ``log4jCustomLogFormat`` turned into grok as
-the engine's ``Log4jHelper`` does, used whether or not the custom format is enabled, as in the
-engine) and REGEX (``fieldPathsToGroupName``: each field path, taken as the field's name, gets
-its group).
+patterns, see :mod:`._grok`), APACHE_CUSTOM_LOG_FORMAT and LOG4J (layouts turned into grok, see
+:mod:`._layouts`; the log4j layout ``log4jCustomLogFormat`` is used whether or not the custom
+format is enabled, as in the engine), REGEX (``fieldPathsToGroupName``: each field path, taken as
+the field's name, gets its group) and CEF and LEEF (see :mod:`._cef`).
 
 A line its format does not match is ``LOG_PARSER_03``, an error that ends the message: the engine
 reads one line ahead, so the record of the line before the bad one is lost too. With LOG4J and
@@ -28,14 +28,13 @@ from typing import Any
 from . import _cef, _grok
 from ._fields import Field
 from ._hashmap import java_hash_order
+from ._layouts import LayoutError, apache_to_grok, log4j_to_grok
 
 __all__ = [
     "LOG_MODES",
     "LogConfigError",
     "LogFailure",
     "LogOptions",
-    "apache_to_grok",
-    "log4j_to_grok",
     "options_from",
     "parse_log",
 ]
@@ -106,7 +105,7 @@ def _line_parser(options: LogOptions) -> tuple[LineParser, int]:
     if mode == "LOG4J":
         try:
             expression = log4j_to_grok(options.log4j_format)
-        except LogConfigError as error:
+        except LayoutError as error:
             raise LogConfigError(
                 f"LOG_PARSER_06 - Error parsing custom log format string {options.log4j_format}, "
                 f"reason {error}",
@@ -128,7 +127,7 @@ def _line_parser(options: LogOptions) -> tuple[LineParser, int]:
             raise LogConfigError("LOG_PARSER_05 - Custom Log Format field cannot be empty", where)
         try:
             expression = apache_to_grok(options.custom_log_format)
-        except LogConfigError as error:
+        except LayoutError as error:
             raise LogConfigError(
                 f"LOG_PARSER_06 - Error parsing custom log format string {options.custom_log_format}, "
                 f"reason {error}",
@@ -325,242 +324,6 @@ class _LineReader:
                     record.value[name] = Field("STRING", f"{'null' if old is None else old}\n{trace}")
         self.previous_fields, self.previous, self.previous_read = fields, self.current, read
         return record
-
-
-# -- log4j layouts -----------------------------------------------------------------------
-
-
-_TRAILING_SPACE = r"(?:\s*)"
-_CONVERSIONS = {
-    "c": "%{JAVACLASS:category}",
-    "C": "%{JAVACLASS:class}",
-    "F": "%{JAVAFILE:filename}",
-    "l": "%{JAVASTACKTRACEPART:location}",
-    "L": "%{NONNEGINT:line}",
-    "m": "%{GREEDYDATA:message}",
-    "n": r"\r?\n",
-    "M": "%{WORD:method}",
-    "p": "%{LOGLEVEL:severity}",
-    "r": "%{INT:relativetime}",
-    "t": "%{DATA:thread}",
-    "x": "%{DATA:ndc}?",
-}
-_DATES = {
-    "": "%{TIMESTAMP_ISO8601}",
-    "ISO8601": "%{TIMESTAMP_ISO8601}",
-    "ABSOLUTE": "%{HOUR}:%{MINUTE}:%{SECOND}",
-    "DATE": "%{MONTHDAY} %{MONTH} %{YEAR} %{HOUR}:%{MINUTE}:%{SECOND}",
-}
-
-
-def log4j_to_grok(layout: str) -> str:
-    """The grok expression the engine makes of a log4j ``PatternLayout`` (``Log4jHelper``).
-
-    >>> log4j_to_grok("%-5p %c - %m%n")
-    '^%{LOGLEVEL:severity}(?:\\\\s*) %{JAVACLASS:category} - %{GREEDYDATA:message}'
-    """
-    while layout.endswith("%n"):
-        layout = layout[:-2]
-    percent, following = 0, 2  # the engine's states (its LITERAL state is never entered)
-    state = following
-    regex: list[str] = []
-    partial: list[str] = []
-    left = right = False
-
-    def unsupported() -> LogConfigError:
-        return LogConfigError(f"LOG_PARSER_02 - Unsupported format {layout} encountered", "")
-
-    def argument(index: int) -> str | None:
-        if index < len(layout) and layout[index] == "{":
-            end = layout.find("}", index + 1)
-            return layout[index + 1 : end if end >= 0 else len(layout)]
-        return None
-
-    def conversion(pattern: str, char: str) -> None:
-        nonlocal state
-        if state == percent:
-            partial.append(pattern + (_TRAILING_SPACE if right else ""))
-            state = following
-        elif state == following:
-            partial.append(char)
-        else:
-            state = -1
-
-    index = 0
-    while index < len(layout):
-        char = layout[index]
-        if char == " ":
-            regex.append("".join(partial) + " ")
-            partial.clear()
-            left = right = False
-        elif char == "%":
-            state = percent
-        elif char == "-":
-            if state == percent:
-                right = True
-            elif state == following:
-                partial.append(char)
-        elif char in "[]":
-            if state == percent:
-                raise unsupported()
-            if state == following:
-                partial.append("\\" + char)
-        elif char in "0123456789":
-            if state == percent:
-                if not right and not left:
-                    partial.append(_TRAILING_SPACE)
-                    left = True
-            elif state == following:
-                partial.append(char)
-            else:
-                raise unsupported()
-        elif char == ".":
-            if state == following:
-                partial.append("\\.")
-            elif state != percent:
-                raise unsupported()
-        elif char in _CONVERSIONS:
-            given = argument(index + 1)
-            index += len(given) + 2 if given is not None else 0
-            conversion(_CONVERSIONS[char], char)
-        elif char == "X":
-            index += 1  # the engine moves on past the next character even without an argument
-            given = argument(index)
-            if given is None:
-                conversion(r"\{(?<mdc>(?:\{[^\}]*,[^\}]*\})*)\}", char)
-            else:
-                index += len(given) + 1
-                conversion("%{DATA:" + given + "}?", char)
-        elif char == "d":
-            given = argument(index + 1)
-            index += len(given) + 2 if given is not None else 0
-            date = _DATES.get(given or "", f".{{{len(given or '')}}}")
-            conversion(f"(?<timestamp>{date})", char)
-        else:
-            if state == percent:
-                raise unsupported()
-            partial.append(char)
-        index += 1
-    regex.append("".join(partial))
-    return "^" + "".join(regex).strip()
-
-
-_APACHE = {
-    "a": "%{IP:remoteIpAddress}",
-    "A": "%{IP:localIpAddress}",
-    "B": "%{NUMBER:bytesSent}",
-    "b": "(?:%{NUMBER:bytesSent}|-)",
-    "C": "%{DATA:cookieContent}",
-    "D": "%{NUMBER:timeToServeMicroSecs}",
-    "e": "%{DATA:envContent}",
-    "f": "%{JAVAFILE:filename}",
-    "h": "%{IPORHOST:remoteHost}",
-    "H": "HTTP/%{NUMBER:httpversion}",
-    "k": "%{NUMBER:keepAlive}",
-    "l": "%{USER:logName}",
-    "m": "%{WORD:requestMethod}",
-    "n": "%{DATA:note}",
-    "o": "%{DATA:contents}",
-    "p": "%{NUMBER:canonicalPort}",
-    "P": "%{NUMBER:childPid}",
-    "q": "%{DATA:queryString}",
-    "r": "%{DATA:request}",
-    "R": "%{DATA:responseHandler}",
-    "s": "%{NUMBER:status}",
-    "T": "%{NUMBER:timeToServeRequest}",
-    "u": "%{USER:remoteUser}",
-    "U": "%{NOTSPACE:urlPath}",
-    "v": "%{HOST:canonicalServerName}",
-    "V": "%{HOST:canonicalServerName}",
-    "X": "%{WORD:connectionStatus}",
-    "I": "%{NUMBER:bytesReceived}",
-    "O": "%{NUMBER:bytesSent}",
-}
-_APACHE_RESETS = frozenset("CeinopPst")  # directives after which the engine forgets the argument
-_APACHE_ARGUMENTS = {"p": ("canonical", "local", "remote"), "P": ("pid", "tid", "hextid")}
-
-
-def apache_to_grok(layout: str) -> str:
-    """The grok expression the engine makes of an Apache ``LogFormat`` (``ApacheCustomLogHelper``).
-
-    An argument (``%{Referer}i``, ``%>s``) stays until a directive that uses it, as in the engine.
-
-    >>> print(apache_to_grok('%h %l %u [%t] "%r" %>s %b'))
-    ^%{IPORHOST:remoteHost} %{USER:logName} %{USER:remoteUser} \\[(?<requestTime>%{HTTPDATE})\\]
-    "%{DATA:request}" %{NUMBER:status} (?:%{NUMBER:bytesSent}|-)
-    """
-    percent, following = 0, 2  # the engine's states (its LITERAL state is never entered)
-    state = following
-    regex: list[str] = []
-    partial: list[str] = []
-    argument: str | None = None
-
-    def unsupported() -> LogConfigError:
-        return LogConfigError(f"LOG_PARSER_02 - Unsupported format {layout} encountered", "")
-
-    index = 0
-    while index < len(layout):
-        char = layout[index]
-        if char == " ":
-            regex.append("".join(partial) + " ")
-            partial.clear()
-        elif char == "%":
-            state = percent
-            index += 1
-            if index < len(layout) and layout[index] == "{":
-                end = layout.find("}", index + 1)
-                end = len(layout) if end < 0 else end
-                argument = layout[index + 1 : end]
-                index = end
-            elif index < len(layout) and layout[index] in "<>":
-                argument = layout[index]
-            if argument is None:
-                index -= 1
-        elif char in "-[]":
-            if state == percent:
-                raise unsupported()
-            if state == following:
-                partial.append(char if char == "-" else "\\" + char)
-        elif char in "!,0123456789":
-            if state == following:
-                partial.append(char)
-            elif state != percent:
-                raise unsupported()
-        elif char == ".":
-            if state != following:
-                raise unsupported()
-            partial.append("\\.")
-        elif char in _APACHE or char in "it":
-            if char in _APACHE_ARGUMENTS and argument is not None and argument not in _APACHE_ARGUMENTS[char]:
-                raise unsupported()
-            if char == "i":
-                pattern = {"Referer": "%{DATA:referer}", "User-agent": "%{DATA:userAgent}"}.get(
-                    argument or "", "%{DATA:headerContent}"
-                )
-            elif char == "t":
-                if argument:
-                    raise LogConfigError(
-                        f"the preview does not translate the strftime time format of %{{{argument}}}t", ""
-                    )
-                pattern = "(?<requestTime>%{HTTPDATE})"
-            else:
-                pattern = _APACHE[char]
-            if state == percent:
-                partial.append(pattern)
-                state = following
-            elif state == following:
-                partial.append(char)
-            else:
-                state = -1
-            if char in _APACHE_RESETS:
-                argument = None
-        else:
-            if state == percent:
-                raise unsupported()
-            partial.append(char)
-        index += 1
-    regex.append("".join(partial))
-    return "^" + "".join(regex).strip()
 
 
 def _number(value: Any, default: int) -> int:

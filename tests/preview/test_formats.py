@@ -19,7 +19,8 @@ from flowbuilder.errors import PreviewError
 from flowbuilder.preview import PreviewResult, preview
 from flowbuilder.preview._grok import BASE, compile_grok, java_regex
 from flowbuilder.preview._hashmap import java_hash_order
-from flowbuilder.preview._logs import LogConfigError, LogOptions, apache_to_grok, log4j_to_grok, parse_log
+from flowbuilder.preview._layouts import apache_to_grok, log4j_to_grok
+from flowbuilder.preview._logs import LogConfigError, LogOptions, parse_log
 
 
 def _preview(data_format: str, raw_data: str, **config: Any) -> PreviewResult:
