@@ -10,8 +10,12 @@ prefix for the first one seen with that URI, ``ns1``, ``ns2``... for a namespace
 Text mixed with elements is dropped, as the engine drops it.
 
 The delimiter is an element name (children of the root with that local name) or the engine's
-simplified XPath (``/root/a:data/msg``, ``/*[1]/*``, ``name[2]``, ``name[@attr='v']``), with
-the prefixes of ``xPathNamespaceContext``.
+simplified XPath (``/root/a:data/msg``, ``/*[1]/*``, ``/r/name[2]``, ``/r/name[@attr='v']``),
+with the prefixes of ``xPathNamespaceContext``; :func:`xpath_error` says why the engine's
+validation would reject one. ``preserveRootElement`` wraps each record in its element's name;
+``includeFieldXpathAttributes`` gives leaves an ``xpath`` attribute and the record ``xmlns:``
+header attributes. A record longer than ``xmlMaxObjectLen`` (the engine's reader positions) or a
+malformed document ends the message (:class:`XmlError`).
 
 Hostile XML cannot blow up: the document is read by expat with external entities and DTD
 loading off, and a document that declares an entity (the billion-laughs and external-entity
