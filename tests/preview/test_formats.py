@@ -985,3 +985,35 @@ def test_xml_invalid_delimiter_is_the_engines_config_issue(delimiter: str, why: 
         _preview("XML", "<a/>", delimiter_element=delimiter)
     assert why in raised.value.message
     assert raised.value.config == "delimiter_element"
+
+
+def test_log4j_ftp_origin_syslog() -> None:
+    # stage/test_ftp_origin.py::test_ftp_origin_syslog: one record, its originalLine the line.
+    message = (
+        "+20150320 [15:53:31,161] DEBUG PipelineConfigurationValidator - Pipeline 'test:preview' validation. "
+        "valid=true, canPreview=true, issuesCount=0 - "
+    )
+    values = _records(
+        "LOG",
+        message,
+        log_format="LOG4J",
+        retain_original_line=True,
+        on_parse_error="INCLUDE_AS_STACK_TRACE",
+    )
+    assert len(values) == 1
+    assert values[0]["originalLine"] == message
+
+
+def test_log4j_google_cloud_storage_origin() -> None:
+    # stage/standard/test_google_storage_origin.py::test_data_format_log
+    message = "200 [main] DEBUG org.StreamSets.Log4j unknown - This is a sample log message"
+    assert _records("LOG", message, log_format="LOG4J") == [
+        {
+            "category": "org.StreamSets.Log4j",
+            "message": "This is a sample log message",
+            "ndc": "unknown",
+            "relativetime": "200",
+            "severity": "DEBUG",
+            "thread": "main",
+        }
+    ]
