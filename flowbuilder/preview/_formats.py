@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -81,6 +82,26 @@ def parse(
     >>> [type(r).__name__ for r in parse('{"a": 1} {"a": } {"a": 3}', "JSON", dict().get, str)]
     ['Field', 'Unparsed']
     """
+    if data_format in SUPPORTED_FORMATS and config("dataFormatConfig.removeCtrlChars"):
+        # The engine's OverrunReader drops them before the parser reads; a message sent to
+        # error keeps its bytes as they came.
+        parsed = _parse(_CONTROL.sub("", text), data_format, config, unescape, message_id)
+        return [
+            item._replace(root=Field("BYTE_ARRAY", text.encode()))
+            if isinstance(item, Unparsed) and item.root.type == "BYTE_ARRAY"
+            else item
+            for item in parsed
+        ]
+    return _parse(text, data_format, config, unescape, message_id)
+
+
+#: What ``ignore_control_characters`` removes: the engine's ``OverrunReader.isControl``.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _parse(
+    text: str, data_format: str | None, config: Config, unescape: Callable[[str], str], message_id: str
+) -> list[Field | Parsed | Unparsed]:
     if data_format == "JSON":
         content = str(config("dataFormatConfig.jsonContent") or "MULTIPLE_OBJECTS")
         return _json(text, content, message_id)

@@ -687,11 +687,22 @@ def test_log4j_first_line_that_does_not_match_is_an_error_whatever_on_parse_erro
     assert "does not conform to 'Log4j Log Format'" in (error.error_message or "")
 
 
-def test_log4j_control_characters_stay_in_the_message() -> None:
-    # test_directory_origin.py::test_directory_origin_configuration_ignore_control_characters (False)
+@pytest.mark.parametrize("ignore_control_characters", [True, False])
+def test_log4j_ignore_control_characters(ignore_control_characters: bool) -> None:
+    # test_directory_origin.py::test_directory_origin_configuration_ignore_control_characters
     line = "200 [main] DEBUG org.StreamSets.Log4j unknown - Th\fis is sam\aple l\0og message\v"
-    [value] = _records("LOG", line, log_format="LOG4J")
-    assert value["message"] == "Th\fis is sam\aple l\x00og message\v"
+    [value] = _records("LOG", line, log_format="LOG4J", ignore_control_characters=ignore_control_characters)
+    if ignore_control_characters:
+        assert value["message"] == "This is sample log message"
+    else:
+        assert value["message"] == "Th\fis is sam\aple l\x00og message\v"
+
+
+def test_ignore_control_characters_keeps_the_message_bytes_of_an_error() -> None:
+    raw = "<a>\x01<b></a>"
+    result = _preview("XML", raw, ignore_control_characters=True)
+    [error] = result.error_records
+    assert error.value == raw.encode()
 
 
 def test_log4j_layouts_become_grok_as_the_engine_makes_them() -> None:
