@@ -284,7 +284,7 @@ def _xml_records(text: str, config: Config, message_id: str) -> list[Field | Par
         preserve_root=True if preserve is None else bool(preserve),
         include_xpath=bool(config("dataFormatConfig.includeFieldXpathAttributes")),
     )
-    records, error = _xml.parse_xml(text, options)
+    records, error = _xml.parse_xml(text, options, message_id)
     made = [Parsed(r.root, r.header) if r.header else r.root for r in records]
     return _ended_by(made, None if error is None else str(error), text, message_id)
 

@@ -89,8 +89,11 @@ class _Event:
     error: str = ""
 
 
-def parse_xml(text: str, options: XmlOptions) -> tuple[list[XmlRecord], XmlError | None]:
-    """The records ``text`` holds, and the error that ended the message (None if none did).
+def parse_xml(
+    text: str, options: XmlOptions, reader_id: str = "rawData"
+) -> tuple[list[XmlRecord], XmlError | None]:
+    """The records ``text`` holds, and the error that ended the message (None if none did);
+    ``reader_id`` names the message as the engine's errors name it.
 
     >>> records, error = parse_xml("<r><e>Hello</e><e>Bye</e></r>", XmlOptions("e", preserve_root=False))
     >>> [r.root.to_python() for r in records], error
@@ -102,7 +105,9 @@ def parse_xml(text: str, options: XmlOptions) -> tuple[list[XmlRecord], XmlError
     try:
         parser = _Parser(reader, options)
     except _Malformed as error:  # XmlCharDataParser's constructor fails
-        return records, XmlError(f"XML_PARSER_00 - Cannot advance reader 'rawData' to offset '0': {error}")
+        return records, XmlError(
+            f"XML_PARSER_00 - Cannot advance reader '{reader_id}' to offset '0': {error}"
+        )
     while True:
         if records:  # XmlCharDataParser.parse asks the reader's position before each next record
             try:
