@@ -5,7 +5,7 @@ reads it, quirks included (an argument such as ``%{Referer}`` stays until a dire
 
 from __future__ import annotations
 
-__all__ = ["LayoutError", "apache_to_grok", "log4j_to_grok"]
+__all__ = ["LayoutError", "apache_to_grok", "log4j_to_grok", "strftime_to_java"]
 
 
 class LayoutError(ValueError):
@@ -220,11 +220,8 @@ def apache_to_grok(layout: str) -> str:
                     argument or "", "%{DATA:headerContent}"
                 )
             elif char == "t":
-                if argument:
-                    raise LayoutError(
-                        f"the preview does not translate the strftime time format of %{{{argument}}}t"
-                    )
-                pattern = "(?<requestTime>%{HTTPDATE})"
+                date = f".{{{len(strftime_to_java(argument))}}}" if argument else "%{HTTPDATE}"
+                pattern = f"(?<requestTime>{date})"
             else:
                 pattern = _APACHE[char]
             if state == percent:
@@ -243,3 +240,93 @@ def apache_to_grok(layout: str) -> str:
         index += 1
     regex.append("".join(partial))
     return "^" + "".join(regex).strip()
+
+
+#: strftime conversions and the SimpleDateFormat text the engine's (Tomcat's) ``Strftime`` gives them.
+_STRFTIME = {
+    "a": "EEE",
+    "A": "EEEE",
+    "b": "MMM",
+    "B": "MMMM",
+    "c": "EEE MMM d HH:mm:ss yyyy",
+    "d": "dd",
+    "D": "MM/dd/yy",
+    "e": "dd",
+    "F": "yyyy-MM-dd",
+    "g": "yy",
+    "G": "yyyy",
+    "H": "HH",
+    "h": "MMM",
+    "I": "hh",
+    "j": "DDD",
+    "k": "HH",
+    "l": "hh",
+    "m": "MM",
+    "M": "mm",
+    "n": "\n",
+    "p": "a",
+    "P": "a",
+    "r": "hh:mm:ss a",
+    "R": "HH:mm",
+    "S": "ss",
+    "t": "\t",
+    "T": "HH:mm:ss",
+    "V": "ww",
+    "X": "HH:mm:ss",
+    "x": "MM/dd/yy",
+    "y": "yy",
+    "Y": "yyyy",
+    "Z": "z",
+    "z": "Z",
+    "%": "%",
+}
+
+
+def strftime_to_java(pattern: str) -> str:
+    """The ``SimpleDateFormat`` pattern of a strftime pattern, as ``Strftime.convertDateFormat``
+    makes it (literals quoted; an unknown ``%x`` kept as a literal). The engine matches an Apache
+    ``%{format}t`` time as that many characters of any kind.
+
+    >>> strftime_to_java("%a, %d %b %y %T %z")
+    "EEE', 'dd MMM yy HH:mm:ss Z"
+    """
+    inside = mark = modified = False
+    out: list[str] = []
+
+    def translate(index: int, was_inside: bool) -> bool:
+        first = pattern[index]
+        if first in "OE":
+            if index + 1 < len(pattern):
+                return translate(index + 1, was_inside)
+            out.append(f"%{first}" if was_inside else f"'%{first}'")
+            return was_inside
+        command = _STRFTIME.get(first)
+        if command is None:  # not a conversion: a literal, as Apache treats it
+            out.append(f"%{first}" if was_inside else f"'%{first}'")
+            return was_inside
+        if was_inside:
+            out.append("'")
+        out.append(command)
+        return False
+
+    for index, char in enumerate(pattern):
+        if char == "%" and not mark:
+            mark = True
+        elif mark:
+            if modified:  # the character after a modifier was translated with it
+                modified = mark = False
+            else:
+                inside = translate(index, inside)
+                if char in "OE":
+                    modified = True
+                else:
+                    mark = False
+        else:
+            if not inside and char != " ":
+                out.append("'")
+                inside = True
+            out.append(char)
+    text = "".join(out)
+    if text and text[-1] != "'" and inside:
+        text += "'"
+    return text

@@ -19,7 +19,7 @@ from flowbuilder.errors import PreviewError
 from flowbuilder.preview import PreviewResult, preview
 from flowbuilder.preview._grok import BASE, compile_grok, java_regex
 from flowbuilder.preview._hashmap import java_hash_order
-from flowbuilder.preview._layouts import apache_to_grok, log4j_to_grok
+from flowbuilder.preview._layouts import apache_to_grok, log4j_to_grok, strftime_to_java
 from flowbuilder.preview._logs import LogConfigError, LogOptions, parse_log
 
 
@@ -1028,3 +1028,15 @@ def test_log4j_google_cloud_storage_origin() -> None:
             "thread": "main",
         }
     ]
+
+
+def test_apache_strftime_time_is_matched_by_the_length_of_its_java_pattern() -> None:
+    # ApacheCustomLogHelper.getDatePatternFromArgument: Strftime turns the format into a
+    # SimpleDateFormat pattern, quotes included, and the time is that many characters.
+    assert strftime_to_java("%d/%b/%Y:%H:%M:%S %z") == "dd'/'MMM'/'yyyy':'HH':'mm':'ss Z"
+    assert apache_to_grok("%{%d/%b/%Y:%H:%M:%S %z}t %s") == "^(?<requestTime>.{32}) %{NUMBER:status}"
+    line = "10/Oct/2000:13:55:36 -0700 ..... 200"  # the 26-character time and 6 more
+    [value] = _records(
+        "LOG", line, log_format="APACHE_CUSTOM_LOG_FORMAT", custom_log_format="%{%d/%b/%Y:%H:%M:%S %z}t %s"
+    )
+    assert value == {"requestTime": "10/Oct/2000:13:55:36 -0700 .....", "status": "200"}
