@@ -316,8 +316,8 @@ class _LineReader:
             self.current = ""
             fields, stack = {}, []
             read = self._read_ahead(fields, stack)
-        if stack:
-            trace = "\n".join(stack)
+        trace = "\n".join(stack)
+        if trace:  # the engine tests the text, so one skipped empty line adds nothing
             for name in ("message", "originalLine"):
                 if name in record.value:
                     old = record.value[name].value
