@@ -20,7 +20,7 @@ from ..errors import FlowbuilderError, PreviewError
 from . import _java, _processors  # noqa: F401  (registers the processors)
 from ._el import Expression, coerce_bool
 from ._fields import Field
-from ._formats import Unparsed
+from ._formats import Parsed, Unparsed
 from ._records import Record
 from ._results import PreviewResult, StageResult
 from ._stages import STAGES, StageContext, StageRun, error_text, supported_labels
@@ -78,8 +78,8 @@ def run(
         attributes = [record._attributes for record in given]
     else:
         produced, events = runners[origin.instance_name].impl.produce()
-        roots = list(produced)
-        attributes = [{} for _ in roots]
+        roots = [item.root if isinstance(item, Parsed) else item for item in produced]
+        attributes = [dict(item.header) if isinstance(item, Parsed) else {} for item in produced]
     made: list[Record | tuple[Record, Unparsed]] = [
         (_new_record(origin.instance_name, n, root.root, attrs), root)
         if isinstance(root, Unparsed)

@@ -207,7 +207,7 @@ class StageRun:
     def __init__(self, ctx: StageContext) -> None:
         self.ctx = ctx
 
-    def produce(self) -> tuple[list[Field | _formats.Unparsed], list[Field]]:
+    def produce(self) -> tuple[list[Field | _formats.Parsed | _formats.Unparsed], list[Field]]:
         """For origins: the root fields of the records (:class:`~._formats.Unparsed` for one its
         data format could not parse) and of the events the origin produces."""
         raise self.ctx.fail(
@@ -251,17 +251,19 @@ class _RawData(StageRun):
     Event records come out in the first batch; they carry no ``sdc.event.type`` attribute.
     """
 
-    def produce(self) -> tuple[list[Field | _formats.Unparsed], list[Field]]:
+    def produce(self) -> tuple[list[Field | _formats.Parsed | _formats.Unparsed], list[Field]]:
         data_format = self.ctx.config("dataFormat")
         raw = self.ctx.static(self.ctx.config("rawData", ""), "rawData")
         events: list[Field] = []
         for event in self._parse(str(self.ctx.config("eventData") or ""), data_format, "eventData"):
             if isinstance(event, _formats.Unparsed):  # an event has no error records to go to
                 raise self.ctx.fail(f"{event.code} - {event.message}", config="eventData")
-            events.append(event)
+            events.append(event.root if isinstance(event, _formats.Parsed) else event)
         return self._parse(str(raw), data_format, "rawData"), events
 
-    def _parse(self, text: str, data_format: Any, config: str) -> list[Field | _formats.Unparsed]:
+    def _parse(
+        self, text: str, data_format: Any, config: str
+    ) -> list[Field | _formats.Parsed | _formats.Unparsed]:
         if config == "eventData" and not text:
             return []
         unescape = FUNCTIONS["str:unescapeJava"].body
@@ -270,7 +272,8 @@ class _RawData(StageRun):
                 text, data_format, self.ctx.config, lambda s: str(unescape(None, s)), config
             )
         except PreviewError as error:
-            raise self.ctx.fail(error.message, config=error.config and config, hint=error.hint) from None
+            where = error.config if (error.config or "").startswith("dataFormatConfig.") else config
+            raise self.ctx.fail(error.message, config=error.config and where, hint=error.hint) from None
 
 
 # -- destinations and executors ----------------------------------------------------------------

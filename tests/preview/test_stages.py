@@ -140,8 +140,8 @@ def test_an_array_expected_but_not_given_is_an_unparsed_message() -> None:
 
 
 def test_an_unsupported_raw_data_format_is_named() -> None:
-    flow = Flow("bad").source("Dev Raw Data Source", data_format="XML", raw_data="<a/>").to("Trash").flow
-    with pytest.raises(PreviewError, match="data format 'XML' cannot be parsed"):
+    flow = Flow("bad").source("Dev Raw Data Source", data_format="AVRO", raw_data="<a/>").to("Trash").flow
+    with pytest.raises(PreviewError, match="data format 'AVRO' cannot be parsed"):
         preview(flow)
 
 
