@@ -190,16 +190,21 @@ class Catalog:
             names.setdefault(name, []).append(version)
         return {name: sorted(versions, key=version_key) for name, versions in names.items()}
 
-    def _versions(self, name: str) -> list[str]:
+    def versions(self, name: str) -> list[str]:
+        """The versions of stage ``name`` this catalog (and its parents) holds, oldest first.
+
+        >>> Catalog.default().versions("com_streamsets_pipeline_stage_destination_devnull_NullDTarget")
+        ['1']
+        """
         own = self._names.get(name, [])
         if self._parent is None:
             return own
-        return sorted(set(own) | set(self._parent._versions(name)), key=version_key)
+        return sorted(set(own) | set(self._parent.versions(name)), key=version_key)
 
     def definition(self, name: str, version: str | None = None) -> StageDefinition | None:
         """The definition of stage ``name`` at ``version`` (newest when None); None if unknown."""
         if version is None:
-            versions = self._versions(name)
+            versions = self.versions(name)
             if not versions:
                 return None
             version = versions[-1]
@@ -238,7 +243,7 @@ class Catalog:
             if exact is not None:
                 return exact, candidate == name
         for candidate in names:
-            versions = self._versions(candidate)
+            versions = self.versions(candidate)
             if versions:
                 wanted = version_key(version or versions[-1])
                 older = [v for v in versions if version_key(v) <= wanted]
@@ -480,7 +485,7 @@ class Catalog:
                 raise StageNotFoundError(
                     f"stage {chosen.label!r} has no version {version!r}",
                     flow=flow,
-                    hint="known versions: " + ", ".join(self._versions(chosen.name)),
+                    hint="known versions: " + ", ".join(self.versions(chosen.name)),
                 )
             chosen = exact
         if library is not None and chosen.library != library:

@@ -326,6 +326,18 @@ class StageDefinition:
         """Every config of the stage and of its services with its Python name, stage configs first."""
         return self._layout[0]
 
+    @property
+    def config_names(self) -> Mapping[str, ConfigRef]:
+        """Every name a config may be given by: Python names, raw names, and both peer SDKs'
+        names where they are unambiguous.
+
+        >>> from flowbuilder.catalog import Catalog
+        >>> names = Catalog.default().get(label="Dev Raw Data Source").config_names
+        >>> names["raw_data"] is names["rawData"]
+        True
+        """
+        return self._layout[1]
+
     def resolve(self, key: str) -> ConfigRef | None:
         """Find a config by Python name, raw name, or either peer SDK's name; None if unknown.
 
