@@ -6,6 +6,7 @@
 ['DevRawDataSource_01', 'Trash_01']
 """
 
+from ._stages import CustomLabel, Expression, custom, expression
 from .catalog import Catalog, StageDefinition
 from .configuration import Configuration
 from .errors import (
@@ -39,7 +40,9 @@ __all__ = [
     "ConfigError",
     "Configuration",
     "ConflictError",
+    "CustomLabel",
     "Environment",
+    "Expression",
     "Flow",
     "FlowFormatError",
     "FlowValidationError",
@@ -58,6 +61,8 @@ __all__ = [
     "Stages",
     "StreamsetsFlow",
     "UnknownConfigError",
+    "custom",
+    "expression",
     "merge",
     "preview",
 ]

@@ -15,6 +15,14 @@ from ._gc import pausing
 from ._lanes import incoming, outgoing, predecessors
 from ._names import a, did_you_mean, instance_base
 from ._numbers import count
+from ._stages import (
+    as_add_stage,
+    as_set_error_stage,
+    as_set_lifecycle_stage,
+    as_set_stats_aggregator_stage,
+    as_set_test_origin_stage,
+    as_source,
+)
 from ._wiring import WiringIndex
 from .catalog import Catalog, ConfigRef, StageDefinition
 from .configuration import Configuration
@@ -150,6 +158,7 @@ class Flow:
 
     # -- building: DSL -----------------------------------------------------------------------
 
+    @as_source
     @pausing
     def source(
         self,
@@ -221,6 +230,7 @@ class Flow:
 
     # -- building: classic API ---------------------------------------------------------------
 
+    @as_add_stage
     @pausing
     def add_stage(
         self,
@@ -422,6 +432,7 @@ class Flow:
         """
         return {role: stage for role, stage in self._special.items() if stage is not None}
 
+    @as_set_error_stage
     def set_error_stage(
         self, label: str | None = None, name: str | None = None, library: str | None = None, **config: Any
     ) -> Stage:
@@ -435,24 +446,28 @@ class Flow:
         """
         return self._set_special_by("error", label, name, library, config, error_stage=True)
 
+    @as_set_stats_aggregator_stage
     def set_stats_aggregator_stage(
         self, label: str | None = None, name: str | None = None, library: str | None = None, **config: Any
     ) -> Stage:
         """Replace the statistics aggregator stage."""
         return self._set_special_by("stats", label, name, library, config, stats_aggregator=True)
 
+    @as_set_lifecycle_stage
     def set_start_event_stage(
         self, label: str | None = None, name: str | None = None, library: str | None = None, **config: Any
     ) -> Stage:
         """Set the stage run when the pipeline starts (a lifecycle stage such as Shell)."""
         return self._set_special_by("start", label, name, library, config, lifecycle=True)
 
+    @as_set_lifecycle_stage
     def set_stop_event_stage(
         self, label: str | None = None, name: str | None = None, library: str | None = None, **config: Any
     ) -> Stage:
         """Set the stage run when the pipeline stops (a lifecycle stage such as Shell)."""
         return self._set_special_by("stop", label, name, library, config, lifecycle=True)
 
+    @as_set_test_origin_stage
     def set_test_origin_stage(
         self, label: str | None = None, name: str | None = None, library: str | None = None, **config: Any
     ) -> Stage:

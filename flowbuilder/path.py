@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._gc import pausing
 from ._names import a
+from ._stages import as_on_error, as_to
 from .errors import LaneError
 from .stage import Stage, Stages
 
@@ -115,6 +116,7 @@ class Path:
 
     # -- building ----------------------------------------------------------------------------
 
+    @as_to
     @pausing
     def to(
         self,
@@ -158,11 +160,12 @@ class Path:
             )
         return 0
 
+    @as_on_error
     def on_error(
         self, stage: str | None = None, *, name: str | None = None, library: str | None = None, **config: Any
     ) -> Flow:
         """Set the flow's error stage (with configs) and end the chain; returns the Flow."""
-        self.flow.set_error_stage(stage, name=name, library=library, **config)
+        self.flow._set_special_by("error", stage, name, library, config, error_stage=True)
         return self.flow
 
 

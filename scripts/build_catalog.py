@@ -4,7 +4,8 @@
 
 Writes ``flowbuilder/catalog/data/catalog.json.gz`` (byte-stable: sorted where the sources have
 no order of their own, gzip without a timestamp) holding both sources in the catalog's compact
-form, and ``docs/catalog-sources.md``, the report of where the two sources differ.
+form, and ``docs/catalog-sources.md``, the report of where the two sources differ; then
+``scripts/build_typed.py`` regenerates the typed stage surface from it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -161,7 +163,8 @@ def main() -> int:
     DATA.write_bytes(payload)
     REPORT.write_text(report, encoding="utf-8")
     print(f"wrote {DATA.relative_to(ROOT)} ({len(payload):,} bytes) and {REPORT.relative_to(ROOT)}")
-    return 0
+    # The typed stage surface is generated from the catalog just written (a fresh process reads it).
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "build_typed.py")], check=False).returncode
 
 
 if __name__ == "__main__":
