@@ -93,7 +93,7 @@ def _docs() -> dict[str, list[Line]]:
         for block in blocks(page.read_text(encoding="utf-8")):
             where = f"{page.relative_to(ROOT)}:{block.line}"
             if block.lang == "python" and not block.code.startswith("--8<--"):
-                lines += [Line(where, code, False) for code in block.code.splitlines()]
+                lines += [Line(where, code, "# wrong" in code) for code in block.code.splitlines()]
             elif block.lang == "pycon":
                 lines += _session(block.code, where)
         if lines:
@@ -216,6 +216,16 @@ def test_examples_and_docs_flows_gain_no_error_from_the_stub(checked: Checked) -
         if messages and not line.fails:
             problems.append(f"{line.where}: {line.code.strip()}: {messages}")
     assert not problems, "\n".join(problems)
+    shown = [
+        (line.where, line.code)
+        for module, lines in checked.modules.items()
+        if module != "calls"
+        for number, line in enumerate(lines, 1)
+        if "# wrong" in line.code
+        for checker in ("mypy", "pyright")
+        if not any(m.startswith(checker) for m in checked.typed.get((module, number), []))
+    ]
+    assert not shown, f"docs show a mistake a checker accepts: {shown}"
     assert any(line.fails for lines in checked.modules.values() for line in lines), "docs show mistakes"
 
 

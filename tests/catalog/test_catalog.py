@@ -90,7 +90,7 @@ def test_service_configs_resolve_by_python_name() -> None:
 
 def test_newest_version_is_the_authoring_default() -> None:
     local_fs = CATALOG.get(label="Local FS")
-    versions = CATALOG._versions(local_fs.name)
+    versions = CATALOG.versions(local_fs.name)
     assert local_fs.version == versions[-1]
     assert CATALOG.get(label="Local FS", version="4").version == "4"
 
@@ -173,7 +173,7 @@ def test_old_versions_resolve_to_the_nearest_older_definition() -> None:
     definition, exact = CATALOG.resolve("com_streamsets_pipeline_stage_origin_s3_AmazonS3DSource", "6")
     assert definition is not None
     assert not exact
-    assert int(definition.version) <= 6 or definition.version == CATALOG._versions(definition.name)[0]
+    assert int(definition.version) <= 6 or definition.version == CATALOG.versions(definition.name)[0]
 
 
 def test_stage_aliases_resolve_renamed_stages() -> None:
