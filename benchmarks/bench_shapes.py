@@ -24,6 +24,11 @@ Shapes (N stages in all):
   chain-classic   ``a >> b`` along a chain of N stages made with ``add_stage``
   selector        an origin, a Stream Selector with N-3 predicates (``path.when(p).to("Trash")``)
                   and its default lane to one more Trash
+
+Figures (``--sizes 10000 100000 --repeat 3``, 2-core machine, quiet, 2026-12-04): 100,000 stages
+built, validated and compiled in 3.4 s (fan-outs) to 6.5 s (fan-in), peak 319 to 643 MB; compile
+0.42 to 0.58 of ``dumps``; growth from 10,000 to 100,000 stages 11.8x to 13.2x (``json.dumps``
+itself 10.2x to 10.6x). The table is in docs/performance.md.
 """
 
 from __future__ import annotations
