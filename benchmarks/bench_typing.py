@@ -96,13 +96,22 @@ def calls_file(calls: int) -> str:
     return head + "".join("\n\n" + body.format(n=n) for n in range(calls))
 
 
+def _workspace(package: Path, text: str) -> tuple[Path, Path, dict[str, str]]:
+    """A scratch folder holding ``text`` as flows.py and a pyright config, and the environment
+    in which both checkers find the package copy in ``package``'s parent."""
+    work = Path(tempfile.mkdtemp(prefix="bench-typing-"))
+    target = work / "flows.py"
+    target.write_text(text, encoding="utf-8")
+    config = work / "pyrightconfig.json"
+    config.write_text(f'{{"extraPaths": ["{package.parent}"], "pythonVersion": "3.10"}}', "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(package.parent), "MYPYPATH": str(package.parent)}
+    return work, target, env
+
+
 def measure(package: Path, repeat: int, text: str) -> dict[str, float]:
     """Check ``text`` as a file against the package copy in ``package``'s parent."""
-    work = Path(tempfile.mkdtemp(prefix="bench-typing-"))
+    work, target, env = _workspace(package, text)
     try:
-        target = work / "flows.py"
-        target.write_text(text, encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": str(package.parent), "MYPYPATH": str(package.parent)}
         mypy = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(work / ".mypy"), "flows.py"]
         figures: dict[str, float] = {"mypy cold": float("inf"), "mypy edit": float("inf")}
         for _ in range(repeat):
@@ -112,8 +121,6 @@ def measure(package: Path, repeat: int, text: str) -> dict[str, float]:
             figures["mypy edit"] = min(figures["mypy edit"], _run(mypy, work, env))
             target.write_text(text, encoding="utf-8")
         pyright = shutil.which("pyright") or "pyright"
-        config = work / "pyrightconfig.json"
-        config.write_text(f'{{"extraPaths": ["{package.parent}"], "pythonVersion": "3.10"}}', "utf-8")
         figures["pyright"] = min(_run([pyright, "flows.py"], work, env) for _ in range(repeat))
         return figures
     finally:
@@ -136,13 +143,18 @@ def editor(package: Path, repeat: int, text: str) -> dict[str, float]:
     memory between edits and checks the changed file again. ``dmypy`` is mypy's daemon;
     ``pyright --watch`` re-checks on a change as the language server does (its figure includes
     pyright's wait for the file system to settle: about 1 s)."""
-    work = Path(tempfile.mkdtemp(prefix="bench-editor-"))
-    target = work / "flows.py"
-    target.write_text(text, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(package.parent), "MYPYPATH": str(package.parent)}
-    figures: dict[str, float] = {}
-    status = ["--status-file", str(work / ".dmypy.json")]
-    daemon = [sys.executable, "-m", "mypy.dmypy", *status]
+    work, target, env = _workspace(package, text)
+    try:
+        return {
+            "dmypy edit": _dmypy_edit(work, target, env, text, repeat),
+            "pyright edit": _pyright_edit(work, target, env, text, repeat),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _dmypy_edit(work: Path, target: Path, env: dict[str, str], text: str, repeat: int) -> float:
+    daemon = [sys.executable, "-m", "mypy.dmypy", "--status-file", str(work / ".dmypy.json")]
     check = [*daemon, "run", "--", "--strict", "--cache-dir", str(work / ".mypy"), "flows.py"]
 
     def rechecked() -> None:
@@ -150,11 +162,12 @@ def editor(package: Path, repeat: int, text: str) -> dict[str, float]:
 
     try:
         rechecked()
-        figures["dmypy edit"] = _edits(target, text, repeat, rechecked)
+        return _edits(target, text, repeat, rechecked)
     finally:
         subprocess.run([*daemon, "stop"], cwd=work, env=env, capture_output=True, check=False)
-    config = work / "pyrightconfig.json"
-    config.write_text(f'{{"extraPaths": ["{package.parent}"], "pythonVersion": "3.10"}}', "utf-8")
+
+
+def _pyright_edit(work: Path, target: Path, env: dict[str, str], text: str, repeat: int) -> float:
     pyright = shutil.which("pyright") or "pyright"
     watch = subprocess.Popen(
         [pyright, "--watch", "flows.py"],
@@ -178,12 +191,10 @@ def editor(package: Path, repeat: int, text: str) -> dict[str, float]:
 
     try:
         checked()
-        figures["pyright edit"] = _edits(target, text, repeat, checked)
+        return _edits(target, text, repeat, checked)
     finally:
         os.killpg(watch.pid, signal.SIGTERM)
         watch.wait()
-        shutil.rmtree(work, ignore_errors=True)
-    return figures
 
 
 def wheel_size(source: Path) -> int:
