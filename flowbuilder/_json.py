@@ -13,19 +13,36 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._bounded_json import TooDense, parse
 from ._gc import paused_gc
 from .errors import FlowFormatError
 
-__all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "as_mapping", "check_document", "load_json", "read_json_bytes"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "MEMORY_FACTOR",
+    "as_mapping",
+    "check_document",
+    "load_json",
+    "load_json_held",
+    "memory_limit",
+    "read_json_bytes",
+    "too_dense",
+]
 
 #: Flow JSON longer than this (bytes, or characters of a str) is refused before it is parsed:
 #: parsed JSON takes several times its text in memory. Pass ``max_bytes=`` to read larger flows;
 #: the largest real export in the corpus is 1.4 MB, a 10,000-stage flow about 30 MB.
 MAX_JSON_BYTES = 64 * 1024 * 1024
+#: Reading a document holds at most this many times its length in objects, plus 4 MiB (see
+#: ``_bounded_json``): a real flow export takes 2.5 to 4.5 times; JSON packed with tiny values
+#: (empty lists, numbers) would take up to 25 times, and is refused once past the limit.
+MEMORY_FACTOR = 5
+_MEMORY_ALLOWANCE = 4 * 1024 * 1024
 #: Documents nested deeper than this are refused: real flow documents nest fewer than 20 levels,
 #: and copying, compiling or drawing a much deeper one would exhaust Python's recursion.
 MAX_JSON_DEPTH = 100
@@ -58,9 +75,30 @@ def _too_large(size: int, limit: int, unit: str, location: str | None) -> FlowFo
     )
 
 
+def memory_limit(size: int) -> int:
+    """What reading a document of ``size`` bytes (or characters) may hold in memory, in bytes.
+
+    >>> memory_limit(1_000_000)
+    9194304
+    """
+    return MEMORY_FACTOR * size + _MEMORY_ALLOWANCE
+
+
+def too_dense(size: int, location: str | None, what: str) -> FlowFormatError:
+    """The error for a document that would take more than :func:`memory_limit` to read."""
+    return FlowFormatError(
+        f"JSON of {size:,} bytes would take more than {memory_limit(size):,} bytes in memory "
+        f"({MEMORY_FACTOR} times its size) to read: {what}; a real flow export takes 2.5 to 4.5 "
+        "times its size",
+        location=location,
+        hint="Check that this is the flow export you meant to read.",
+    )
+
+
 def load_json(data: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, location: str | None = None) -> Any:
     """Parse JSON text that others wrote: FlowFormatError when it is longer than ``max_bytes``, not
-    UTF-8, not JSON, or refused by :func:`check_document`.
+    UTF-8, not JSON, refused by :func:`check_document`, or packed so tight that its objects would
+    take more than :func:`memory_limit` of its size.
 
     >>> load_json(b'{"stages": []}')
     {'stages': []}
@@ -69,11 +107,22 @@ def load_json(data: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, location: s
     ...
     flowbuilder.errors.FlowFormatError: JSON nests more than 100 levels deep at [0][0]...
     """
+    return load_json_held(data, max_bytes=max_bytes, location=location)[0]
+
+
+def load_json_held(
+    data: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, location: str | None = None
+) -> tuple[Any, int]:
+    """:func:`load_json`, and the bytes the document's objects hold (for what reads it next)."""
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes, "bytes" if isinstance(data, bytes) else "characters", location)
     try:
         with paused_gc():  # parsed JSON holds no cycles; collections while building it cost 4x the parse
-            document = json.loads(data, object_hook=_sharing_strings())
+            document, held = parse(data, limit=memory_limit(len(data)))
+    except TooDense as error:
+        raise too_dense(
+            len(data), location, f"it is made of tiny values by offset {error.offset:,}"
+        ) from None
     except json.JSONDecodeError as error:
         where = f"{location}:{error.lineno}:{error.colno}" if location else f"line {error.lineno}"
         raise FlowFormatError(f"not valid JSON: {error.msg}", location=where) from None
@@ -90,28 +139,7 @@ def load_json(data: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, location: s
     except ValueError as error:  # an integer of more than 4,300 digits
         raise FlowFormatError(f"not valid JSON: {error}", location=location) from None
     check_document(document, location)
-    return document
-
-
-def _sharing_strings() -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """An object hook that makes equal string values one object, as the parser already does for
-    keys. Flow documents repeat the same values thousands of times (config types, groups, modes,
-    lane names in the definitions an export embeds): sharing them takes a tenth off what a real
-    export costs in memory, for a few percent more parsing time."""
-    seen: dict[str, str] = {}
-    share = seen.setdefault
-
-    def hook(value: dict[str, Any]) -> dict[str, Any]:
-        for key, item in value.items():
-            if type(item) is str:
-                value[key] = share(item, item)
-            elif type(item) is list:  # lists of choices, labels, lanes
-                for index, element in enumerate(item):
-                    if type(element) is str:
-                        item[index] = share(element, element)
-        return value
-
-    return hook
+    return document, held
 
 
 def check_document(document: object, location: str | None = None, *, max_depth: int = MAX_JSON_DEPTH) -> None:

@@ -75,9 +75,9 @@ _ASSET_SEARCH = re.escape("/v2/asset_types/") + r"(?P<type>[^/]+)/search"
 #: The asset types this server holds; searches for any other kind find nothing.
 _OWN_ASSET_TYPES = ("streamsets_flow", "streamsets_environment")
 _MAX_BODY = MAX_JSON_BYTES  # the importer's own limit: no body holds a flow it would refuse
-#: Bodies larger than this are handled at most _LARGE_AT_ONCE at a time: a parsed document can
-#: take up to ~25 times its size (an array of empty lists; real flows about 6 times), so the
-#: worst case is bounded by 2 x 64 MiB x 25, about 3.3 GB, whatever the number of clients.
+#: Bodies larger than this are handled at most _LARGE_AT_ONCE at a time: reading a document
+#: takes at most five times its size plus 8 MiB (``_json.memory_limit``; real flows 2.5 to 4.5
+#: times), so the worst case is 2 x (5 x 64 MiB + 8 MiB), about 690 MB, whatever the clients.
 _LARGE_BODY = 1024 * 1024
 _LARGE_AT_ONCE = 2
 _READY = re.compile(r"listening on (?P<url>http://\S+) \(project (?P<project>[^,]+),")

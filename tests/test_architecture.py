@@ -26,6 +26,7 @@ FLOORS = {
     "flowbuilder._document": 1,
     "flowbuilder._gc": 1,
     "flowbuilder._json": 1,
+    "flowbuilder._bounded_json": 1,
     "flowbuilder._stages": 1,  # its stub, _stages.pyi, is read by type checkers only
     "flowbuilder.catalog": 2,
     "flowbuilder.configuration": 3,

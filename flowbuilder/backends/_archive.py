@@ -32,7 +32,8 @@ _FORMAT = "flowbuilder-flows"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _MAX_MEMBERS = 10_000
 #: Uncompressed, all members together: every member is parsed before any is stored (an import is
-#: all or nothing), and parsed JSON takes up to ~25x its text, so this bounds an import near 3 GB.
+#: all or nothing) and together they may take at most five times their text (memory_limit), so
+#: this bounds an import near 650 MB.
 _MAX_BYTES = 128 * 1024 * 1024
 
 
@@ -102,7 +103,8 @@ def _bad(message: str, where: str | None = None, hint: str | None = None) -> Bac
 
 def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
     """The flows in an export zip, in member order; BackendError (status 400) on a bad archive."""
-    from .._json import MAX_JSON_BYTES, load_json
+    from .._json import MAX_JSON_BYTES, load_json_held
+    from ..compile import check_import_memory
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -124,6 +126,7 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
                 "Export and import the flows in smaller batches.",
             )
         flows = []
+        size = held = 0  # every member is held until all are read: they share one memory limit
         for info in members:
             if info.filename == "manifest.json":
                 continue
@@ -131,7 +134,11 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
             if info.file_size > MAX_JSON_BYTES:
                 raise _bad(f"member is {info.file_size:,} bytes, more than {MAX_JSON_BYTES:,}", location)
             try:
-                document = load_json(archive.read(info), location=location)
+                text = archive.read(info)
+                document, member_held = load_json_held(text, location=location)
+                size, held = size + len(text), held + member_held
+                del text
+                check_import_memory(document, size, held, location)
             except FlowFormatError as error:
                 raise _bad(error.message, error.location or location, error.hint) from None
             except _DAMAGED as error:

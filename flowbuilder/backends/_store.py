@@ -208,10 +208,11 @@ class DocumentStore(ABC):
                 status=400,
             )
         flows = _archive.read_archive(data)
+        flows.reverse()
         imported = []
         with self._write() as tx:
-            for flow in flows:
-                imported.extend(self._import_one(tx, flow, conflict_resolution))
+            while flows:  # each parsed flow let go once stored: the store holds it as text
+                imported.extend(self._import_one(tx, flows.pop(), conflict_resolution))
         return imported
 
     def _import_one(

@@ -9,7 +9,7 @@ from ._imported import ImportedDocument, ImportedStage
 from ._layout import auto_arrange
 from ._pipeline import to_dict, to_envelope, to_json
 from ._python import add_stage_json, restore_details, secret_variable, to_python
-from ._reader import MAX_JSON_BYTES, MAX_JSON_DEPTH, from_file, from_json, split_document
+from ._reader import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_import_memory, from_file, from_json, split_document
 
 __all__ = [
     "MAX_JSON_BYTES",
@@ -18,6 +18,7 @@ __all__ = [
     "ImportedStage",
     "add_stage_json",
     "auto_arrange",
+    "check_import_memory",
     "expand",
     "fragment_commit_id",
     "from_file",
