@@ -47,7 +47,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from ._json import MAX_JSON_BYTES, as_mapping, load_json
+from ._json import MAX_JSON_BYTES, as_mapping, load_json_held
 from ._numbers import count
 from .backends import LocalBackend, documents
 from .backends.documents import revision_from_etag
@@ -179,8 +179,14 @@ class _Request:
 
     def json(self) -> object:
         data = self.body()
+        if not data:
+            return None
+        from .compile import check_import_memory
+
         try:
-            return load_json(data, max_bytes=_MAX_BODY) if data else None
+            document, held = load_json_held(data, max_bytes=_MAX_BODY)
+            check_import_memory(document, len(data), held)  # a flow in it is read before it is stored
+            return document
         except FlowFormatError as error:
             raise _error_answer(400, f"the body: {error.message}", self.id, error.hint) from None
 

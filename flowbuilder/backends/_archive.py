@@ -150,13 +150,13 @@ def read_archive(data: bytes, where: str = "flows.zip") -> list[ImportedFlow]:
 
 
 def _imported(document: object, member: str, location: str) -> ImportedFlow:
-    from ..compile import from_json, split_document
+    from ..compile import read_shared, split_document
 
     if not isinstance(document, Mapping):
         raise _bad("a flow file must hold a JSON object", location)
     try:
         definition, parts = split_document(document)
-        flow: Flow = from_json(document)
+        flow: Flow = read_shared(document)
     except FlowFormatError as error:
         # The reader's own "not a flow: expected ..." already says it; say it once.
         message = error.message if error.message.startswith("not a flow") else f"not a flow: {error.message}"

@@ -99,10 +99,10 @@ def _check_definition(value: object, where: str) -> dict[str, Any] | None:
         return None
     if not isinstance(value, Mapping):
         raise _bad(f"{where}: 'pipeline_definition' must be a JSON object; got {type(value).__name__}")
-    from ..compile import from_json
+    from ..compile import read_shared
 
-    try:  # read, not compiled: what the store returns is read back the same way, never compiled here
-        from_json({"pipeline_definition": value})
+    try:  # read, not compiled (nor copied): what the store returns is read back the same way
+        read_shared({"pipeline_definition": value})
     except FlowFormatError as error:
         raise _bad(f"{where}: 'pipeline_definition' cannot be read: {error}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as error:

@@ -9,7 +9,15 @@ from ._imported import ImportedDocument, ImportedStage
 from ._layout import auto_arrange
 from ._pipeline import to_dict, to_envelope, to_json
 from ._python import add_stage_json, restore_details, secret_variable, to_python
-from ._reader import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_import_memory, from_file, from_json, split_document
+from ._reader import (
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    check_import_memory,
+    from_file,
+    from_json,
+    read_shared,
+    split_document,
+)
 
 __all__ = [
     "MAX_JSON_BYTES",
@@ -23,6 +31,7 @@ __all__ = [
     "fragment_commit_id",
     "from_file",
     "from_json",
+    "read_shared",
     "restore_details",
     "secret_variable",
     "split_document",

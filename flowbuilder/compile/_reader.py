@@ -33,6 +33,7 @@ __all__ = [
     "from_file",
     "from_json",
     "place_special",
+    "read_shared",
     "split_document",
 ]
 
@@ -125,6 +126,20 @@ def from_json(
             error.location = location
             error.args = (error._render(),)
         raise
+
+
+def read_shared(document: Mapping[str, Any], *, catalog: Catalog | None = None) -> Flow:
+    """The flow in ``document``, sharing its parts instead of copying them: for checking that a
+    document can be read, or reading its name, without doubling what it takes in memory. Reading
+    changes nothing in the document; the flow must be dropped before the document is changed.
+
+    >>> document = Flow("demo").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    >>> read_shared(document).name
+    'demo'
+    """
+    check_document(document)
+    with paused_gc():
+        return _read(document, catalog or Catalog.default(), Flow, _taken)
 
 
 def check_import_memory(document: Any, size: int, held: int, location: str | None = None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowbuilder import Flow, FlowFormatError
-from flowbuilder.compile import from_file, from_json, to_dict, to_envelope
+from flowbuilder.compile import from_file, from_json, read_shared, to_dict, to_envelope
 from flowbuilder.compile._reader import split_document
 from tests.conftest import corpus_params
 
@@ -161,3 +161,15 @@ def test_get_shaped_documents_round_trip_whole() -> None:
     envelope = to_envelope(from_json(document))
     assert envelope == document
     assert json.dumps(envelope) == json.dumps(document)
+
+
+@pytest.mark.parametrize("path", corpus_params())
+def test_reading_a_document_in_place_changes_nothing_in_it(path: Path) -> None:
+    # Stores check a definition with read_shared before keeping it: a copy would double what the
+    # check takes, and a change would alter what is stored.
+    document = json.loads(path.read_text(encoding="utf-8"))
+    before = json.dumps(document)
+    flow = read_shared(document)
+    flow.validate()
+    assert flow.to_dict() == from_json(before).to_dict()
+    assert json.dumps(document) == before

@@ -367,6 +367,21 @@ def test_the_server_answers_hostile_bodies_with_400_and_stores_nothing(
     assert backend.list_flows().total_count == 0
 
 
+@pytest.mark.usefixtures("tight")
+def test_the_server_refuses_a_flow_of_tiny_stages_before_building_it() -> None:
+    app, backend = _app()
+    stages = [{"instanceName": f"s{n}", "stageName": "x"} for n in range(25_000)]
+    body = json.dumps({"name": "tiny", "pipeline_definition": dict(_definition(), stages=stages)}).encode()
+    _post(app, b'{"name": "warm", "pipeline_definition": ' + json.dumps(_definition()).encode() + b"}")
+    raised, peak = _peak_bytes(lambda: _post(app, body))
+    assert raised is None
+    status, answer = _post(app, body)
+    assert status == 400
+    assert "(5 times its size) to read" in answer["errors"][0]["message"]
+    assert peak <= _bound(len(body)), f"{peak / len(body):.1f}x"
+    assert backend.list_flows().total_count == 1  # the warm-up flow only
+
+
 def test_the_server_refuses_a_body_over_the_importers_limit_before_reading_it() -> None:
     app, backend = _app()
     status, answer = _post(app, b"{}", length=str(MAX_JSON_BYTES + 1))
