@@ -140,6 +140,11 @@ class _Parser:
         error.pos = offset
         return error
 
+    def _whole(self, value: Any, end: int) -> bool:
+        """Whether ``value``, read up to ``end``, is all of it: a number at the window's end may go
+        on past it (``12`` of ``12.5e3``); a string or container ends with its closing mark."""
+        return self.last or end + 3 <= len(self.text) or type(value) not in (int, float)
+
     def _failure(self, error: JSONDecodeError | StopIteration) -> JSONDecodeError:
         """What the scanner found wrong, placed in the whole document."""
         if isinstance(error, StopIteration):  # no value where one must be: its index
@@ -179,7 +184,7 @@ class _Parser:
                 if self.last:
                     raise self._failure(error) from None
             else:
-                if self.last or end + 3 <= len(self.text) or type(value) not in (int, float):
+                if self._whole(value, end):
                     if type(value) is dict or type(value) is list:
                         del value  # what the probe made, freed before it is made again
                         try:
@@ -252,7 +257,7 @@ class _Parser:
                 if self.last:
                     raise self._failure(error) from None
                 continue
-            if self.last or end + 3 <= len(self.text) or type(value) not in (int, float):
+            if self._whole(value, end):
                 value = self._scalar(value)
                 self._check(end)
                 return value, end
@@ -280,21 +285,15 @@ class _Parser:
 
     def _list(self, items: list[Any]) -> None:
         """Count a list the scanner made and share its strings; its objects were counted already."""
-        strings, size = self.strings, sys.getsizeof
-        self.cost += size(items)
+        self.cost += sys.getsizeof(items)
         for index, item in enumerate(items):
             kind = type(item)
             if kind is str:
-                shared = strings.get(item)
-                if shared is None:
-                    strings[item] = item
-                    self.kept += size(item) + _TABLE_ENTRY
-                else:
-                    items[index] = shared
+                items[index] = self._share(item)
             elif kind is list:
                 self._list(item)
             elif kind is int or kind is float:
-                self.cost += size(item)
+                self.cost += sys.getsizeof(item)
 
     def _counted(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         """An object of keys and values read (so shared and counted) one by one, by :meth:`_large`."""
