@@ -72,16 +72,15 @@ def topological_order(graph: nx.MultiDiGraph[str]) -> list[str] | None:
     True
     """
     pred, succ = predecessors(graph), successors(graph)
-    waiting = {node: sum(len(keyed) for keyed in pred[node].values()) for node in pred}
-    ready = [node for node, count in waiting.items() if count == 0]
-    order: list[str] = []
-    while ready:
-        next_ready: list[str] = []
-        for node in ready:
-            order.append(node)
-            for target, keyed in succ[node].items():
-                waiting[target] -= len(keyed)
-                if waiting[target] == 0:
-                    next_ready.append(target)
-        ready = next_ready
+    waiting = dict.fromkeys(pred, 0)  # sized once: no rehashing as it fills
+    for node, sources in pred.items():
+        if sources:
+            waiting[node] = sum(map(len, sources.values()))
+    order = [node for node, count in waiting.items() if not count]
+    for node in order:  # a FIFO queue over the result itself: each wave after the one before
+        for target, keyed in succ[node].items():
+            count = waiting[target] - len(keyed)
+            waiting[target] = count
+            if not count:
+                order.append(target)
     return order if len(order) == len(waiting) else None
