@@ -40,9 +40,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_shapes import SHAPES  # the shapes are the timing benchmark's own
+from bench_shapes import ROOT, SHAPES  # the shapes are the timing benchmark's own
 
-ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = ("build", "validate", "compile", "import", "remove")
 
 
