@@ -100,7 +100,7 @@ class ConfigDefinition:
         """True for CREDENTIAL configs: their values never appear in reprs, logs or diagrams."""
         return self.type == "CREDENTIAL"
 
-    @property
+    @cached_property  # asked once per config and stage each time a flow is drawn or diffed
     def holds_secret(self) -> bool:
         """True when this config, or a field of its list rows, is a CREDENTIAL: a value to mask.
 

@@ -48,6 +48,8 @@ _BACKSLASH = "\u29f5"
 
 def clean(text: str) -> str:
     """``text`` with line ends made ``\\n`` and the characters SVG cannot hold replaced by U+FFFD."""
+    if text.isprintable():  # no line ends, controls, surrogates or non-characters: nothing to do
+        return text
     text = text.encode("utf-8", "replace").decode("utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _FORBIDDEN.sub("\ufffd", text)
