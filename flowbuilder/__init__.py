@@ -21,6 +21,7 @@ from .errors import (
     LaneError,
     NotFoundError,
     PreviewError,
+    ReadOnlyError,
     StageNotFoundError,
     UnknownConfigError,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "Path",
     "PreviewError",
     "Project",
+    "ReadOnlyError",
     "Stage",
     "StageDefinition",
     "StageNotFoundError",

@@ -41,6 +41,7 @@ __all__ = [
     "LaneError",
     "NotFoundError",
     "PreviewError",
+    "ReadOnlyError",
     "StageNotFoundError",
     "UnknownConfigError",
 ]
@@ -113,6 +114,10 @@ class UnknownConfigError(ConfigError, KeyError, AttributeError):
     """A config name that the stage's definition does not declare."""
 
     code = "CONFIG_UNKNOWN"
+
+
+class ReadOnlyError(FlowbuilderError, AttributeError):
+    """An attribute that is set once, when its object is made: a stage's instance name, definition."""
 
 
 class LaneError(FlowbuilderError):

@@ -10,7 +10,7 @@ from typing_extensions import Self
 from ._gc import pausing
 from .catalog import STAGE_TYPES, StageDefinition
 from .configuration import Configuration
-from .errors import LaneError, StageNotFoundError
+from .errors import LaneError, ReadOnlyError, StageNotFoundError
 
 if TYPE_CHECKING:
     from .compile import ImportedStage
@@ -20,17 +20,17 @@ __all__ = ["Stage", "Stages"]
 
 # Shared by every stage without extra instance keys (authored ones): flows hold 100,000s.
 
-_OWN = frozenset(
-    {
-        "definition",
-        "instance_name",
-        "library",
-        "stage_name",
-        "version",
-        "configuration",
-        "ui_info",
-    }
-)
+# A stage's identity, set when it is made: the flow's graph, its lanes and the compiled JSON are
+# keyed by it. Name -> how to get what assigning it was after.
+_FIXED = {
+    "instance_name": "Choose it when adding the stage: flow.add_stage(label, instance_name=...); "
+    "to show another name on the canvas, set stage.label.",
+    "definition": "Add a stage of the definition wanted (flow.add_stage(label, version=...)) and "
+    "remove this one.",
+    "configuration": "Change the configs in it: stage.configuration.update(...) or "
+    "stage.set_attributes(...).",
+}
+_FIXED.update(library=_FIXED["definition"], stage_name=_FIXED["definition"], version=_FIXED["definition"])
 
 
 class Stage:
@@ -356,10 +356,21 @@ class Stage:
         return self.configuration[name]
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_") or name in _OWN or isinstance(getattr(type(self), name, None), property):
+        if name in _FIXED:
+            hint = _FIXED[name]
+            if name in self.configuration:  # a config of the same name (``version``, on a few stages)
+                hint = f"The config {name!r} is set with stage.configuration[{name!r}] = ...; {hint}"
+            flow = self._flow.name if self._flow is not None else None
+            raise ReadOnlyError(f"{name} cannot be changed", flow=flow, stage=self.instance_name, hint=hint)
+        if name.startswith("_") or name == "ui_info" or isinstance(getattr(type(self), name, None), property):
             object.__setattr__(self, name, value)
         else:
             self.configuration[name] = value
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        # copy.copy() and pickle restore the slots here, not through __setattr__'s guard.
+        for name, value in state[1].items():
+            object.__setattr__(self, name, value)
 
     def __dir__(self) -> Iterable[str]:
         return sorted(set(super().__dir__()) | set(self.configuration))
