@@ -11,6 +11,7 @@ set of messages hold everywhere (flow files, request bodies, archives, records f
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -27,6 +28,7 @@ __all__ = [
     "MEMORY_FACTOR",
     "as_mapping",
     "check_document",
+    "copy_json",
     "load_json",
     "load_json_held",
     "memory_limit",
@@ -177,6 +179,31 @@ def check_document(document: object, location: str | None = None, *, max_depth: 
             levels.pop()
             if keys:
                 keys.pop()
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def copy_json(value: Any) -> Any:
+    """A copy of a JSON tree: every dict (or other mapping) and list new; strings, numbers,
+    booleans and None shared (they cannot change); anything else deep-copied. Several times
+    faster than ``copy.deepcopy``, which keeps a memo of every object it copies. Recursive: for
+    trees ``check_document`` accepted (at most ``MAX_JSON_DEPTH`` levels).
+
+    >>> tree = {"a": [1, {"b": "c"}], "d": None}
+    >>> copied = copy_json(tree)
+    >>> copied == tree, copied["a"] is tree["a"], copied["a"][1] is tree["a"][1]
+    (True, False, False)
+    """
+    if isinstance(value, dict):
+        return {key: item if type(item) in _ATOMS else copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [item if type(item) in _ATOMS else copy_json(item) for item in value]
+    if type(value) in _ATOMS:
+        return value
+    if isinstance(value, Mapping):  # a read-only view (MappingProxyType)
+        return copy_json(dict(value))
+    return copy.deepcopy(value)
 
 
 def _items(node: object) -> Iterator[tuple[str | int, object]]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._document import LIFECYCLE_SLOTS, SPECIAL_SLOTS
 from .._gc import paused_gc
+from .._json import copy_json
 from .._lanes import incoming, node_attributes
 from ._imported import ImportedDocument
 from ._layout import auto_arrange
@@ -68,14 +69,6 @@ STAGE_KEYS = (
 )
 
 
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) if isinstance(v, (dict, list)) else v for v in value]
-    return value
-
-
 def pipeline_id(flow: Flow) -> str:
     """The pipeline id of an authored flow: derived from its name, never random."""
     stem = re.sub(r"[\W_]", "", flow.name)[:10]
@@ -108,7 +101,7 @@ def _stage_dict(
 ) -> dict[str, Any]:
     imported = stage._imported
     keys = imported.keys if imported is not None else None
-    ui_info = _copy(stage.ui_info)
+    ui_info = copy_json(stage.ui_info)
     if commit is not None:  # a fragment stage: which version of the fragment it embeds
         ui_info["pipelineId"] = stage.ui_info.get("fragmentId")
         ui_info["pipelineCommitId"] = commit
@@ -119,16 +112,16 @@ def _stage_dict(
         "library": stage.library,
         "stageName": stage.stage_name,
         "stageVersion": stage.version,
-        "configuration": _copy(stage._configs),
+        "configuration": copy_json(stage._configs),
         "uiInfo": ui_info,
         "inputLanes": _input_lanes(flow, stage),
         "outputLanes": list(stage._output_lanes),
         "eventLanes": list(stage._event_lanes),
-        "services": _copy(stage._services),
+        "services": copy_json(stage._services),
     }
     if imported is None:
         return values  # an authored stage: built in the engine's key order, nothing to merge
-    values.update(_copy(imported.extra))
+    values.update(copy_json(imported.extra))
     for key in imported.nulls:
         if not values.get(key):
             values[key] = None
@@ -179,7 +172,7 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
         lifecycle[slot] = [_stage_dict(flow, s, None) for s in members]
     modelled: dict[str, Any] = {
         "description": flow.description,
-        "configuration": _copy(flow._configs),
+        "configuration": copy_json(flow._configs),
         "stages": stages,
         **special,
         **lifecycle,
@@ -187,7 +180,7 @@ def _to_dict(flow: Flow) -> dict[str, Any]:
     if flow._imported is not None:
         result = _imported(flow._imported, flow.name, modelled)
         if embedded:  # fragments added to a read flow join the ones it embedded
-            result["fragments"] = [*(_copy(result.get("fragments")) or []), *embedded]
+            result["fragments"] = [*(copy_json(result.get("fragments")) or []), *embedded]
         return result
     pid = pipeline_id(flow)
     uid = str(uuid.uuid5(_NAMESPACE, pid))
@@ -266,7 +259,7 @@ def _imported(imported: ImportedDocument, name: str, modelled: dict[str, Any]) -
         elif key == "title":
             result[key] = original.get(key) if name == imported.name else name
         else:
-            result[key] = _copy(original.get(key))
+            result[key] = copy_json(original.get(key))
     for key, value in modelled.items():
         if key not in result and value not in (None, [], ""):
             result[key] = value
@@ -295,9 +288,9 @@ def to_envelope(flow: Flow) -> dict[str, Any]:
     default_key = "pipelineFragmentConfig" if _is_fragment(flow) else "pipelineConfig"
     parts: dict[str, Any] = {
         imported.envelope_key or default_key: to_dict(flow),
-        "pipelineRules": _copy(imported.rules),
-        "libraryDefinitions": _copy(imported.library_definitions),
+        "pipelineRules": copy_json(imported.rules),
+        "libraryDefinitions": copy_json(imported.library_definitions),
     }
-    parts.update(_copy(imported.envelope_extra))
+    parts.update(copy_json(imported.envelope_extra))
     order = imported.envelope_keys or tuple(parts)
     return {name: parts[name] for name in order if name in parts}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -14,6 +13,7 @@ from .._json import (
     MAX_JSON_BYTES,
     MAX_JSON_DEPTH,
     check_document,
+    copy_json,
     load_json_held,
     memory_limit,
     read_json_bytes,
@@ -117,7 +117,7 @@ def from_json(
     # A document parsed here belongs to the flow: its parts are taken, not copied (a copy would
     # double what reading costs). A caller's document is copied part by part, so that changing it
     # later never changes the flow.
-    take = _taken if isinstance(data, (str, bytes)) else copy.deepcopy
+    take = _taken if isinstance(data, (str, bytes)) else copy_json
     try:
         with paused_gc():
             return _read(document, catalog or Catalog.default(), cls, take)
@@ -232,12 +232,12 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F], take: Cal
     flow._imported = ImportedDocument(
         name=flow.name,
         keys=tuple(definition),
-        values={k: v for k, v in definition.items() if k not in MODELLED_KEYS},
+        values={k: take(v) for k, v in definition.items() if k not in MODELLED_KEYS},
         envelope_key=envelope_key,
         envelope_keys=tuple(document) if envelope_key else None,
-        rules=parts.pop("pipelineRules", None),
-        library_definitions=parts.pop("libraryDefinitions", None),
-        envelope_extra=parts,
+        rules=take(parts.pop("pipelineRules", None)),
+        library_definitions=take(parts.pop("libraryDefinitions", None)),
+        envelope_extra={k: take(v) for k, v in parts.items()},
     )
     if "description" in definition and definition["description"] is None:
         flow.description = None  # type: ignore[assignment]
@@ -261,7 +261,7 @@ def _read(document: Mapping[str, Any], catalog: Catalog, cls: type[F], take: Cal
     return flow
 
 
-def place_special(flow: Flow, slot: str, raw: Any, *, take: Callable[[Any], Any] = copy.deepcopy) -> None:
+def place_special(flow: Flow, slot: str, raw: Any, *, take: Callable[[Any], Any] = copy_json) -> None:
     """Put the off-canvas stage that pipeline JSON gives for ``slot`` (``errorStage``...) on
     ``flow``; for ``startEventStages`` and ``stopEventStages``, the list of them. None empties it."""
     if slot in LIFECYCLE_SLOTS:
@@ -291,7 +291,7 @@ def _stage(
     where: str,
     *,
     role: str | None = None,
-    take: Callable[[Any], Any] = copy.deepcopy,
+    take: Callable[[Any], Any] = copy_json,
 ) -> Stage:
     if not isinstance(raw, Mapping):
         raise FlowFormatError(f"{where} must be a stage object; got {type(raw).__name__}")

@@ -173,3 +173,37 @@ def test_reading_a_document_in_place_changes_nothing_in_it(path: Path) -> None:
     flow.validate()
     assert flow.to_dict() == from_json(before).to_dict()
     assert json.dumps(document) == before
+
+
+@pytest.mark.parametrize("path", corpus_params()[:12])
+def test_a_flow_read_from_a_callers_document_shares_nothing_with_it(path: Path) -> None:
+    # A caller's document is copied (a parsed text is taken whole): changing it after reading,
+    # at any depth, must not change the flow, nor the flow's edits the document.
+    document = json.loads(path.read_bytes())
+    flow = from_json(document)
+    before = json.dumps(to_envelope(flow))
+    stack: list[object] = [document]
+    while stack:  # every dict and list of the document, emptied
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        else:
+            continue
+        node.clear()
+    assert json.dumps(to_envelope(flow)) == before
+    flow.stages[0].configuration.update({})  # reading configs touches no shared container
+    flow.stages[0].label = "Renamed"
+    assert document == {}
+
+
+def test_stages_read_from_one_shared_subtree_get_their_own_copies() -> None:
+    # A document built in Python may hold one list in two places; the two stages read from it must
+    # not change together.
+    document = Flow("shared").source("Dev Raw Data Source").to("Trash").flow.to_dict()
+    shared = document["stages"][0]["uiInfo"]
+    document["stages"][1]["uiInfo"] = shared
+    flow = from_json(document)
+    flow.stages[0].label = "Changed"
+    assert flow.stages[1].label == shared["label"] != "Changed"
