@@ -1,6 +1,6 @@
 """Pause CPython's cyclic garbage collector around bulk work that builds no garbage cycles.
 
-Building, compiling or importing a flow of 100,000 stages allocates millions of dicts and lists,
+Building, compiling, importing or drawing a flow of 100,000 stages allocates millions of dicts and lists,
 all of them kept: each allocation burst triggers collections that walk the whole heap (the flow
 included) again and again and find nothing to free. Pausing the collector inside these calls
 loses nothing (what they build is freed by reference counting) and, measured at 100,000 stages on
@@ -8,7 +8,9 @@ this 2-core machine (CPU seconds):
 
 - building a chain with the DSL (``path.to(...)`` 100,000 times): 2.99 s paused, 6.08 s not; 10x
   the stages cost 7.3x the time paused, 10.7x not;
-- compiling: 2.2 s paused against 5.5 s; importing: 8.6 s against 11.6 s.
+- compiling: 2.2 s paused against 5.5 s; importing: 8.6 s against 11.6 s;
+- drawing (``to_dot``): making the scene of a 100,000-stage DSL chain took 4.7 s paused against
+  8.5 s not (10.5x and 12.1x the time of 10,000 stages).
 
 The pause is process-wide while a call runs, the one global side effect flowbuilder has: a
 collection other threads would have triggered meanwhile waits for the call to end. The setting

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import graphviz
 
+from .._gc import paused_gc
 from .._names import file_names
 from ..errors import FlowbuilderError
 from ._dot import to_digraph
@@ -66,7 +67,8 @@ def to_graphviz(flow: Flow, *, legend: bool = True, expand_fragments: bool = Fal
     >>> "rankdir=LR" in graph.source, "DevRawDataSource_01 -> Trash_01" in graph.source
     (True, True)
     """
-    return to_digraph(scene(flow, expand_fragments=expand_fragments), legend=legend)
+    with paused_gc():  # a drawing is hundreds of thousands of objects, none of them in a cycle
+        return to_digraph(scene(flow, expand_fragments=expand_fragments), legend=legend)
 
 
 def to_dot(flow: Flow, *, legend: bool = True, expand_fragments: bool = False) -> str:
@@ -99,7 +101,8 @@ def to_mermaid(flow: Flow, *, expand_fragments: bool = False) -> str:
     >>> [line.strip() for line in to_mermaid(selector.flow).splitlines() if "-->|" in line]
     ['s_StreamSelector_01 -->|"${record#58;value(\\'/a\\') #gt; 1}"| s_Trash_01']
     """
-    return to_mermaid_text(scene(flow, expand_fragments=expand_fragments))
+    with paused_gc():
+        return to_mermaid_text(scene(flow, expand_fragments=expand_fragments))
 
 
 def render(
