@@ -28,11 +28,11 @@ Shapes (N stages in all):
   selector        an origin, a Stream Selector with N-3 predicates (``path.when(p).to("Trash")``)
                   and its default lane to one more Trash
 
-Figures (``--sizes 1000 10000 100000 --repeat 3``, 2-core machine, quiet, 2026-12-04): 100,000
-stages built, validated and compiled in 3.6 s (fan-outs) to 7.5 s (the DSL chain), peak 318 to
-644 MB; compile 0.39 to 0.60 of ``dumps``; growth from 1,000 to 10,000 stages at most 11.4x for
-figures of 0.05 s or more, from 10,000 to 100,000 stages 10.9x to 14.1x per shape (``json.dumps``
-itself 9.6x to 10.3x). The instructions behind these figures grow 10.0x (``bench_steps.py``);
+Figures (``--sizes 1000 10000 100000 --repeat 3``, 2-core machine, quiet, 2026-12-04, at
+e53e182): 100,000 stages built, validated and compiled in 3.5 s (fan-outs) to 7.0 s (fan-in),
+peak 318 to 644 MB; drawn in 5.6 to 9.3 s; compile 0.36 to 0.56 of ``dumps``; growth from 10,000
+to 100,000 stages 11.5x to 14.1x per shape at its worst (``json.dumps`` itself 9.5x to 10.3x,
+drawing 9.4x to 10.6x). The instructions behind these figures grow 10.0x (``bench_steps.py``);
 the table and why the times grow faster are in docs/performance.md.
 """
 

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_steps.py [--sizes 10000 100000] [--shapes ...] [--jobs 2]
 
-``bench_shapes.py`` times operations; on this machine its figures grow 11x to 13x from 10,000
+``bench_shapes.py`` times operations; on this machine its figures grow 11x to 14x from 10,000
 to 100,000 stages, ``json.dumps`` included, because a 10,000-stage flow (about 16 MB) fits in
 the processor's 32 MB cache and a 100,000-stage one does not. This benchmark counts what the
 processor is asked to do instead: Valgrind's ``callgrind`` counts every machine instruction the
@@ -15,15 +15,15 @@ same shapes as ``bench_shapes.py``: build, validate, compile (``to_dict``), impo
 (``Flow.from_json`` of that dict) and remove (half the stages, one by one). ``os.getppid()``
 marks the end of each operation (callgrind dumps its counters on entering CPython's
 ``os_getppid``), so the counts are per operation. ``PYTHONHASHSEED=0`` makes runs repeatable.
-Needs ``valgrind`` (Debian's package); about 47 minutes for every shape at 10,000 and 100,000
-stages with two jobs, the import counts longest. Rendering to DOT is left out: it takes 14 to 25 s
-at 100,000 stages, and Valgrind runs this code about 75 times slower (5.4 billion instructions of
-a 1.0 s compile counted in 78 s), half an hour or more per shape.
+Needs ``valgrind`` (Debian's package); about 40 minutes for every shape at 10,000 and 100,000
+stages with two jobs, the import counts longest. Rendering to DOT is left out: it takes 5.6 to
+9.3 s at 100,000 stages, and Valgrind runs this code about 75 times slower (5.4 billion
+instructions of a 1.0 s compile counted in 78 s), ten minutes or more per shape.
 
-Figures (``--sizes 10000 100000 --jobs 2``, 2026-12-04, 47 minutes): every operation of every
-shape executes 9.1x to 10.04x the instructions for 10 times the stages, except building the
-fan-out with ``connect_output_to``, 10.57x (the garbage collector; docs/performance.md, "Growth",
-has the table and the reason).
+Figures (``--sizes 10000 100000 --jobs 2``, 2026-12-04, at e53e182, 39 minutes): every operation
+of every shape executes 9.1x to 10.05x the instructions for 10 times the stages, except building
+the fan-out with ``connect_output_to``, 10.57x (the garbage collector; docs/performance.md,
+"Growth", has the table and the reason).
 """
 
 from __future__ import annotations
