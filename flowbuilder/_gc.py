@@ -1,8 +1,8 @@
 """Pause CPython's cyclic garbage collector around bulk work that builds no garbage cycles.
 
-Building, compiling, importing or drawing a flow of 100,000 stages allocates millions of dicts and lists,
-all of them kept: each allocation burst triggers collections that walk the whole heap (the flow
-included) again and again and find nothing to free. Pausing the collector inside these calls
+Building, compiling, importing or drawing a flow of 100,000 stages allocates millions of dicts
+and lists, all of them kept: each allocation burst triggers collections that walk the whole heap
+(the flow included) again and again and find nothing to free. Pausing the collector inside these calls
 loses nothing (what they build is freed by reference counting) and, measured at 100,000 stages on
 this 2-core machine (CPU seconds):
 
