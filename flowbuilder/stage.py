@@ -18,19 +18,21 @@ if TYPE_CHECKING:
 
 __all__ = ["Stage", "Stages"]
 
-# Shared by every stage without extra instance keys (authored ones): flows hold 100,000s.
-
 # A stage's identity, set when it is made: the flow's graph, its lanes and the compiled JSON are
 # keyed by it. Name -> how to get what assigning it was after.
+_ANOTHER_STAGE = (
+    "Add a stage of the definition wanted (flow.add_stage(label, version=...)) and remove this one."
+)
 _FIXED = {
     "instance_name": "Choose it when adding the stage: flow.add_stage(label, instance_name=...); "
     "to show another name on the canvas, set stage.label.",
-    "definition": "Add a stage of the definition wanted (flow.add_stage(label, version=...)) and "
-    "remove this one.",
+    "definition": _ANOTHER_STAGE,
+    "library": _ANOTHER_STAGE,
+    "stage_name": _ANOTHER_STAGE,
+    "version": _ANOTHER_STAGE,
     "configuration": "Change the configs in it: stage.configuration.update(...) or "
     "stage.set_attributes(...).",
 }
-_FIXED.update(library=_FIXED["definition"], stage_name=_FIXED["definition"], version=_FIXED["definition"])
 
 
 class Stage:
