@@ -210,7 +210,8 @@ def plan(
     reports name files and lines) or plain Flow objects. With ``validate`` (the default) a flow
     that would be created or updated but has validation errors is planned as ``invalid`` and
     not applied (unchanged flows are not validated: applying them writes nothing). Two flows of
-    one name are a FlowbuilderError.
+    one name are a FlowbuilderError, and so is ``prune`` with no flows (a path that defines
+    none would otherwise delete every flow apply stored).
     """
     given = [(item.flow, item) if isinstance(item, FlowSource) else (item, None) for item in flows]
     wanted: dict[str, FlowSource | None] = {}
@@ -224,6 +225,12 @@ def plan(
                 hint="Flow names must be unique in a project: rename one.",
             )
         wanted[flow.name] = source
+    if prune and not wanted:
+        raise FlowbuilderError(
+            "no flows were given, so prune would delete every flow that apply stored",
+            hint="Check the paths: they define no flows. To delete stored flows, delete them by "
+            "name: project.delete_flow(...) or `flowbuilder flows delete`.",
+        )
     stored: dict[str, list[Mapping[str, Any]]] = {}
     for asset in project.flows._assets():  # the stored documents, every page, each once
         stored.setdefault(str(_metadata(asset).get("name") or ""), []).append(asset)

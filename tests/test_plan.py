@@ -150,6 +150,13 @@ def test_prune_deletes_only_flows_that_apply_stored(project: Project) -> None:
     assert sorted(flow.name for flow in project.flows) == ["hand-made", "orders"]
 
 
+def test_prune_with_no_flows_is_refused(project: Project) -> None:
+    apply(plan([orders()], project), project)
+    with pytest.raises(FlowbuilderError, match="no flows were given, so prune would delete"):
+        plan([], project, prune=True)
+    assert plan([], project).changes == ()  # without prune, nothing given plans nothing
+
+
 def test_prune_leaves_a_copy_of_a_managed_flow_alone(project: Project) -> None:
     apply(plan([orders()], project), project)
     stored = project.flows.get(name="orders")

@@ -122,6 +122,18 @@ def test_a_broken_file_stops_plan_before_anything_is_planned(tmp_path: Path) -> 
     assert "nothing was planned" in result.output
 
 
+def test_apply_prune_of_a_folder_with_no_flows_deletes_nothing(tmp_path: Path) -> None:
+    write(tmp_path / "flows" / "m.py", TWO)
+    assert run("apply", "flows", "--yes", "--no-validate").exit_code == 0
+    (tmp_path / "empty").mkdir()
+    result = run("apply", "empty", "--prune", "--yes")
+    assert result.exit_code == 1
+    assert "no flows were given, so prune would delete every flow that apply stored" in result.output
+    assert "flowbuilder flows delete" in result.output
+    listed = json.loads(run("flows", "list", "--format", "json").output)
+    assert sorted(row["name"] for row in listed) == ["a", "b b"]
+
+
 # -- compile / import ---------------------------------------------------------------------------
 
 
