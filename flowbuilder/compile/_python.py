@@ -191,6 +191,14 @@ def _fits(definition: StageDefinition, role: str) -> bool:
     return definition.type == "origin"  # the test origin
 
 
+def _kept_as_is(ref: ConfigRef, value: Any) -> bool:
+    """Whether setting ``value`` on the config stores it unchanged (generated code can write it)."""
+    try:
+        return bool(check_value(ref.definition, copy.deepcopy(value), name=ref.python_name) == value)
+    except ConfigError:
+        return False
+
+
 def _sound_predicates(stage: Stage) -> bool:
     """True when ``stage.predicates = [...]`` can rebuild the Stream Selector's conditions."""
     value = stage.configuration.get("lanePredicates")
@@ -390,10 +398,7 @@ class _Writer:
             value = stored[ref.name]
             if value == self.initial(stage, definition, ref.name):
                 continue
-            try:
-                if check_value(ref.definition, copy.deepcopy(value), name=ref.python_name) != value:
-                    continue
-            except ConfigError:
+            if not _kept_as_is(ref, value):
                 continue
             args.append((ref, value))
         return args
@@ -461,10 +466,7 @@ class _Writer:
             value = entry.get("value")
             if value == ref.definition.initial_value():
                 continue
-            try:
-                if check_value(ref.definition, copy.deepcopy(value), name=ref.python_name) != value:
-                    continue
-            except ConfigError:
+            if not _kept_as_is(ref, value):
                 continue
             changes[ref.python_name] = self.secrets.value("flow", ref, value)
             values[ref.python_name] = value
