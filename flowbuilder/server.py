@@ -341,15 +341,18 @@ class FlowsApp:
             404, f"no endpoint {request.shown_path}", request.id, f"The flows API is under {FLOWS_PATH}."
         )
 
-    def _check_project(self, request: _Request) -> None:
-        project_id = request.param("project_id")
-        if not project_id:
-            raise _error_answer(
-                400,
-                "the project_id query parameter is required",
-                request.id,
-                f"This server holds project {self.backend.project_id}.",
-            )
+    def _check_project(self, request: _Request, project_id: str | None = None) -> None:
+        """Refuse a request for another project than this server's: ``project_id`` from the
+        path, else the ``project_id`` query parameter, which is then required."""
+        if project_id is None:
+            project_id = request.param("project_id")
+            if not project_id:
+                raise _error_answer(
+                    400,
+                    "the project_id query parameter is required",
+                    request.id,
+                    f"This server holds project {self.backend.project_id}.",
+                )
         if project_id != self.backend.project_id:
             raise _error_answer(
                 404,
@@ -520,13 +523,7 @@ class FlowsApp:
         )
 
     def _project(self, request: _Request, project_id: str) -> _Answer:
-        if project_id != self.backend.project_id:
-            raise _error_answer(
-                404,
-                f"no project {project_id!r} on this server",
-                request.id,
-                f"This server holds project {self.backend.project_id}.",
-            )
+        self._check_project(request, project_id)
         return _json_answer(200, self._project_document())
 
     def _batch_flows(self, request: _Request, _: str) -> _Answer:
