@@ -30,7 +30,7 @@ from typing_extensions import Self
 
 from ._document import fragment_ids, fragment_refs
 from ._json import as_mapping
-from .backends import IAM_URL, Backend, LocalBackend, MemoryBackend
+from .backends import IAM_URL, TIMEOUT, Backend, LocalBackend, MemoryBackend
 from .catalog import ENGINES, Catalog
 from .errors import BackendError, ConfigError, FlowbuilderError, FlowFormatError, FragmentError, NotFoundError
 from .flow import Flow
@@ -524,7 +524,7 @@ class Project:
         api_key: str | None = None,
         token: str | None = None,
         iam_url: str = IAM_URL,
-        timeout: float | tuple[float, float] = (10.0, 60.0),
+        timeout: float | tuple[float, float] = TIMEOUT,
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
     ) -> Self:

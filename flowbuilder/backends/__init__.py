@@ -11,7 +11,7 @@ Every backend implements :class:`Backend` over GET-shaped flow documents (see
 
 from typing import TYPE_CHECKING, Any
 
-from ._auth import IAM_URL, Transport
+from ._auth import IAM_URL, TIMEOUT, Transport
 from .local import LocalBackend
 from .memory import MemoryBackend
 from .protocol import Backend, FlowPage
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IAM_URL",
+    "TIMEOUT",
     "Backend",
     "FlowPage",
     "HttpBackend",

@@ -18,10 +18,21 @@ from ..errors import AuthError
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["IAM_URL", "ApiKeyAuth", "Credentials", "TokenAuth", "Transport", "read_within", "redact"]
+__all__ = [
+    "IAM_URL",
+    "TIMEOUT",
+    "ApiKeyAuth",
+    "Credentials",
+    "TokenAuth",
+    "Transport",
+    "read_within",
+    "redact",
+]
 
 #: IBM Cloud IAM's token endpoint (``Project.connect(..., iam_url=...)`` overrides it).
 IAM_URL = "https://iam.cloud.ibm.com/identity/token"
+#: Seconds to wait for a connection and for each read of an answer, unless ``timeout=`` says.
+TIMEOUT = (10.0, 60.0)
 _GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 #: Refresh when this fraction of the token's lifetime has passed (IBM's advice is 80%).
 _REFRESH_AT = 0.8
@@ -133,7 +144,7 @@ class ApiKeyAuth:
         *,
         send: Callable[..., requests.Response],
         iam_url: str = IAM_URL,
-        timeout: float | tuple[float, float] = (10.0, 60.0),
+        timeout: float | tuple[float, float] = TIMEOUT,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():

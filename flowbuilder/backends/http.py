@@ -26,7 +26,7 @@ import requests
 from .._numbers import count
 from ..errors import AuthError, BackendError, ConflictError, NotFoundError
 from . import documents
-from ._auth import IAM_URL, ApiKeyAuth, Credentials, TokenAuth, Transport, read_within, redact
+from ._auth import IAM_URL, TIMEOUT, ApiKeyAuth, Credentials, TokenAuth, Transport, read_within, redact
 from .protocol import CREATE_FIELDS, FlowPage
 
 __all__ = ["FLOWS_PATH", "MAX_RESPONSE_BYTES", "HttpBackend", "RetryPolicy"]
@@ -181,7 +181,7 @@ class HttpBackend:
         api_key: str | None = None,
         token: str | None = None,
         iam_url: str = IAM_URL,
-        timeout: float | tuple[float, float] = (10.0, 60.0),
+        timeout: float | tuple[float, float] = TIMEOUT,
         retry: RetryPolicy | None = None,
         page_size: int | None = None,
         transport: Transport | None = None,
