@@ -33,7 +33,7 @@ e53e182): 100,000 stages built, validated and compiled in 3.5 s (fan-outs) to 7.
 peak 318 to 644 MB; drawn in 5.6 to 9.3 s; compile 0.36 to 0.56 of ``dumps``; growth from 10,000
 to 100,000 stages 11.5x to 14.1x per shape at its worst (``json.dumps`` itself 9.5x to 10.3x,
 drawing 9.4x to 10.6x). The instructions behind these figures grow 10.0x (``bench_steps.py``);
-networkx alone, building and cutting the same graphs, grows 10.9x to 20.0x (``bench_networkx.py``);
+the same memory work without flowbuilder grows 9.8x to 17.2x (``bench_reference.py``);
 the table and why the times grow faster are in docs/performance.md.
 """
 
